@@ -1,0 +1,3 @@
+from sefton_qa.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""The command line: ``sefton-qa [--db PATH] [COMMAND]``. With no command it opens the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from sefton_qa import APP_NAME, __version__
+from sefton_qa.domain.errors import SeftonError
+from sefton_qa.paths import resolve_store_path
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{text}" is not a date in the form YYYY-MM-DD')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sefton-qa",
+        description=f"{APP_NAME}: case-file audits, moderation and committee packs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the store to use (default: $SEFTON_QA_DB, else the user data "
+                             "folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the main window (the default)")
+    gui.add_argument("--demo", action="store_true",
+                     help="use the demo store (unless --db is given) and fill it with demo "
+                          "data if it holds no audits")
+
+    demo = sub.add_parser("demo", help="fill an empty store with synthetic demo data")
+    demo.add_argument("--months", type=int, default=18, help="months of audits (default 18)")
+    demo.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
+
+    summary = sub.add_parser("summary", help="a period's figures by grade, area and team")
+    summary.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
+    summary.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
+    summary.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("verify", help="check the store's integrity and its audit trail")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    try:
+        if command == "gui":
+            return _gui(args)
+        return {"demo": _demo, "summary": _summary, "verify": _verify}[command](args)
+    except SeftonError as exc:
+        print(f"sefton-qa: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sefton-qa: interrupted; nothing was left half-written.", file=sys.stderr)
+        return 130
+
+
+def _open(args, *, demo: bool = False, read_only: bool = False):
+    from sefton_qa.store import open_store
+
+    return open_store(resolve_store_path(args.db, demo=demo), read_only=read_only)
+
+
+def _gui(args) -> int:
+    from sefton_qa.gui.app import run_gui
+
+    demo = getattr(args, "demo", False)
+    return run_gui(resolve_store_path(args.db, demo=demo), fill_demo=demo)
+
+
+def _demo(args) -> int:
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.demo import generate_demo
+
+    with _open(args) as store:
+        session = sign_in(store)
+
+        def progress(done: int, total: int, message: str) -> None:
+            if sys.stderr.isatty():
+                print(f"\r{done:3d}%  {message:<60}", end="", file=sys.stderr, flush=True)
+
+        result = generate_demo(session, months=args.months, seed=args.seed, progress=progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(f"Added {result.audits:,} synthetic audits across {result.teams} teams in "
+              f"{result.service_areas} service areas, with {result.staff} staff, to {store.path}")
+    return 0
+
+
+def _summary(args) -> int:
+    from sefton_qa.services.summary import period_summary
+
+    with _open(args) as store:
+        summary = period_summary(store, args.start, args.end)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_summary(summary))
+    return 0
+
+
+def format_summary(summary: dict) -> str:
+    from sefton_qa.domain.grades import Grade
+
+    p = summary["period"]
+    lines = [f"Audits from {p['from']} to {p['to']}: {summary['total']}", ""]
+    prev = summary["previous"]
+    header = f"{'Grade':<34}{'Count':>6}{'%':>7}  {'95% interval':<14}"
+    if prev:
+        header += f"{'Previous':>10}{'%':>7}"
+    lines.append(header)
+    for key, g in summary["grades"].items():
+        low, high = g["ci95"]
+        row = (f"{Grade(key).label:<34}{g['count']:>6}{g['percent']:>6.1f}%  "
+               f"{f'{low:.1f}–{high:.1f}%':<14}")
+        if prev:
+            pg = prev["grades"][key]
+            row += f"{pg['count']:>10}{pg['percent']:>6.1f}%"
+        lines.append(row)
+    if prev:
+        pp = prev["period"]
+        lines.append(f"\nPrevious period {pp['from']} to {pp['to']}: {prev['total']} audits")
+    else:
+        lines.append("\nThe previous period of the same length has no audits.")
+    for title, key in (("By service area", "by_service_area"), ("By team", "by_team")):
+        rows = summary[key]
+        if not rows:
+            continue
+        grades = list(summary["grades"])
+        lines.append(f"\n{title}")
+        width = max(len(n) for n in rows) + 2
+        lines.append(f"{'':<{width}}" + "".join(f"{Grade(g).short_label:>22}"
+                                                  for g in grades))
+        for name, counts in rows.items():
+            lines.append(f"{name:<{width}}" + "".join(f"{counts[g]:>22}" for g in grades))
+    return "\n".join(lines)
+
+
+def _verify(args) -> int:
+    from sefton_qa.services.verify import verify_store
+
+    path = resolve_store_path(args.db)
+    if not Path(path).exists():
+        print(f"sefton-qa: there is no store at {path}", file=sys.stderr)
+        return 1
+    with _open(args, read_only=True) as store:
+        report = verify_store(store)
+    print("\n".join(report.lines()))
+    print("The store is sound." if report.ok else "The store FAILED verification.")
+    return 0 if report.ok else 1

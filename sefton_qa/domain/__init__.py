@@ -1,0 +1,1 @@
+"""The domain: grades, audits, staff, reference data and statistics. Pure Python, no Qt, no SQL."""

@@ -1,0 +1,55 @@
+"""Errors the core raises. Every message is written for the person using the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SeftonError(Exception):
+    """Base class: an error with a plain message that can be shown as it is."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationError(SeftonError):
+    """One or more fields are wrong. ``problems`` names each field and what is wrong with it."""
+
+    def __init__(self, problems: list[FieldProblem] | FieldProblem):
+        if isinstance(problems, FieldProblem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, message: str) -> "ValidationError":
+        return cls([FieldProblem(field, message)])
+
+    def for_field(self, field: str) -> list[str]:
+        return [p.message for p in self.problems if p.field == field]
+
+
+class NotFound(SeftonError):
+    pass
+
+
+class PermissionDenied(SeftonError):
+    pass
+
+
+class ConflictError(SeftonError):
+    """The record changed since it was read (optimistic locking)."""
+
+
+class StoreError(SeftonError):
+    """The store cannot be opened or used (wrong file, network drive, newer version...)."""
+
+
+class TrailBroken(SeftonError):
+    pass

@@ -1,0 +1,181 @@
+"""Plain data classes for the things the app keeps. No Qt, no SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sefton_qa.domain.grades import Grade
+
+
+class Role(str, Enum):
+    QA_OFFICER = "qa_officer"
+    MODERATOR = "moderator"
+    SERVICE_MANAGER = "service_manager"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize().replace("Qa ", "QA ")
+
+
+class AuditType(str, Enum):
+    DEEP_DIVE = "deep_dive"
+    THEMED = "themed"
+    DIP_SAMPLE = "dip_sample"
+
+    @property
+    def label(self) -> str:
+        return {"deep_dive": "Deep dive", "themed": "Themed", "dip_sample": "Dip sample"}[self.value]
+
+
+class AuditStatus(str, Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    display_name: str
+    os_username: str | None
+    roles: frozenset[Role]
+    team_id: int | None
+    active: bool
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    id: int
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    name: str
+    service_area_id: int
+    service_manager_id: int | None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: int
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class TemplateSection:
+    key: str
+    title: str
+    prompt: str = ""
+
+
+@dataclass(frozen=True)
+class AuditTemplate:
+    id: int
+    name: str
+    version: int
+    sections: tuple[TemplateSection, ...]
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class SectionGrade:
+    grade: Grade | None
+    notes: str = ""
+
+
+@dataclass
+class AuditInput:
+    """What a person fills in to create or edit an audit. Services validate it."""
+
+    case_reference: str = ""
+    audit_type: AuditType = AuditType.DEEP_DIVE
+    audit_date: dt.date | None = None
+    service_area_id: int | None = None
+    team_id: int | None = None
+    auditor_id: int | None = None
+    team_manager_id: int | None = None
+    template_id: int | None = None
+    sections: dict[str, SectionGrade] = field(default_factory=dict)
+    overall_grade: Grade | None = None
+    theme_ids: list[int] = field(default_factory=list)
+    findings: str = ""
+
+
+@dataclass(frozen=True)
+class Audit:
+    id: int
+    case_reference: str | None
+    audit_type: AuditType
+    audit_date: dt.date | None
+    service_area_id: int | None
+    team_id: int | None
+    auditor_id: int
+    team_manager_id: int | None
+    template_id: int | None
+    sections: dict[str, SectionGrade]
+    overall_grade: Grade | None
+    theme_ids: tuple[int, ...]
+    findings: str
+    status: AuditStatus
+    version: int
+    created_at: str
+    updated_at: str
+
+    def to_input(self) -> AuditInput:
+        return AuditInput(
+            case_reference=self.case_reference or "",
+            audit_type=self.audit_type,
+            audit_date=self.audit_date,
+            service_area_id=self.service_area_id,
+            team_id=self.team_id,
+            auditor_id=self.auditor_id,
+            team_manager_id=self.team_manager_id,
+            template_id=self.template_id,
+            sections=dict(self.sections),
+            overall_grade=self.overall_grade,
+            theme_ids=list(self.theme_ids),
+            findings=self.findings,
+        )
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    seq: int
+    at_utc: str
+    staff_id: int | None
+    os_user: str
+    table_name: str
+    record_id: int
+    kind: str
+    changes: dict
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a service call changed, so a view can refresh only what it shows."""
+
+    table: str
+    record_ids: tuple[int, ...]
+    kind: str
+
+    @property
+    def record_id(self) -> int:
+        return self.record_ids[0]

@@ -1,0 +1,256 @@
+"""Create, edit, submit and withdraw audits; bulk-add many (import, demo data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+from sefton_qa.domain.errors import FieldProblem, NotFound, ValidationError
+from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.models import Audit, AuditInput, AuditStatus, AuditType, Change, Role
+from sefton_qa.domain.reference import (
+    DEFAULT_CASE_REFERENCE_HINT,
+    DEFAULT_CASE_REFERENCE_PATTERN,
+    case_reference_problem,
+)
+from sefton_qa.services.session import Session
+from sefton_qa.store import audits as audit_store
+from sefton_qa.store import grades as grade_store
+from sefton_qa.store import service_areas as area_store
+from sefton_qa.store import settings as settings_store
+from sefton_qa.store import staff as staff_store
+from sefton_qa.store import teams as team_store
+from sefton_qa.store import templates as template_store
+from sefton_qa.store import themes as theme_store
+
+MAX_FINDINGS_CHARS = 100_000
+LOGGERS = (Role.QA_OFFICER, Role.ADMINISTRATOR)
+
+
+class _Lookups:
+    """Reference data read once per call (or once per bulk batch), so validation is cheap."""
+
+    def __init__(self, conn):
+        self.areas = {a.id: a for a in area_store.list_all(conn)}
+        self.teams = {t.id: t for t in team_store.list_all(conn)}
+        self.staff = {s.id: s for s in staff_store.list_all(conn)}
+        self.themes = {t.id: t for t in theme_store.list_all(conn)}
+        self.templates = {t.id: t for t in template_store.list_all(conn)}
+        self.grades = set(grade_store.active(conn))
+        self.pattern = settings_store.get(conn, "case_reference_pattern",
+                                          DEFAULT_CASE_REFERENCE_PATTERN)
+        self.hint = settings_store.get(conn, "case_reference_hint", DEFAULT_CASE_REFERENCE_HINT)
+
+
+def _grade_problem(grade: Grade | None, lookups: _Lookups) -> str | None:
+    if grade is not None and grade not in lookups.grades:
+        on = ", ".join(g.label for g in sorted(lookups.grades, key=lambda g: -g.rank))
+        return f'"{grade.label}" is not on this store\'s grade scale ({on})'
+    return None
+
+
+def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
+             complete: bool) -> list[FieldProblem]:
+    """Every problem with ``inp``. ``complete`` asks for what a submitted audit must have."""
+    problems: list[FieldProblem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(FieldProblem(field, message))
+
+    if inp.case_reference or complete:
+        msg = case_reference_problem(inp.case_reference, lookups.pattern, lookups.hint)
+        if msg:
+            bad("case_reference", msg)
+    if not isinstance(inp.audit_type, AuditType):
+        bad("audit_type", f'"{inp.audit_type}" is not an audit type')
+    if inp.audit_date is None:
+        if complete:
+            bad("audit_date", "is required")
+    elif inp.audit_date > today:
+        bad("audit_date", f"{inp.audit_date:%d/%m/%Y} is in the future; an audit is dated the "
+                          "day it was done")
+    area = lookups.areas.get(inp.service_area_id) if inp.service_area_id is not None else None
+    if inp.service_area_id is None:
+        if complete:
+            bad("service_area", "is required")
+    elif area is None:
+        bad("service_area", f"there is no service area with id {inp.service_area_id}")
+    elif not area.active:
+        bad("service_area", f'"{area.name}" is no longer in use')
+    if inp.team_id is None:
+        if complete:
+            bad("team", "is required")
+    else:
+        team = lookups.teams.get(inp.team_id)
+        if team is None:
+            bad("team", f"there is no team with id {inp.team_id}")
+        elif not team.active:
+            bad("team", f'"{team.name}" is no longer in use')
+        elif area is not None and team.service_area_id != area.id:
+            bad("team", f'"{team.name}" is not a team in {area.name}')
+    auditor = lookups.staff.get(inp.auditor_id) if inp.auditor_id is not None else None
+    if inp.auditor_id is None:
+        bad("auditor", "is required")
+    elif auditor is None:
+        bad("auditor", f"there is no member of staff with id {inp.auditor_id}")
+    elif not auditor.active:
+        bad("auditor", f"{auditor.display_name} is not an active member of staff")
+    if inp.team_manager_id is not None and inp.team_manager_id not in lookups.staff:
+        bad("team_manager", f"there is no member of staff with id {inp.team_manager_id}")
+    template = None
+    if inp.template_id is not None:
+        template = lookups.templates.get(inp.template_id)
+        if template is None:
+            bad("template", f"there is no audit template with id {inp.template_id}")
+    known_sections = {s.key for s in template.sections} if template else None
+    for key, section in inp.sections.items():
+        if known_sections is not None and key not in known_sections:
+            bad(f"section:{key}", f'"{key}" is not a section of {template.name}')
+        msg = _grade_problem(section.grade, lookups)
+        if msg:
+            bad(f"section:{key}", msg)
+    if inp.overall_grade is None:
+        if complete:
+            bad("overall_grade", "is required")
+    else:
+        msg = _grade_problem(inp.overall_grade, lookups)
+        if msg:
+            bad("overall_grade", msg)
+    unknown = [t for t in inp.theme_ids if t not in lookups.themes]
+    if unknown:
+        bad("themes", f"unknown theme id(s): {', '.join(map(str, unknown))}")
+    if len(set(inp.theme_ids)) != len(inp.theme_ids):
+        bad("themes", "a theme is listed twice")
+    if len(inp.findings) > MAX_FINDINGS_CHARS:
+        bad("findings", f"is {len(inp.findings):,} characters long; the most is "
+                        f"{MAX_FINDINGS_CHARS:,}")
+    return problems
+
+
+def _values(inp: AuditInput, status: AuditStatus) -> dict:
+    return {
+        "case_reference": inp.case_reference or None,
+        "audit_type": AuditType(inp.audit_type).value,
+        "audit_date": inp.audit_date.isoformat() if inp.audit_date else None,
+        "service_area_id": inp.service_area_id,
+        "team_id": inp.team_id,
+        "auditor_id": inp.auditor_id,
+        "team_manager_id": inp.team_manager_id,
+        "template_id": inp.template_id,
+        "sections": audit_store.encode_sections(inp.sections),
+        "overall_grade": inp.overall_grade.value if inp.overall_grade else None,
+        "findings": inp.findings,
+        "status": status.value,
+        "themes": sorted(inp.theme_ids),
+    }
+
+
+def check(session: Session, inp: AuditInput, *, complete: bool) -> list[FieldProblem]:
+    """Validation without writing, for the form's validate-as-you-type."""
+    return validate(inp, _Lookups(session.store.conn), today=session.today(), complete=complete)
+
+
+def get_audit(session: Session, audit_id: int) -> Audit:
+    audit = audit_store.get(session.store.conn, audit_id)
+    if audit is None:
+        raise NotFound(f"There is no audit with id {audit_id}.")
+    return audit
+
+
+def create_audit(session: Session, inp: AuditInput, *, submit: bool = False) -> Change:
+    """Save a new audit as a draft, or submitted when ``submit`` (then it must be complete)."""
+    session.require(*LOGGERS, doing="log audits")
+    if inp.auditor_id is None:
+        inp.auditor_id = session.actor.id
+    with session.store.transaction() as conn:
+        problems = validate(inp, _Lookups(conn), today=session.today(), complete=submit)
+        if problems:
+            raise ValidationError(problems)
+        status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
+        audit_id = audit_store.insert(conn, _values(inp, status), who=session.who)
+    return Change("audits", (audit_id,), "create")
+
+
+def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
+                 expected_version: int | None = None, reason: str | None = None) -> Change:
+    """Edit an audit. A submitted audit needs a reason, which goes into the trail."""
+    session.require(*LOGGERS, doing="edit audits")
+    with session.store.transaction() as conn:
+        current = audit_store.get(conn, audit_id)
+        if current is None:
+            raise NotFound(f"There is no audit with id {audit_id}.")
+        if current.status is AuditStatus.WITHDRAWN:
+            raise ValidationError.single("status", "this audit was withdrawn and cannot be "
+                                                   "edited")
+        submitted = current.status is AuditStatus.SUBMITTED
+        if submitted and not (reason and reason.strip()):
+            raise ValidationError.single("reason", "a reason is required to edit a submitted "
+                                                   "audit")
+        problems = validate(inp, _Lookups(conn), today=session.today(), complete=submitted)
+        if problems:
+            raise ValidationError(problems)
+        audit_store.update(conn, audit_id, _values(inp, current.status), who=session.who,
+                           reason=reason.strip() if reason else None,
+                           expected_version=expected_version)
+    return Change("audits", (audit_id,), "update")
+
+
+def submit_audit(session: Session, audit_id: int, *,
+                 expected_version: int | None = None) -> Change:
+    session.require(*LOGGERS, doing="submit audits")
+    with session.store.transaction() as conn:
+        current = audit_store.get(conn, audit_id)
+        if current is None:
+            raise NotFound(f"There is no audit with id {audit_id}.")
+        if current.status is not AuditStatus.DRAFT:
+            raise ValidationError.single("status", f"only a draft can be submitted; this audit "
+                                                   f"is {current.status.label.lower()}")
+        problems = validate(current.to_input(), _Lookups(conn), today=session.today(),
+                            complete=True)
+        if problems:
+            raise ValidationError(problems)
+        audit_store.update(conn, audit_id, {"status": AuditStatus.SUBMITTED.value},
+                           who=session.who, kind="submit", expected_version=expected_version)
+    return Change("audits", (audit_id,), "submit")
+
+
+def withdraw_audit(session: Session, audit_id: int, reason: str, *,
+                   expected_version: int | None = None) -> Change:
+    """Withdraw an audit (logged in error, wrong case...). It stays in the store and the trail."""
+    session.require(*LOGGERS, doing="withdraw audits")
+    if not reason or not reason.strip():
+        raise ValidationError.single("reason", "a reason is required to withdraw an audit")
+    with session.store.transaction() as conn:
+        current = audit_store.get(conn, audit_id)
+        if current is None:
+            raise NotFound(f"There is no audit with id {audit_id}.")
+        if current.status is AuditStatus.WITHDRAWN:
+            raise ValidationError.single("status", "this audit is already withdrawn")
+        audit_store.update(conn, audit_id, {"status": AuditStatus.WITHDRAWN.value},
+                           who=session.who, kind="withdraw", reason=reason.strip(),
+                           expected_version=expected_version)
+    return Change("audits", (audit_id,), "withdraw")
+
+
+def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool = True,
+               reason: str | None = None, kind: str = "create") -> Change:
+    """Add many audits at once, all or nothing: every input is checked before any is written.
+
+    Problems are reported together, each field prefixed with the input's position (1-based).
+    """
+    session.require(*LOGGERS, doing="add audits")
+    status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
+    with session.store.transaction() as conn:
+        lookups = _Lookups(conn)
+        today = session.today()
+        problems: list[FieldProblem] = []
+        rows = []
+        for number, inp in enumerate(inputs, start=1):
+            for p in validate(inp, lookups, today=today, complete=submit):
+                problems.append(FieldProblem(f"#{number} {p.field}", p.message))
+            if not problems:
+                rows.append(_values(inp, status))
+        if problems:
+            raise ValidationError(problems)
+        ids = audit_store.insert_many(conn, rows, who=session.who, reason=reason, kind=kind)
+    return Change("audits", tuple(ids), kind)

@@ -1,0 +1,69 @@
+"""Who is acting: the current OS user mapped to a staff record, and the role checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sefton_qa.domain.errors import PermissionDenied
+from sefton_qa.domain.models import Role, Staff
+from sefton_qa.store import Store
+from sefton_qa.store import staff as staff_store
+from sefton_qa.store import trail
+from sefton_qa.store.records import Who
+
+
+@dataclass
+class Session:
+    """A signed-in user working on one store. Every service takes one."""
+
+    store: Store
+    actor: Staff
+    os_user: str
+    today: Callable[[], dt.date] = field(default=dt.date.today)
+
+    @property
+    def who(self) -> Who:
+        return Who(staff_id=self.actor.id, os_user=self.os_user)
+
+    def require(self, *roles: Role, doing: str) -> None:
+        """Deny by default: the actor must hold one of ``roles`` and be active."""
+        if not self.actor.active:
+            raise PermissionDenied(f"{self.actor.display_name}'s account is inactive, so they "
+                                   f"cannot {doing}.")
+        if not any(self.actor.has_role(r) for r in roles):
+            needed = " or ".join(r.label.lower() for r in roles)
+            raise PermissionDenied(f"Only a {needed} can {doing}; "
+                                   f"{self.actor.display_name} is not one.")
+
+    def refresh_actor(self) -> None:
+        fresh = staff_store.get(self.store.conn, self.actor.id)
+        if fresh is not None:
+            self.actor = fresh
+
+
+def sign_in(store: Store, os_user: str | None = None, *,
+            today: Callable[[], dt.date] = dt.date.today) -> Session:
+    """Map the OS account to a staff record. On a brand-new store (no staff yet) the first user
+    becomes its administrator (and a QA officer, so they can log audits at once)."""
+    os_user = os_user or trail.current_os_user()
+    found = staff_store.find_by_os_username(store.conn, os_user)
+    if found is None:
+        with store.transaction() as conn:
+            found = staff_store.find_by_os_username(conn, os_user)
+            if found is None:
+                if staff_store.count(conn) > 0:
+                    raise PermissionDenied(
+                        f"The account '{os_user}' is not set up in this store. Ask a Sefton QA "
+                        "administrator to add you under Settings → Staff.")
+                new_id = staff_store.insert(
+                    conn, {"display_name": os_user, "os_username": os_user,
+                           "roles": [Role.ADMINISTRATOR, Role.QA_OFFICER], "team_id": None,
+                           "active": 1},
+                    who=Who(staff_id=None, os_user=os_user))
+                found = staff_store.get(conn, new_id)
+    if not found.active:
+        raise PermissionDenied(f"The account '{os_user}' is inactive in this store. Ask an "
+                               "administrator to reactivate it.")
+    return Session(store=store, actor=found, os_user=os_user, today=today)

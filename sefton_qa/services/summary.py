@@ -1,0 +1,69 @@
+"""The period summary: counts and shares by grade with Wilson intervals, against the period
+before, and by service area and team. The committee pack builds on the same figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sefton_qa.domain.errors import ValidationError
+from sefton_qa.domain.grades import ALL_GRADES, Grade
+from sefton_qa.domain.stats import percent, wilson_interval
+from sefton_qa.store import Store
+from sefton_qa.store import summary as summary_store
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The equal-length period just before [start, end]."""
+    length = (end - start).days
+    prev_end = start - dt.timedelta(days=1)
+    return prev_end - dt.timedelta(days=length), prev_end
+
+
+def _grades_block(counts: dict[Grade, int], grades: tuple[Grade, ...]) -> tuple[int, dict]:
+    total = sum(counts.values())
+    block = {}
+    for grade in grades:
+        n = counts.get(grade, 0)
+        low, high = wilson_interval(n, total)
+        block[grade.value] = {"count": n, "percent": round(percent(n, total), 1),
+                              "ci95": [round(100 * low, 1), round(100 * high, 1)]}
+    return total, block
+
+
+def _grades_shown(store: Store, *counts: dict[Grade, int]) -> tuple[Grade, ...]:
+    from sefton_qa.store import grades as grade_store
+
+    active = set(grade_store.active(store.conn))
+    used = {g for c in counts for g in c}
+    return tuple(g for g in ALL_GRADES if g in active or g in used)
+
+
+def period_summary(store: Store, start: dt.date, end: dt.date) -> dict:
+    if end < start:
+        raise ValidationError.single("to", f"{end:%d/%m/%Y} is before the start of the period "
+                                           f"({start:%d/%m/%Y})")
+    prev_start, prev_end = previous_period(start, end)
+    with store.snapshot() as conn:
+        counts = summary_store.grade_counts(conn, start, end)
+        prev_counts = summary_store.grade_counts(conn, prev_start, prev_end)
+        by_area = summary_store.grade_counts_by_service_area(conn, start, end)
+        by_team = summary_store.grade_counts_by_team(conn, start, end)
+    grades = _grades_shown(store, counts, prev_counts)
+    total, block = _grades_block(counts, grades)
+    previous = None
+    if prev_counts:
+        prev_total, prev_block = _grades_block(prev_counts, grades)
+        previous = {"period": {"from": prev_start.isoformat(), "to": prev_end.isoformat()},
+                    "total": prev_total, "grades": prev_block}
+
+    def table(rows: dict[str, dict[Grade, int]]) -> dict:
+        return {name: {g.value: rows[name].get(g, 0) for g in grades} for name in sorted(rows)}
+
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "total": total,
+        "grades": block,
+        "previous": previous,
+        "by_service_area": table(by_area),
+        "by_team": table(by_team),
+    }

@@ -1,0 +1,74 @@
+"""Verify a store: SQLite integrity, foreign keys, the trail's hash chain, and that every record
+is exactly what its trail rebuilds (so an edit made outside the app is found)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sefton_qa.store import Store, records, trail
+from sefton_qa.store.integrity import foreign_key_problems, integrity_problems
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def lines(self) -> list[str]:
+        return [f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in self.checks]
+
+
+def verify_store(store: Store) -> VerifyReport:
+    report = VerifyReport()
+    with store.snapshot() as conn:
+        problems = integrity_problems(conn)
+        report.checks.append(Check("integrity_check", not problems,
+                                   "the database file is sound" if not problems
+                                   else "; ".join(problems)))
+        problems = foreign_key_problems(conn)
+        report.checks.append(Check("foreign_key_check", not problems,
+                                   "every reference points to a record" if not problems
+                                   else "; ".join(problems)))
+        checked, broken = trail.check_chain(conn)
+        if broken:
+            report.checks.append(Check("trail chain", False,
+                                       f"breaks at trail row {broken.seq}: {broken.problem}"))
+        else:
+            report.checks.append(Check("trail chain", True,
+                                       f"{checked:,} rows, every hash matches"))
+        report.checks.append(_replay_check(conn))
+    return report
+
+
+def _replay_check(conn) -> Check:
+    rebuilt = trail.replay(conn)
+    seen = 0
+    for table in records.TRAILED_TABLES:
+        for key, record in records.canonical_records(conn, table):
+            seen += 1
+            expected = rebuilt.pop(key, None)
+            if expected is None:
+                return Check("records match trail", False,
+                             f"{table} record {key[1]} has no trail rows (added outside the app)")
+            if expected != record:
+                fields = sorted(k.lstrip("_") for k in set(expected) | set(record)
+                                if expected.get(k) != record.get(k))
+                return Check("records match trail", False,
+                             f"{table} record {key[1]} differs from its trail in "
+                             f"{', '.join(fields)} (changed outside the app)")
+    if rebuilt:
+        (table, record_id) = next(iter(rebuilt))
+        return Check("records match trail", False,
+                     f"{table} record {record_id} is in the trail but missing from the store "
+                     "(deleted outside the app)")
+    return Check("records match trail", True, f"{seen:,} records rebuilt exactly from the trail")

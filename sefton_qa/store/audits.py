@@ -1,0 +1,188 @@
+"""Audits: one row per audit of one child's case, plus its themes in ``audit_themes``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Sequence
+
+from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.models import Audit, AuditStatus, AuditType, SectionGrade
+from sefton_qa.store import records, trail
+
+TABLE = "audits"
+#: Every column a service writes (all but id, the generated quarter and the bookkeeping).
+COLUMNS = ("case_reference", "audit_type", "audit_date", "service_area_id", "team_id",
+           "auditor_id", "team_manager_id", "template_id", "sections", "overall_grade",
+           "findings", "status")
+_SELECT = ("SELECT id, case_reference, audit_type, audit_date, service_area_id, team_id, "
+           "auditor_id, team_manager_id, template_id, sections, overall_grade, findings, status, "
+           "version, created_at, updated_at FROM audits")
+
+
+def encode_sections(sections: dict[str, SectionGrade]) -> str:
+    return json.dumps({k: {"grade": v.grade.value if v.grade else None, "notes": v.notes}
+                       for k, v in sorted(sections.items())}, sort_keys=True)
+
+
+def decode_sections(text: str) -> dict[str, SectionGrade]:
+    return {k: SectionGrade(Grade(v["grade"]) if v.get("grade") else None, v.get("notes", ""))
+            for k, v in json.loads(text).items()}
+
+
+def _audit(row, theme_ids: Sequence[int]) -> Audit:
+    return Audit(id=row[0], case_reference=row[1], audit_type=AuditType(row[2]),
+                 audit_date=dt.date.fromisoformat(row[3]) if row[3] else None,
+                 service_area_id=row[4],
+                 team_id=row[5], auditor_id=row[6], team_manager_id=row[7], template_id=row[8],
+                 sections=decode_sections(row[9]),
+                 overall_grade=Grade(row[10]) if row[10] else None,
+                 theme_ids=tuple(theme_ids), findings=row[11], status=AuditStatus(row[12]),
+                 version=row[13], created_at=row[14], updated_at=row[15])
+
+
+def get(conn: sqlite3.Connection, audit_id: int) -> Audit | None:
+    row = conn.execute(f"{_SELECT} WHERE id = ?", (audit_id,)).fetchone()
+    if row is None:
+        return None
+    themes = [r[0] for r in conn.execute(
+        "SELECT theme_id FROM audit_themes WHERE audit_id = ? ORDER BY theme_id", (audit_id,))]
+    return _audit(row, themes)
+
+
+def for_case(conn: sqlite3.Connection, case_reference: str) -> list[Audit]:
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM audits WHERE case_reference = ? ORDER BY audit_date, id",
+        (case_reference,))]
+    return [get(conn, i) for i in ids]
+
+
+def count(conn: sqlite3.Connection, *, status: str | None = None) -> int:
+    if status is None:
+        return conn.execute("SELECT count(*) FROM audits").fetchone()[0]
+    return conn.execute("SELECT count(*) FROM audits WHERE status = ?", (status,)).fetchone()[0]
+
+
+def find_duplicate(conn: sqlite3.Connection, case_reference: str, audit_date: dt.date,
+                   auditor_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM audits WHERE case_reference = ? AND audit_date = ? AND auditor_id = ? "
+        "AND status != 'withdrawn' LIMIT 1",
+        (case_reference, audit_date.isoformat(), auditor_id)).fetchone()
+    return None if row is None else row[0]
+
+
+def insert(conn: sqlite3.Connection, values: dict, *, who: records.Who,
+           reason: str | None = None) -> int:
+    return records.insert_record(conn, TABLE, values, who=who, reason=reason)
+
+
+def update(conn: sqlite3.Connection, audit_id: int, values: dict, *, who: records.Who,
+           kind: str = "update", reason: str | None = None,
+           expected_version: int | None = None) -> dict:
+    return records.update_record(conn, TABLE, audit_id, values, who=who, kind=kind,
+                                 reason=reason, expected_version=expected_version)
+
+
+def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,
+                reason: str | None = None, kind: str = "create") -> list[int]:
+    """Bulk insert (import, demo data): ``rows`` hold every column in COLUMNS plus ``themes``.
+
+    Writes the audits, their themes and one trail row each with executemany; the caller
+    holds the transaction. Returns the new ids in order.
+    """
+    if not rows:
+        return []
+    at_utc = trail.utc_now()
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM audits").fetchone()[0]
+    audit_rows, theme_rows, changes = [], [], []
+    for offset, row in enumerate(rows):
+        audit_id = first + offset
+        values = [row[c] for c in COLUMNS]
+        audit_rows.append((audit_id, *values, 1, at_utc, at_utc))
+        themes = sorted(row.get("themes", ()))
+        theme_rows.extend((audit_id, t) for t in themes)
+        fields = {c: [None, v] for c, v in zip(COLUMNS, values)}
+        fields["themes"] = [None, themes]
+        changes.append(trail.PendingChange(TABLE, audit_id, kind, fields, reason))
+    names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
+    marks = ", ".join("?" * (len(COLUMNS) + 4))
+    conn.executemany(f"INSERT INTO audits ({names}) VALUES ({marks})", audit_rows)
+    conn.executemany("INSERT INTO audit_themes (audit_id, theme_id) VALUES (?, ?)", theme_rows)
+    trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
+    return list(range(first, first + len(rows)))
+
+
+# -- the register (what the GUI lists) ---------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    service_area_id: int | None = None
+    team_id: int | None = None
+    auditor_id: int | None = None
+    grade: Grade | None = None
+    status: AuditStatus | None = None
+    theme_id: int | None = None
+
+
+REGISTER_SORTS = {
+    "case_reference": "a.case_reference",
+    "audit_date": "a.audit_date",
+    "service_area": "sa.name",
+    "team": "t.name",
+    "auditor": "s.display_name",
+    "overall_grade": "g.rank",
+    "status": "a.status",
+}
+
+
+def _register_where(f: RegisterFilter) -> tuple[str, list]:
+    clauses, params = [], []
+    if f.date_from:
+        clauses.append("a.audit_date >= ?")
+        params.append(f.date_from.isoformat())
+    if f.date_to:
+        clauses.append("a.audit_date <= ?")
+        params.append(f.date_to.isoformat())
+    for column, value in (("a.service_area_id", f.service_area_id), ("a.team_id", f.team_id),
+                          ("a.auditor_id", f.auditor_id)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if f.grade is not None:
+        clauses.append("a.overall_grade = ?")
+        params.append(f.grade.value)
+    if f.status is not None:
+        clauses.append("a.status = ?")
+        params.append(f.status.value)
+    if f.theme_id is not None:
+        clauses.append("a.id IN (SELECT audit_id FROM audit_themes WHERE theme_id = ?)")
+        params.append(f.theme_id)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def register_count(conn: sqlite3.Connection, f: RegisterFilter) -> int:
+    where, params = _register_where(f)
+    return conn.execute(f"SELECT count(*) FROM audits a {where}", params).fetchone()[0]
+
+
+def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, limit: int,
+                  sort: str = "audit_date", descending: bool = True) -> list[tuple]:
+    """One page of register rows: (id, case_reference, audit_date, service area, team, auditor,
+    overall_grade, status, themes joined with '; ')."""
+    where, params = _register_where(f)
+    order = REGISTER_SORTS[sort]
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        "SELECT a.id, a.case_reference, a.audit_date, sa.name, t.name, s.display_name, "
+        "a.overall_grade, a.status, "
+        "(SELECT group_concat(th.name, '; ') FROM audit_themes at2 "
+        " JOIN themes th ON th.id = at2.theme_id WHERE at2.audit_id = a.id) "
+        "FROM audits a LEFT JOIN service_areas sa ON sa.id = a.service_area_id "
+        "LEFT JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id "
+        "LEFT JOIN grades g ON g.key = a.overall_grade "
+        f"{where} ORDER BY {order} {direction}, a.id {direction} LIMIT ? OFFSET ?")
+    return conn.execute(sql, [*params, limit, offset]).fetchall()

@@ -1,0 +1,191 @@
+"""Opening the store: one SQLite file, WAL, synchronous=FULL, foreign keys on, BEGIN IMMEDIATE writes."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from sefton_qa.domain.errors import StoreError
+
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+NETWORK_FILESYSTEMS = frozenset({
+    "cifs", "smb", "smb2", "smb3", "smbfs", "nfs", "nfs4", "afs", "ncpfs", "9p",
+    "fuse.sshfs", "sshfs", "davfs", "fuse.davfs2", "glusterfs", "ceph", "lustre", "fuse.rclone",
+})
+
+
+class Store:
+    """An open store. ``conn`` is in autocommit mode; writes go through :meth:`transaction`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False):
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with BEGIN IMMEDIATE so writers queue instead of failing.
+
+        Nested use becomes a savepoint, so a service can call another service inside its own
+        transaction and still be all-or-nothing.
+        """
+        if self.read_only:
+            raise StoreError("This store is open read-only; nothing can be changed.")
+        with self._lock:
+            if self.conn.in_transaction:
+                name = f"sp_{threading.get_ident()}_{id(object())}"
+                self.conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield self.conn
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                else:
+                    self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read across several queries (a deferred read transaction)."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple | list | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- checks before opening ---------------------------------------------------------------------
+def filesystem_type(path: Path) -> str | None:
+    """The filesystem type holding ``path`` (Linux: from /proc/self/mounts), or None if unknown."""
+    try:
+        target = os.path.realpath(path if path.exists() else path.parent)
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as fh:
+            mounts = [line.split()[:3] for line in fh if line.strip()]
+    except OSError:
+        return None
+    best, best_type = "", None
+    for _dev, mount_point, fstype in mounts:
+        mount_point = mount_point.replace("\\040", " ")
+        if (target == mount_point or target.startswith(mount_point.rstrip("/") + "/")) \
+                and len(mount_point) >= len(best):
+            best, best_type = mount_point, fstype
+    return best_type
+
+
+def is_network_path(path: Path) -> bool:
+    text = str(path)
+    if sys.platform == "win32":
+        if text.startswith("\\\\") or text.startswith("//"):
+            return True
+        drive = os.path.splitdrive(os.path.abspath(text))[0]
+        if drive:
+            try:
+                import ctypes
+
+                return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == 4  # DRIVE_REMOTE
+            except (AttributeError, OSError):
+                return False
+        return False
+    fstype = filesystem_type(path)
+    return bool(fstype) and (fstype in NETWORK_FILESYSTEMS or fstype.startswith("nfs")
+                             or fstype.startswith("smb"))
+
+
+def check_is_sqlite_file(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        header = fh.read(16)
+    if header != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not a Sefton QA store (it is not an SQLite database). "
+            "Choose another file, or restore a store from a backup."
+        )
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection with the pragmas every Sefton QA connection must have."""
+    if read_only:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"Could not switch {path} to WAL journalling (got {mode}).")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(
+            f"{path} could not be opened as a Sefton QA store: {exc}. "
+            "It may be damaged; restore it from a backup."
+        ) from exc
+    return conn
+
+
+def backup_to(store: Store, destination: Path) -> Path:
+    """Copy the store with SQLite's online backup API (never a file copy)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_suffix(destination.suffix + ".partial")
+    if tmp.exists():
+        tmp.unlink()
+    target = sqlite3.connect(str(tmp))
+    try:
+        store.conn.backup(target)
+        target.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        target.close()
+    os.replace(tmp, destination)
+    return destination
+
+
+def timestamp_for_filename(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ")

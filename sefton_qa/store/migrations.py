@@ -1,0 +1,158 @@
+"""The schema, as numbered sqlite-utils migrations. Applied at open, after a backup when pending.
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from sefton_qa.domain.grades import ALL_GRADES
+from sefton_qa.domain.reference import (
+    DEFAULT_CASE_REFERENCE_HINT,
+    DEFAULT_CASE_REFERENCE_PATTERN,
+    DEFAULT_TEMPLATE_NAME,
+    DEFAULT_TEMPLATE_SECTIONS,
+    DEFAULT_THEMES,
+)
+from sefton_qa.store import records
+
+MIGRATION_SET = "sefton_qa"
+migrations = Migrations(MIGRATION_SET)
+
+SETUP = records.Who(staff_id=None, os_user="sefton-qa setup")
+
+_BOOKKEEPING_COLUMNS = """
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL"""
+
+SCHEMA_0001 = [
+    f"""CREATE TABLE settings (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    value TEXT NOT NULL,{_BOOKKEEPING_COLUMNS})""",
+    f"""CREATE TABLE grades (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    rank INTEGER NOT NULL UNIQUE,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS})""",
+    f"""CREATE TABLE service_areas (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS})""",
+    f"""CREATE TABLE themes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS})""",
+    f"""CREATE TABLE staff (
+    id INTEGER PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    os_username TEXT UNIQUE COLLATE NOCASE,
+    roles TEXT NOT NULL DEFAULT '[]',
+    team_id INTEGER REFERENCES teams(id),
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS})""",
+    f"""CREATE TABLE teams (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL COLLATE NOCASE,
+    service_area_id INTEGER NOT NULL REFERENCES service_areas(id),
+    service_manager_id INTEGER REFERENCES staff(id),
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS},
+    UNIQUE (service_area_id, name))""",
+    f"""CREATE TABLE audit_templates (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    sections TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),{_BOOKKEEPING_COLUMNS},
+    UNIQUE (name, template_version))""",
+    f"""CREATE TABLE audits (
+    id INTEGER PRIMARY KEY,
+    case_reference TEXT,
+    audit_type TEXT NOT NULL CHECK (audit_type IN ('deep_dive', 'themed', 'dip_sample')),
+    audit_date TEXT CHECK (audit_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    audit_quarter TEXT GENERATED ALWAYS AS (
+        substr(audit_date, 1, 4) || '-Q' || ((CAST(substr(audit_date, 6, 2) AS INTEGER) + 2) / 3)
+    ) STORED,
+    service_area_id INTEGER REFERENCES service_areas(id),
+    team_id INTEGER REFERENCES teams(id),
+    auditor_id INTEGER NOT NULL REFERENCES staff(id),
+    team_manager_id INTEGER REFERENCES staff(id),
+    template_id INTEGER REFERENCES audit_templates(id),
+    sections TEXT NOT NULL DEFAULT '{{}}',
+    overall_grade TEXT REFERENCES grades(key),
+    findings TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted', 'withdrawn')),
+    {_BOOKKEEPING_COLUMNS.strip()})""",
+    """CREATE TABLE audit_themes (
+    audit_id INTEGER NOT NULL REFERENCES audits(id),
+    theme_id INTEGER NOT NULL REFERENCES themes(id),
+    PRIMARY KEY (audit_id, theme_id)) WITHOUT ROWID""",
+    "CREATE INDEX audit_themes_by_theme ON audit_themes (theme_id, audit_id)",
+    # Period summaries: a covering index over what a summary groups by.
+    "CREATE INDEX audits_for_summary ON audits "
+    "(status, audit_date, service_area_id, team_id, overall_grade)",
+    # The register's common filters: area + grade + date range, newest first.
+    "CREATE INDEX audits_by_area_grade_date ON audits (service_area_id, overall_grade, audit_date)",
+    "CREATE INDEX audits_by_date ON audits (audit_date)",
+    "CREATE INDEX audits_by_case ON audits (case_reference, audit_date)",
+    "CREATE INDEX audits_by_quarter ON audits (audit_quarter, overall_grade)",
+    """CREATE TABLE trail (
+    seq INTEGER PRIMARY KEY,
+    at_utc TEXT NOT NULL,
+    staff_id INTEGER,
+    os_user TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    reason TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL)""",
+    "CREATE INDEX trail_by_record ON trail (table_name, record_id, seq)",
+    """CREATE TRIGGER trail_is_append_only_update BEFORE UPDATE ON trail
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be changed'); END""",
+    """CREATE TRIGGER trail_is_append_only_delete BEFORE DELETE ON trail
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be deleted'); END""",
+]
+
+DEFAULT_SETTINGS = {
+    "authority_name": "Example Borough Council",
+    "case_reference_pattern": DEFAULT_CASE_REFERENCE_PATTERN,
+    "case_reference_hint": DEFAULT_CASE_REFERENCE_HINT,
+    "outstanding_enabled": False,
+    "protective_marking": "OFFICIAL-SENSITIVE",
+}
+
+
+@migrations(name="0001_initial_schema")
+def m0001_initial_schema(db: Database) -> None:
+    conn = db.conn
+    for statement in SCHEMA_0001:
+        conn.execute(statement)
+    at = records.trail.utc_now()
+    for key, value in DEFAULT_SETTINGS.items():
+        records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
+                              who=SETUP, kind="seed", at_utc=at)
+    for grade in ALL_GRADES:
+        records.insert_record(
+            conn, "grades",
+            {"key": grade.value, "label": grade.label, "rank": grade.rank,
+             "active": 0 if grade.value == "outstanding" else 1},
+            who=SETUP, kind="seed", at_utc=at)
+    for theme in DEFAULT_THEMES:
+        records.insert_record(conn, "themes", {"name": theme, "active": 1}, who=SETUP,
+                              kind="seed", at_utc=at)
+    sections = [{"key": k, "title": t, "prompt": p} for k, t, p in DEFAULT_TEMPLATE_SECTIONS]
+    records.insert_record(
+        conn, "audit_templates",
+        {"name": DEFAULT_TEMPLATE_NAME, "template_version": 1,
+         "sections": json.dumps(sections), "active": 1},
+        who=SETUP, kind="seed", at_utc=at)
+
+
+KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)

@@ -1,0 +1,144 @@
+"""Generic, trailed writes: every insert or update here writes its trail row in the same transaction.
+
+Every trailed table has ``id``, ``version``, ``created_at`` and ``updated_at``; the trail rows for
+a record rebuild all of its other columns exactly (see :func:`sefton_qa.store.trail.replay`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from sefton_qa.domain.errors import ConflictError, NotFound
+from sefton_qa.store import trail
+
+#: Tables whose every change is trailed, in the order verification reports them.
+TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
+                  "audit_templates", "audits")
+BOOKKEEPING = ("id", "version", "created_at", "updated_at")
+#: Columns SQLite computes itself; never written, never trailed.
+GENERATED = {"audits": frozenset({"audit_quarter"})}
+#: Child rows stored in link tables but trailed as a field of their parent record.
+LINKED_FIELDS = {"audits": {"themes": ("audit_themes", "audit_id", "theme_id")}}
+
+
+@dataclass(frozen=True)
+class Who:
+    staff_id: int | None
+    os_user: str
+
+
+def get_row(conn: sqlite3.Connection, table: str, record_id: int) -> dict:
+    cur = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"No {table.rstrip('s').replace('_', ' ')} with id {record_id}.")
+    return dict(zip([c[0] for c in cur.description], row))
+
+
+def linked_values(conn: sqlite3.Connection, table: str, record_id: int) -> dict:
+    out = {}
+    for field, (link_table, parent_col, child_col) in LINKED_FIELDS.get(table, {}).items():
+        out[field] = [r[0] for r in conn.execute(
+            f"SELECT {child_col} FROM {link_table} WHERE {parent_col} = ? ORDER BY {child_col}",
+            (record_id,))]
+    return out
+
+
+def _write_links(conn: sqlite3.Connection, table: str, record_id: int, field: str, ids) -> None:
+    link_table, parent_col, child_col = LINKED_FIELDS[table][field]
+    conn.execute(f"DELETE FROM {link_table} WHERE {parent_col} = ?", (record_id,))
+    conn.executemany(f"INSERT INTO {link_table} ({parent_col}, {child_col}) VALUES (?, ?)",
+                     [(record_id, i) for i in ids])
+
+
+def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Who,
+                  kind: str = "create", reason: str | None = None,
+                  at_utc: str | None = None) -> int:
+    """Insert one record and its trail row. ``values`` may hold linked fields (e.g. themes)."""
+    at_utc = at_utc or trail.utc_now()
+    links = {k: sorted(values.get(k, ())) for k in LINKED_FIELDS.get(table, {})}
+    columns = {k: v for k, v in values.items() if k not in links}
+    names = list(columns) + ["version", "created_at", "updated_at"]
+    sql = (f"INSERT INTO {table} ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    cur = conn.execute(sql, [*columns.values(), 1, at_utc, at_utc])
+    record_id = cur.lastrowid
+    for field, ids in links.items():
+        _write_links(conn, table, record_id, field, ids)
+    # Read the row back so columns left to their defaults are trailed too: replay is exact.
+    stored = get_row(conn, table, record_id)
+    generated = GENERATED.get(table, frozenset())
+    changes = {k: [None, v] for k, v in stored.items()
+               if k not in BOOKKEEPING and k not in generated}
+    changes.update({k: [None, v] for k, v in links.items()})
+    trail.append(conn, trail.PendingChange(table, record_id, kind, changes, reason),
+                 staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
+    return record_id
+
+
+def update_record(conn: sqlite3.Connection, table: str, record_id: int, values: dict, *,
+                  who: Who, kind: str = "update", reason: str | None = None,
+                  expected_version: int | None = None, at_utc: str | None = None) -> dict:
+    """Change the given fields; returns {field: [old, new]} for what really changed.
+
+    With ``expected_version``, refuses (ConflictError) when someone else changed the record
+    since it was read. Nothing is written when nothing changed.
+    """
+    current = get_row(conn, table, record_id)
+    if expected_version is not None and current["version"] != expected_version:
+        raise ConflictError(
+            "This record was changed by someone else since you opened it "
+            f"(version {current['version']}, you had {expected_version}). "
+            "Reopen it to see their change, then make yours again.")
+    link_fields = LINKED_FIELDS.get(table, {})
+    current.update(linked_values(conn, table, record_id) if any(k in values for k in link_fields)
+                   else {})
+    changes = {}
+    for field, new in values.items():
+        if field in link_fields:
+            new = sorted(new)
+        if current.get(field) != new:
+            changes[field] = [current.get(field), new]
+    if not changes:
+        return {}
+    at_utc = at_utc or trail.utc_now()
+    columns = {k: v[1] for k, v in changes.items() if k not in link_fields}
+    assignments = "".join(f"{k} = ?, " for k in columns)
+    cur = conn.execute(
+        f"UPDATE {table} SET {assignments}version = version + 1, updated_at = ? "
+        "WHERE id = ? AND version = ?",
+        [*columns.values(), at_utc, record_id, current["version"]])
+    if cur.rowcount != 1:
+        raise ConflictError("This record was changed by someone else while saving; try again.")
+    for field in link_fields:
+        if field in changes:
+            _write_links(conn, table, record_id, field, changes[field][1])
+    trail.append(conn, trail.PendingChange(table, record_id, kind, changes, reason),
+                 staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
+    return changes
+
+
+def canonical_records(conn: sqlite3.Connection, table: str):
+    """Yield ((table, id), record) as the trail would rebuild it, for every row of ``table``."""
+    generated = GENERATED.get(table, frozenset())
+    links = LINKED_FIELDS.get(table, {})
+    link_rows: dict[str, dict[int, list[int]]] = {}
+    for field, (link_table, parent_col, child_col) in links.items():
+        grouped: dict[int, list[int]] = {}
+        for parent, child in conn.execute(
+                f"SELECT {parent_col}, {child_col} FROM {link_table} "
+                f"ORDER BY {parent_col}, {child_col}"):
+            grouped.setdefault(parent, []).append(child)
+        link_rows[field] = grouped
+    cur = conn.execute(f"SELECT * FROM {table} ORDER BY id")
+    names = [c[0] for c in cur.description]
+    for row in cur:
+        values = dict(zip(names, row))
+        rec = {k: v for k, v in values.items() if k not in BOOKKEEPING and k not in generated}
+        for field in links:
+            rec[field] = link_rows[field].get(values["id"], [])
+        rec["_version"] = values["version"]
+        rec["_created_at"] = values["created_at"]
+        rec["_updated_at"] = values["updated_at"]
+        yield (table, values["id"]), rec

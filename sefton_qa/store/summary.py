@@ -1,0 +1,47 @@
+"""Aggregate queries for period summaries (submitted audits only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from sefton_qa.domain.grades import Grade
+
+_PERIOD = ("FROM audits a WHERE a.status = 'submitted' AND a.audit_date BETWEEN ? AND ? "
+           "AND a.overall_grade IS NOT NULL")
+
+
+def grade_counts(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> dict[Grade, int]:
+    rows = conn.execute(f"SELECT a.overall_grade, count(*) {_PERIOD} GROUP BY a.overall_grade",
+                        (start.isoformat(), end.isoformat()))
+    return {Grade(g): n for g, n in rows}
+
+
+def grade_counts_by_service_area(conn: sqlite3.Connection, start: dt.date,
+                                 end: dt.date) -> dict[str, dict[Grade, int]]:
+    rows = conn.execute(
+        "SELECT sa.name, x.overall_grade, x.n FROM (SELECT a.service_area_id, a.overall_grade, "
+        f"count(*) AS n {_PERIOD} GROUP BY a.service_area_id, a.overall_grade) x "
+        "JOIN service_areas sa ON sa.id = x.service_area_id",
+        (start.isoformat(), end.isoformat()))
+    out: dict[str, dict[Grade, int]] = {}
+    for name, grade, n in rows:
+        out.setdefault(name, {})[Grade(grade)] = n
+    return out
+
+
+def grade_counts_by_team(conn: sqlite3.Connection, start: dt.date,
+                         end: dt.date) -> dict[str, dict[Grade, int]]:
+    rows = conn.execute(
+        "SELECT t.name, sa.name, x.overall_grade, x.n FROM (SELECT a.team_id, a.overall_grade, "
+        f"count(*) AS n {_PERIOD} GROUP BY a.team_id, a.overall_grade) x "
+        "JOIN teams t ON t.id = x.team_id JOIN service_areas sa ON sa.id = t.service_area_id",
+        (start.isoformat(), end.isoformat()))
+    out: dict[str, dict[Grade, int]] = {}
+    names = {}
+    for team, area, grade, n in rows:
+        names.setdefault(team, set()).add(area)
+        out.setdefault((team, area), {})[Grade(grade)] = n
+    # Team names are unique within a service area; qualify them only where they clash.
+    return {(team if len(names[team]) == 1 else f"{team} ({area})"): counts
+            for (team, area), counts in out.items()}

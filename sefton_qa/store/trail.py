@@ -1,0 +1,172 @@
+"""The audit trail: append-only, hash-chained rows, one per change to any record.
+
+Each row stores SHA-256 over the previous row's hash and its own content, so editing, removing
+or reordering any row breaks the chain from that row on. Triggers forbid UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from sefton_qa.domain.models import TrailEntry
+
+GENESIS_HASH = "0" * 64
+
+_INSERT = (
+    "INSERT INTO trail (seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes,"
+    " reason, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_COLUMNS = "seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes, reason, prev_hash, hash"
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def current_os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some service accounts): still record something honest
+        return "unknown"
+
+
+def dumps(value) -> str:
+    """Canonical JSON: sorted keys, no spaces, so the same change always hashes the same."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def row_hash(prev_hash: str, seq: int, at_utc: str, staff_id: int | None, os_user: str,
+             table_name: str, record_id: int, kind: str, changes_json: str,
+             reason: str | None) -> str:
+    content = dumps([seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes_json,
+                     reason])
+    return hashlib.sha256((prev_hash + "\n" + content).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """One change to record: ``changes`` maps each field to ``[old, new]``."""
+
+    table_name: str
+    record_id: int
+    kind: str
+    changes: dict
+    reason: str | None = None
+
+
+def head(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT seq, hash FROM trail ORDER BY seq DESC LIMIT 1").fetchone()
+    return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+
+def append_many(conn: sqlite3.Connection, changes: Iterable[PendingChange], *,
+                staff_id: int | None, os_user: str | None = None,
+                at_utc: str | None = None) -> int:
+    """Append trail rows for ``changes``; must run inside the caller's write transaction.
+
+    Returns the sequence number of the last row written.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("trail rows must be written inside the change's own transaction")
+    os_user = os_user or current_os_user()
+    at_utc = at_utc or utc_now()
+    seq, prev = head(conn)
+    rows = []
+    for change in changes:
+        seq += 1
+        changes_json = dumps(change.changes)
+        h = row_hash(prev, seq, at_utc, staff_id, os_user, change.table_name, change.record_id,
+                     change.kind, changes_json, change.reason)
+        rows.append((seq, at_utc, staff_id, os_user, change.table_name, change.record_id,
+                     change.kind, changes_json, change.reason, prev, h))
+        prev = h
+    conn.executemany(_INSERT, rows)
+    return seq
+
+
+def append(conn: sqlite3.Connection, change: PendingChange, *, staff_id: int | None,
+           os_user: str | None = None, at_utc: str | None = None) -> int:
+    return append_many(conn, [change], staff_id=staff_id, os_user=os_user, at_utc=at_utc)
+
+
+def _entry(row) -> TrailEntry:
+    return TrailEntry(seq=row[0], at_utc=row[1], staff_id=row[2], os_user=row[3],
+                      table_name=row[4], record_id=row[5], kind=row[6],
+                      changes=json.loads(row[7]), reason=row[8], prev_hash=row[9], hash=row[10])
+
+
+def iter_entries(conn: sqlite3.Connection, *, batch: int = 5000) -> Iterator[tuple]:
+    """Raw trail rows in sequence order (tuples in column order), read in batches."""
+    last = -1
+    while True:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM trail WHERE seq > ? ORDER BY seq LIMIT ?",
+                            (last, batch)).fetchall()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+def entries_for(conn: sqlite3.Connection, table_name: str, record_id: int) -> list[TrailEntry]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM trail WHERE table_name = ? AND record_id = ? ORDER BY seq",
+        (table_name, record_id)).fetchall()
+    return [_entry(r) for r in rows]
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM trail").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    problem: str
+
+
+def check_chain(conn: sqlite3.Connection) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain. Returns (rows checked, first break or None)."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    for row in iter_entries(conn):
+        seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes, reason, p, h = row
+        if seq != expected_seq:
+            return checked, ChainBreak(seq, f"sequence jumps from {expected_seq - 1} to {seq}: "
+                                            "rows are missing")
+        if p != prev:
+            return checked, ChainBreak(seq, "its previous-hash does not match the row before it")
+        if row_hash(prev, seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes,
+                    reason) != h:
+            return checked, ChainBreak(seq, "its content does not match its hash "
+                                            "(it was edited outside the app)")
+        prev = h
+        expected_seq += 1
+        checked += 1
+    return checked, None
+
+
+def replay(conn: sqlite3.Connection) -> dict[tuple[str, int], dict]:
+    """Rebuild every record from the trail: {(table, id): {field: value, ...}}.
+
+    Also rebuilds the bookkeeping fields each trailed table keeps: ``version`` (number of
+    changes), ``created_at`` and ``updated_at`` (times of the first and last change).
+    """
+    records: dict[tuple[str, int], dict] = {}
+    for row in iter_entries(conn):
+        seq, at_utc, _staff, _os, table_name, record_id, kind, changes, _reason, _p, _h = row
+        key = (table_name, record_id)
+        rec = records.get(key)
+        if rec is None:
+            rec = records[key] = {"_version": 0, "_created_at": at_utc}
+        for field, (_old, new) in json.loads(changes).items():
+            rec[field] = new
+        rec["_version"] += 1
+        rec["_updated_at"] = at_utc
+    return records

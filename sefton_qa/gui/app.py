@@ -1,0 +1,67 @@
+"""Starting the GUI: open the store, sign in, fill demo data when asked, show the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from sefton_qa import APP_ID, APP_NAME, __version__
+from sefton_qa.domain.errors import SeftonError
+from sefton_qa.gui.errors import install_excepthook, setup_logging, show_error
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_ID)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setApplicationDisplayName(APP_NAME)
+    return app
+
+
+def open_session(path: Path, *, fill_demo: bool):
+    """Open the store and sign in; fill an empty store with demo data when asked."""
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.demo import generate_demo
+    from sefton_qa.store import audits as audit_store
+    from sefton_qa.store import open_store
+
+    store = open_store(path)
+    try:
+        session = sign_in(store)
+        if fill_demo and audit_store.count(store.conn) == 0:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                generate_demo(session)
+            finally:
+                QApplication.restoreOverrideCursor()
+    except BaseException:
+        store.close()
+        raise
+    return session
+
+
+def run_gui(path: Path, *, fill_demo: bool = False) -> int:
+    from sefton_qa.gui.main_window import MainWindow
+
+    app = make_app()
+    log_file = setup_logging()
+    install_excepthook(log_file)
+    try:
+        session = open_session(path, fill_demo=fill_demo)
+    except SeftonError as exc:
+        QMessageBox.critical(None, f"{APP_NAME} cannot open its store", str(exc))
+        return 1
+    except Exception as exc:  # shown with details and logged; never a bare traceback
+        show_error(None, exc, log_file=log_file)
+        return 1
+    window = MainWindow(session)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        session.store.close()

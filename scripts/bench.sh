@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the benchmarks (tests/benchmarks), installing whatever is missing first.
+#
+#   scripts/bench.sh [benchmark options...]
+#
+# Same setup as scripts/test.sh, then `python -m tests.benchmarks "$@"` from the repository
+# root, offscreen unless QT_QPA_PLATFORM is already set.
+set -euo pipefail
+
+# shellcheck source=scripts/bootstrap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+sefton_bootstrap --test
+
+cd "$SEFTON_ROOT"
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+exec "$SEFTON_VENV_PY" -m tests.benchmarks "$@"

@@ -300,7 +300,14 @@ sefton_bootstrap() {
     [ "$want_xvfb" = yes ] && pkgs+=("${XVFB_PKGS[@]}")
 
     if [ "$print_only" = yes ]; then
-        echo "${pkgs[*]}"
+        local spec out=""
+        for spec in "${pkgs[@]}"; do
+            case "$spec" in
+                *'|'*) command -v apt-cache >/dev/null 2>&1 && spec=$(sefton__resolve_alt "$spec") || spec=${spec##*|} ;;
+            esac
+            out="$out $spec"
+        done
+        echo "${out# }"
         return 0
     fi
 

@@ -39,6 +39,11 @@ def verify_store(store: Store) -> VerifyReport:
         report.checks.append(Check("foreign_key_check", not problems,
                                    "every reference points to a record" if not problems
                                    else "; ".join(problems)))
+        missing = trail.missing_protection(conn)
+        report.checks.append(Check("trail protection", not missing,
+                                   "the trail refuses edits and deletions" if not missing
+                                   else f"the trigger(s) {', '.join(missing)} were removed "
+                                        "outside the app"))
         checked, broken = trail.check_chain(conn)
         if broken:
             report.checks.append(Check("trail chain", False,

@@ -170,3 +170,13 @@ def replay(conn: sqlite3.Connection) -> dict[tuple[str, int], dict]:
         rec["_version"] += 1
         rec["_updated_at"] = at_utc
     return records
+
+
+PROTECTION_TRIGGERS = ("trail_is_append_only_update", "trail_is_append_only_delete")
+
+
+def missing_protection(conn: sqlite3.Connection) -> list[str]:
+    """Names of the append-only triggers that are missing (someone dropped them)."""
+    present = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'trail'")}
+    return [name for name in PROTECTION_TRIGGERS if name not in present]

@@ -8,9 +8,9 @@
 #   --offscreen  no display at all (QT_QPA_PLATFORM=offscreen), e.g. for smoke tests;
 #                also chosen when QT_QPA_PLATFORM is already offscreen or minimal
 #
-# Everything else goes to `sefton-qa gui --demo`, e.g. `--db PATH` (or set SEFTON_QA_DB)
-# to open another store. The demo store lives in the user data dir and is filled with
-# synthetic data the first time only.
+# Everything else goes to `sefton-qa gui --demo`; `--db PATH` (or SEFTON_QA_DB=PATH) opens
+# another store (run.sh passes it to sefton-qa before the `gui` command). The demo store
+# lives in the user data dir and is filled with synthetic data the first time only.
 set -euo pipefail
 
 # shellcheck source=scripts/bootstrap.sh
@@ -25,6 +25,21 @@ while [ $# -gt 0 ]; do
         *) break ;;
     esac
 done
+# `--db PATH` is an option of `sefton-qa` itself (before the command): move it there, so
+# `scripts/run.sh --db PATH` works. Everything else stays after `gui --demo`.
+global=()
+rest=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --db)
+            [ $# -ge 2 ] || { echo "run.sh: --db needs a PATH" >&2; exit 2; }
+            global+=(--db "$2"); shift 2 ;;
+        --db=*) global+=("$1"); shift ;;
+        *) rest+=("$1"); shift ;;
+    esac
+done
+set -- ${global[@]+"${global[@]}"} gui --demo ${rest[@]+"${rest[@]}"}
+
 case "${QT_QPA_PLATFORM:-}" in
     offscreen* | minimal*) [ "$mode" = window ] && mode=offscreen ;;
 esac
@@ -44,18 +59,18 @@ fi
 case "$mode" in
     window)
         sefton_bootstrap --window
-        exec "$SEFTON_VENV_BIN/sefton-qa" gui --demo "$@"
+        exec "$SEFTON_VENV_BIN/sefton-qa" "$@"
         ;;
     xvfb)
         sefton_bootstrap --xvfb
         command -v xvfb-run >/dev/null 2>&1 ||
             sefton__die 1 "xvfb-run not found: install Xvfb and xauth (Debian/Ubuntu: apt-get install xvfb xauth)"
         exec xvfb-run -a -s "-screen 0 1600x1000x24" \
-            env QT_QPA_PLATFORM=xcb "$SEFTON_VENV_BIN/sefton-qa" gui --demo "$@"
+            env QT_QPA_PLATFORM=xcb "$SEFTON_VENV_BIN/sefton-qa" "$@"
         ;;
     offscreen)
         sefton_bootstrap
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-        exec "$SEFTON_VENV_BIN/sefton-qa" gui --demo "$@"
+        exec "$SEFTON_VENV_BIN/sefton-qa" "$@"
         ;;
 esac

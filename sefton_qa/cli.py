@@ -28,23 +28,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH",
                         help="the store to use (default: $SEFTON_QA_DB, else the user data "
                              "folder)")
+    # --db is accepted after the command too ("sefton-qa gui --db X"), without overriding a
+    # --db given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the store to use")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = sub.add_parser("gui", help="open the main window (the default)")
+    def add_command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    gui = add_command("gui", help="open the main window (the default)")
     gui.add_argument("--demo", action="store_true",
                      help="use the demo store (unless --db is given) and fill it with demo "
                           "data if it holds no audits")
 
-    demo = sub.add_parser("demo", help="fill an empty store with synthetic demo data")
+    demo = add_command("demo", help="fill an empty store with synthetic demo data")
     demo.add_argument("--months", type=int, default=18, help="months of audits (default 18)")
     demo.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
 
-    summary = sub.add_parser("summary", help="a period's figures by grade, area and team")
+    summary = add_command("summary", help="a period's figures by grade, area and team")
     summary.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     summary.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     summary.add_argument("--json", action="store_true", help="print JSON")
 
-    sub.add_parser("verify", help="check the store's integrity and its audit trail")
+    add_command("verify", help="check the store's integrity and its audit trail")
     return parser
 
 

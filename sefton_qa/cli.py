@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 
 from sefton_qa import APP_NAME, __version__
 from sefton_qa.domain.errors import SeftonError
@@ -71,10 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _open(args, *, demo: bool = False, read_only: bool = False):
+def _open(args, *, demo: bool = False, read_only: bool = False, create: bool = True):
     from sefton_qa.store import open_store
 
-    return open_store(resolve_store_path(args.db, demo=demo), read_only=read_only)
+    return open_store(resolve_store_path(args.db, demo=demo), read_only=read_only,
+                      create=create)
 
 
 def _gui(args) -> int:
@@ -106,7 +106,7 @@ def _demo(args) -> int:
 def _summary(args) -> int:
     from sefton_qa.services.summary import period_summary
 
-    with _open(args) as store:
+    with _open(args, create=False) as store:
         summary = period_summary(store, args.start, args.end)
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -155,11 +155,7 @@ def format_summary(summary: dict) -> str:
 def _verify(args) -> int:
     from sefton_qa.services.verify import verify_store
 
-    path = resolve_store_path(args.db)
-    if not Path(path).exists():
-        print(f"sefton-qa: there is no store at {path}", file=sys.stderr)
-        return 1
-    with _open(args, read_only=True) as store:
+    with _open(args, read_only=True, create=False) as store:
         report = verify_store(store)
     print("\n".join(report.lines()))
     print("The store is sound." if report.ok else "The store FAILED verification.")

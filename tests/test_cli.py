@@ -28,7 +28,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def assert_plain_error(code: int, err: str, phrase: str) -> None:
     assert code == 1
     assert err.startswith("sefton-qa: ")
-    assert phrase in err
+    assert phrase.lower() in err.lower()
     assert "Traceback" not in err
 
 
@@ -125,9 +125,6 @@ def test_demo_on_an_empty_store(store_path, capsys, monkeypatch):
     assert code == 0
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="BUG: demo --months 1 raises "
-                   "IndexError in services/demo.py (too few case numbers drawn); the CLI "
-                   "shows a traceback")
 def test_demo_one_month(store_path, capsys, monkeypatch):
     monkeypatch.setenv("LOGNAME", "first.admin")
     code, out, err = run(capsys, "--db", str(store_path), "demo", "--months", "1")
@@ -188,7 +185,7 @@ def test_python_dash_m_entry_point(demo_path, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sefton_qa", "--db", str(missing), "verify"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert proc.returncode == 1
-    assert "Traceback" not in proc.stderr and "there is no store" in proc.stderr
+    assert "Traceback" not in proc.stderr and "there is no store" in proc.stderr.lower()
 
 
 def test_summary_reads_without_changing_the_data(demo_path, capsys):
@@ -200,9 +197,6 @@ def test_summary_reads_without_changing_the_data(demo_path, capsys):
         assert s.conn.execute("SELECT count(*), max(seq) FROM trail").fetchone() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `summary` on a path with no store creates a new, "
-                   "empty store there and prints zero audits (cli._open uses open_store with "
-                   "create=True); `verify` refuses the same path")
 def test_summary_on_a_missing_store(tmp_path, capsys):
     missing = tmp_path / "typo" / "missing.sqlite3"
     code, out, err = run(capsys, "--db", str(missing), "summary", "--from", "2026-01-01",
@@ -211,9 +205,6 @@ def test_summary_on_a_missing_store(tmp_path, capsys):
     assert_plain_error(code, err, "no store")
 
 
-@pytest.mark.xfail(strict=True, raises=IsADirectoryError, reason="BUG: --db naming a folder "
-                   "raises IsADirectoryError from store/connection.py check_is_sqlite_file "
-                   "and the CLI prints a traceback")
 @pytest.mark.parametrize("command", [["verify"],
                                      ["summary", "--from", "2026-01-01", "--to", "2026-01-31"]])
 def test_db_naming_a_folder(tmp_path, capsys, command):
@@ -221,9 +212,6 @@ def test_db_naming_a_folder(tmp_path, capsys, command):
     assert_plain_error(code, err, str(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="BUG: summary --from 0001-01-01 "
-                   "raises OverflowError in services/summary.py previous_period (date before "
-                   "year 1); the CLI prints a traceback")
 def test_summary_at_the_start_of_the_calendar(store_path, capsys):
     code, out, err = run(capsys, "--db", str(store_path), "summary", "--from", "0001-01-01",
                          "--to", "0001-01-31")

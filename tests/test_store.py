@@ -245,9 +245,6 @@ def test_sqlite_file_that_is_not_a_store_is_refused(tmp_path):
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: open_store switches a foreign SQLite file to WAL "
-                   "(connect() runs PRAGMA journal_mode=WAL before _check_version) and then "
-                   "says 'nothing has been changed'")
 def test_refusing_a_foreign_sqlite_file_does_not_change_it(tmp_path):
     path = _foreign_database(tmp_path / "other.sqlite3")
     digest = sha256(path)
@@ -411,9 +408,6 @@ def test_backup_to_makes_a_whole_copy(store, admin, org, make_input, tmp_path):
     shutil.rmtree(tmp_path / "b")
 
 
-@pytest.mark.xfail(strict=True, raises=IsADirectoryError, reason="BUG: check_is_sqlite_file "
-                   "opens the path without catching OSError, so a folder (or an unreadable "
-                   "file) raises IsADirectoryError/PermissionError instead of StoreError")
 def test_a_folder_is_refused_with_a_plain_message(tmp_path):
     folder = tmp_path / "a-folder.sqlite3"
     folder.mkdir()

@@ -288,8 +288,6 @@ def test_staff_without_a_logging_role_cannot_log_audits(manager, make_input, sto
     assert trail.head(store.conn)[0] == seq
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Session.require lower-cases role labels, so "
-                   "the message says 'qa officer' instead of 'QA officer'")
 def test_permission_message_keeps_the_role_label(manager, make_input):
     with pytest.raises(PermissionDenied) as info:
         audit_service.create_audit(manager, make_input())

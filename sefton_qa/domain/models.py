@@ -19,6 +19,11 @@ class Role(str, Enum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize().replace("Qa ", "QA ")
 
+    @property
+    def label_in_sentence(self) -> str:
+        """"QA officer", "moderator", "service manager": lower case but for the acronym."""
+        return "QA officer" if self is Role.QA_OFFICER else self.label.lower()
+
 
 class AuditType(str, Enum):
     DEEP_DIVE = "deep_dive"

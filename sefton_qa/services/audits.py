@@ -182,6 +182,8 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
         if current.status is AuditStatus.WITHDRAWN:
             raise ValidationError.single("status", "this audit was withdrawn and cannot be "
                                                    "edited")
+        if inp.auditor_id is None:
+            inp.auditor_id = current.auditor_id
         submitted = current.status is AuditStatus.SUBMITTED
         if submitted and not (reason and reason.strip()):
             raise ValidationError.single("reason", "a reason is required to edit a submitted "

@@ -202,7 +202,7 @@ def generate_demo(session: Session, *, months: int = 18, seed: int = 2024,
         inputs: list[AuditInput] = []
         # The N full months before this one, and this month so far.
         month_list = _months_back(today, months + 1)
-        case_numbers = rng.sample(range(100000, 999999), 60 * months + 10)
+        case_numbers = rng.sample(range(100000, 999999), 60 * len(month_list) + 10)
         earlier_cases: list[tuple[str, int]] = []
         for m_index, (year, month) in enumerate(month_list):
             report(5 + int(60 * m_index / len(month_list)), 100,

@@ -33,7 +33,7 @@ class Session:
             raise PermissionDenied(f"{self.actor.display_name}'s account is inactive, so they "
                                    f"cannot {doing}.")
         if not any(self.actor.has_role(r) for r in roles):
-            needed = " or ".join(r.label.lower() for r in roles)
+            needed = " or ".join(r.label_in_sentence for r in roles)
             raise PermissionDenied(f"Only a {needed} can {doing}; "
                                    f"{self.actor.display_name} is not one.")
 

@@ -15,8 +15,12 @@ from sefton_qa.store import summary as summary_store
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The equal-length period just before [start, end]."""
     length = (end - start).days
-    prev_end = start - dt.timedelta(days=1)
-    return prev_end - dt.timedelta(days=length), prev_end
+    try:
+        prev_end = start - dt.timedelta(days=1)
+        return prev_end - dt.timedelta(days=length), prev_end
+    except OverflowError:
+        raise ValidationError.single(
+            "from", f"{start:%d/%m/%Y} is too early: there is no period before it") from None
 
 
 def _grades_block(counts: dict[Grade, int], grades: tuple[Grade, ...]) -> tuple[int, dict]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import sqlite_utils
+
 from sefton_qa.domain.errors import StoreError
 from sefton_qa.store.connection import (
     Store,
@@ -46,11 +48,15 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the folder for the store at {path}: {exc}") from exc
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file. Give the path of the store "
+                         "file itself (for example sefton-qa.sqlite3).")
     check_is_sqlite_file(path)
+    if path.exists() and path.stat().st_size > 0:
+        _probe(path)  # read-only: a file we refuse is never changed (not even to WAL)
     conn = connect(path, read_only=read_only)
     store = Store(path, conn, read_only=read_only)
     try:
-        _check_version(store)
         if migrate and not read_only:
             _migrate(store, backup_dir or path.parent / "backups")
     except sqlite3.DatabaseError as exc:
@@ -63,16 +69,31 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
     return store
 
 
-def _check_version(store: Store) -> None:
-    applied = [m.name for m in migrations.applied(store.db)]
+def _probe(path: Path) -> None:
+    """Check, without writing, that ``path`` is a Sefton QA store this version can open."""
+    try:
+        probe = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} cannot be opened: {exc}.") from exc
+    try:
+        _check_version(probe, path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} could not be read as a Sefton QA store: {exc}. "
+                         "It may be damaged; restore it from a backup.") from exc
+    finally:
+        probe.close()
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> None:
+    applied = [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
     unknown = [name for name in applied if name not in KNOWN_MIGRATIONS]
     if unknown:
         raise StoreError(
-            f"{store.path} was written by a newer version of Sefton QA (schema step "
+            f"{path} was written by a newer version of Sefton QA (schema step "
             f"{unknown[-1]!r} is unknown to this version). Install the newer version to open it; "
             "nothing has been changed.")
-    if _has_user_tables(store.conn) and not applied:
-        raise StoreError(f"{store.path} is an SQLite database but not a Sefton QA store. "
+    if _has_user_tables(conn) and not applied:
+        raise StoreError(f"{path} is an SQLite database but not a Sefton QA store. "
                          "Choose another file; nothing has been changed.")
 
 

@@ -133,10 +133,13 @@ def is_network_path(path: Path) -> bool:
 
 
 def check_is_sqlite_file(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with open(path, "rb") as fh:
-        header = fh.read(16)
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     if header != SQLITE_HEADER:
         raise StoreError(
             f"{path} is not a Sefton QA store (it is not an SQLite database). "

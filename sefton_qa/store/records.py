@@ -14,7 +14,7 @@ from sefton_qa.store import trail
 
 #: Tables whose every change is trailed, in the order verification reports them.
 TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
-                  "audit_templates", "audits")
+                  "audit_templates", "audits", "moderations", "import_mappings")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
 #: Columns SQLite computes itself; never written, never trailed.
 GENERATED = {"audits": frozenset({"audit_quarter"})}
@@ -117,6 +117,12 @@ def update_record(conn: sqlite3.Connection, table: str, record_id: int, values: 
     trail.append(conn, trail.PendingChange(table, record_id, kind, changes, reason),
                  staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
     return changes
+
+
+def existing_trailed_tables(conn: sqlite3.Connection) -> list[str]:
+    """The trailed tables this store has (an older store, opened read-only, may lack some)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [t for t in TRAILED_TABLES if t in present]
 
 
 def canonical_records(conn: sqlite3.Connection, table: str):

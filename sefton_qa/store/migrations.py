@@ -155,4 +155,36 @@ def m0001_initial_schema(db: Database) -> None:
         who=SETUP, kind="seed", at_utc=at)
 
 
+SCHEMA_0002 = [
+    f"""CREATE TABLE moderations (
+    id INTEGER PRIMARY KEY,
+    audit_id INTEGER NOT NULL REFERENCES audits(id),
+    flagged_because TEXT NOT NULL
+        CHECK (flagged_because IN ('inadequate', 'calibration', 'imported', 'requested')),
+    due_date TEXT,
+    moderator_id INTEGER REFERENCES staff(id),
+    original_grade TEXT REFERENCES grades(key),
+    moderated_grade TEXT REFERENCES grades(key),
+    moderation_date TEXT,
+    reason TEXT,
+    section_comments TEXT NOT NULL DEFAULT '{{}}',
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'cancelled')),
+    {_BOOKKEEPING_COLUMNS.strip()})""",
+    "CREATE INDEX moderations_by_audit ON moderations (audit_id)",
+    "CREATE INDEX moderations_by_status ON moderations (status, due_date)",
+    # Duplicate detection on import: case reference + date + auditor.
+    "CREATE INDEX audits_by_case_date_auditor ON audits (case_reference, audit_date, auditor_id)",
+    f"""CREATE TABLE import_mappings (
+    id INTEGER PRIMARY KEY,
+    source_header TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    field TEXT NOT NULL,{_BOOKKEEPING_COLUMNS})""",
+]
+
+
+@migrations(name="0002_moderations_and_import")
+def m0002_moderations_and_import(db: Database) -> None:
+    for statement in SCHEMA_0002:
+        db.conn.execute(statement)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)

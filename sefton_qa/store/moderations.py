@@ -1,0 +1,52 @@
+"""Moderations: a second person's check of an audit's grade."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Sequence
+
+from sefton_qa.store import records, trail
+
+TABLE = "moderations"
+COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
+           "moderated_grade", "moderation_date", "reason", "section_comments", "status")
+
+
+def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -> dict[int, tuple]:
+    """audit id → (moderator name, moderated grade, moderation date) of its latest completed
+    moderation."""
+    out: dict[int, tuple] = {}
+    ids = list(audit_ids)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        for audit_id, name, grade, date in conn.execute(
+                "SELECT m.audit_id, s.display_name, m.moderated_grade, m.moderation_date "
+                "FROM moderations m LEFT JOIN staff s ON s.id = m.moderator_id "
+                f"WHERE m.status = 'done' AND m.audit_id IN ({marks}) ORDER BY m.id", chunk):
+            out[audit_id] = (name, grade, date)
+    return out
+
+
+def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,
+                reason: str | None = None, kind: str = "create") -> list[int]:
+    """Bulk insert with one trail row each (the caller holds the transaction)."""
+    if not rows:
+        return []
+    at_utc = trail.utc_now()
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM moderations").fetchone()[0]
+    values, changes = [], []
+    for offset, row in enumerate(rows):
+        record_id = first + offset
+        cells = [row.get(c) for c in COLUMNS]
+        cells[COLUMNS.index("section_comments")] = row.get("section_comments") or "{}"
+        cells[COLUMNS.index("status")] = row.get("status") or "pending"
+        values.append((record_id, *cells, 1, at_utc, at_utc))
+        changes.append(trail.PendingChange(TABLE, record_id, kind,
+                                           {c: [None, v] for c, v in zip(COLUMNS, cells)},
+                                           reason))
+    names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
+    marks = ", ".join("?" * (len(COLUMNS) + 4))
+    conn.executemany(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)
+    trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
+    return list(range(first, first + len(rows)))

@@ -51,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     summary.add_argument("--json", action="store_true", help="print JSON")
 
+    imp = add_command("import", help="import audits from a .csv or .xlsx file (all or nothing)")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="check the whole file and report, without writing anything")
+    imp.add_argument("--create-missing", action="store_true",
+                     help="create unknown service areas, teams, staff and themes "
+                          "(administrators)")
+    imp.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD",
+                     help="read the file's column HEADER as FIELD (repeatable)")
+
+    exp = add_command("export", help="export submitted audits to .csv or .xlsx")
+    exp.add_argument("file", metavar="FILE")
+    exp.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
+    exp.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD")
+
     add_command("verify", help="check the store's integrity and its audit trail")
     return parser
 
@@ -61,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "gui":
             return _gui(args)
-        return {"demo": _demo, "summary": _summary, "verify": _verify}[command](args)
+        return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
+                "export": _export}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -160,3 +176,41 @@ def _verify(args) -> int:
     print("\n".join(report.lines()))
     print("The store is sound." if report.ok else "The store FAILED verification.")
     return 0 if report.ok else 1
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.services.import_export import FIELDS
+
+    mapping = {}
+    for pair in pairs:
+        header, sep, target = pair.partition("=")
+        if not sep or not header.strip() or target.strip() not in FIELDS:
+            raise ValidationError.single("--map", f'"{pair}" should be HEADER=FIELD, with FIELD '
+                                                  f"one of {', '.join(FIELDS)}")
+        mapping[header.strip()] = target.strip()
+    return mapping
+
+
+def _import(args) -> int:
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.import_export import import_audits
+
+    mapping = _parse_map(args.map)
+    with _open(args, create=False) as store:
+        session = sign_in(store)
+        report = import_audits(session, args.file, dry_run=args.dry_run,
+                               create_missing=args.create_missing, mapping=mapping)
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def _export(args) -> int:
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.import_export import export_audits
+
+    with _open(args, create=False) as store:
+        session = sign_in(store)
+        result = export_audits(session, args.file, date_from=args.start, date_to=args.end)
+    print(f"Exported {result.rows:,} audits to {result.path} (SHA-256 {result.sha256})")
+    return 0

@@ -226,7 +226,7 @@ def test_bulk_add_reports_each_input_by_position(admin, make_input, today):
     with pytest.raises(ValidationError) as info:
         audit_service.add_audits(admin, inputs)
     fields = [p.field for p in info.value.problems]
-    assert fields == ["#2 case_reference", "#3 audit_date"]
+    assert fields == ["audit 2, case_reference", "audit 3, audit_date"]
     assert admin.store.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 0
 
 

@@ -235,10 +235,12 @@ def withdraw_audit(session: Session, audit_id: int, reason: str, *,
 
 
 def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool = True,
-               reason: str | None = None, kind: str = "create") -> Change:
+               reason: str | None = None, kind: str = "create",
+               labels: Sequence[str] | None = None) -> Change:
     """Add many audits at once, all or nothing: every input is checked before any is written.
 
-    Problems are reported together, each field prefixed with the input's position (1-based).
+    Problems are reported together, each field prefixed with the input's label (``labels``,
+    e.g. "row 17" for an import) or its position ("audit 3").
     """
     session.require(*LOGGERS, doing="add audits")
     status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
@@ -248,8 +250,9 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
         problems: list[FieldProblem] = []
         rows = []
         for number, inp in enumerate(inputs, start=1):
+            label = labels[number - 1] if labels else f"audit {number}"
             for p in validate(inp, lookups, today=today, complete=submit):
-                problems.append(FieldProblem(f"#{number} {p.field}", p.message))
+                problems.append(FieldProblem(f"{label}, {p.field}", p.message))
             if not problems:
                 rows.append(_values(inp, status))
         if problems:

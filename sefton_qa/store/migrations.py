@@ -174,6 +174,15 @@ SCHEMA_0002 = [
     "CREATE INDEX moderations_by_status ON moderations (status, due_date)",
     # Duplicate detection on import: case reference + date + auditor.
     "CREATE INDEX audits_by_case_date_auditor ON audits (case_reference, audit_date, auditor_id)",
+    f"""CREATE TABLE file_transfers (
+    id INTEGER PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('import', 'export')),
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    date_from TEXT,
+    date_to TEXT,
+    rows_written INTEGER NOT NULL,
+    rows_skipped INTEGER NOT NULL DEFAULT 0,{_BOOKKEEPING_COLUMNS})""",
     f"""CREATE TABLE import_mappings (
     id INTEGER PRIMARY KEY,
     source_header TEXT NOT NULL UNIQUE COLLATE NOCASE,

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa import APP_NAME, __version__
+from sefton_qa.gui.export_dialog import ExportDialog
+from sefton_qa.gui.import_dialog import ImportDialog
 from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
@@ -83,6 +85,13 @@ class MainWindow(QMainWindow):
         refresh.triggered.connect(self.refresh)
         file_menu.addAction(refresh)
         file_menu.addSeparator()
+        import_action = QAction("&Import audits…", self, shortcut=QKeySequence("Ctrl+I"))
+        import_action.triggered.connect(self.open_import)
+        file_menu.addAction(import_action)
+        export_action = QAction("&Export audits…", self, shortcut=QKeySequence("Ctrl+E"))
+        export_action.triggered.connect(self.open_export)
+        file_menu.addAction(export_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -90,6 +99,18 @@ class MainWindow(QMainWindow):
         about = QAction("&About Sefton QA", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_import(self, path=None) -> "ImportDialog":
+        dialog = ImportDialog(self.session, self, path=path)
+        dialog.imported.connect(lambda report: (self.refresh(), self.statusBar().showMessage(
+            f"Imported {report.added:,} audits from {report.file_name}", 10_000)))
+        dialog.show()
+        return dialog
+
+    def open_export(self) -> "ExportDialog":
+        dialog = ExportDialog(self.session, self)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",

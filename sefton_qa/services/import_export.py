@@ -92,7 +92,7 @@ class ImportReport:
     missing: dict[str, list[str]] = field(default_factory=dict)
     created: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    preview: list[list[Any]] = field(default_factory=list)
+    preview: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cells)
 
     @property
     def ok(self) -> bool:
@@ -122,8 +122,13 @@ class ImportReport:
         return out
 
 
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_SPACES = re.compile(r"\s+")
+_SERIAL = re.compile(r"\d+(\.0+)?")
+
+
 def normalise_header(header: str) -> str:
-    return re.sub(r"[\s_\-]+", "_", str(header).strip().lower()).strip("_")
+    return _SEPARATORS.sub("_", str(header).strip().lower()).strip("_")
 
 
 def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int, str], list[str],
@@ -155,7 +160,7 @@ def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int,
 
 
 def parse_grade(value: Any, allowed: set[Grade]) -> Grade:
-    text = re.sub(r"\s+", " ", str(value).strip().lower())
+    text = _SPACES.sub(" ", str(value).strip().lower())
     grade = GRADE_SPELLINGS.get(text)
     if grade is None or grade not in allowed:
         names = ", ".join(GRADE_LABELS[g] for g in sorted(allowed, key=lambda g: -g.rank))
@@ -185,7 +190,7 @@ def parse_date(value: Any) -> dt.date:
                 raise ValueError(f'"{text}" is not a date: dates are read day first '
                                  "(31/05/2024), and there is no month " + str(month))
             return dt.date(full_year, month, day)
-        if re.fullmatch(r"\d+(\.0+)?", text) and 20000 <= float(text) < 80000:
+        if _SERIAL.fullmatch(text) and 20000 <= float(text) < 80000:
             return excel_serial_to_date(float(text))
     except ValueError as exc:
         if "day first" in str(exc):
@@ -195,7 +200,7 @@ def parse_date(value: Any) -> dt.date:
 
 
 def parse_audit_type(value: Any) -> AuditType:
-    text = re.sub(r"[\s_\-]+", " ", str(value).strip().lower())
+    text = _SEPARATORS.sub(" ", str(value).strip().lower())
     if not text:
         return AuditType.DEEP_DIVE
     if text in AUDIT_TYPE_SPELLINGS:
@@ -206,9 +211,11 @@ def parse_audit_type(value: Any) -> AuditType:
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return unescape_cell(value).strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(unescape_cell(value)).strip() if isinstance(value, str) else str(value).strip()
+    return str(value).strip()
 
 
 @dataclass
@@ -228,60 +235,84 @@ class _Row:
     moderation_date: dt.date | None = None
 
 
+def _cached(parser):
+    """Wrap a parser so each distinct raw value is parsed once (files repeat dates, grades)."""
+    cache: dict = {}
+
+    def parse(raw):
+        key = (type(raw), raw)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = cache[key] = (parser(raw), None)
+            except ValueError as exc:
+                hit = cache[key] = (None, str(exc))
+        return hit
+
+    return parse
+
+
 def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                 problems: list[str], *, today: dt.date, pattern: str, hint: str) -> list[_Row]:
     """Parse every row, collecting every problem that needs no lookup in the store."""
+    index = {f: i for i, f in columns.items()}
+    date_of = _cached(parse_date)
+    grade_of = _cached(lambda raw: parse_grade(raw, allowed))
+    type_of = _cached(parse_audit_type)
+    compiled = re.compile(pattern)
     parsed = []
     for number, cells in sheet.rows:
-        row = _Row(number)
-        values = {f: (cells[i] if i < len(cells) else None) for i, f in columns.items()}
+        width = len(cells)
+
+        def cell(name: str):
+            i = index.get(name)
+            return cells[i] if i is not None and i < width else None
 
         def bad(column: str, message: str) -> None:
             problems.append(f"row {number}, {column}: {message}")
 
-        for name in ("case_reference", "service_area", "team", "auditor", "findings",
-                     "moderator"):
-            setattr(row, name, _cell_text(values.get(name)))
-        if "findings" in values and isinstance(values["findings"], str):
-            row.findings = str(unescape_cell(values["findings"])).strip()
+        row = _Row(number, case_reference=_cell_text(cell("case_reference")),
+                   service_area=_cell_text(cell("service_area")), team=_cell_text(cell("team")),
+                   auditor=_cell_text(cell("auditor")), findings=_cell_text(cell("findings")),
+                   moderator=_cell_text(cell("moderator")))
+        if not compiled.fullmatch(row.case_reference):
+            bad("case_reference", case_reference_problem(row.case_reference, pattern, hint))
         for name in ("service_area", "team", "auditor"):
             if not getattr(row, name):
                 bad(name, "is empty")
-        for name, parser, target in (("audit_date", parse_date, "audit_date"),
-                                     ("moderation_date", parse_date, "moderation_date")):
-            raw = values.get(name)
-            if raw is None or _cell_text(raw) == "":
-                if name == "audit_date":
+        for name, required in (("audit_date", True), ("moderation_date", False)):
+            raw = cell(name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if required:
                     bad(name, "is empty")
                 continue
-            try:
-                setattr(row, target, parser(raw))
-            except ValueError as exc:
-                bad(name, str(exc))
-        for name in ("grade", "moderated_grade"):
-            raw = _cell_text(values.get(name))
-            if not raw:
-                if name == "grade":
-                    bad(name, "is empty")
-                continue
-            try:
-                setattr(row, name, parse_grade(raw, allowed))
-            except ValueError as exc:
-                bad(name, str(exc))
-        try:
-            row.audit_type = parse_audit_type(_cell_text(values.get("audit_type")))
-        except ValueError as exc:
-            bad("audit_type", str(exc))
-        message = case_reference_problem(row.case_reference, pattern, hint)
-        if message:
-            bad("case_reference", message)
-        for name in ("audit_date", "moderation_date"):
-            value = getattr(row, name)
-            if value and value > today:
+            value, error = date_of(raw.strip() if isinstance(raw, str) else raw)
+            if error:
+                bad(name, error)
+            elif value > today:
                 bad(name, f"{value:%d/%m/%Y} is in the future")
-        row.themes = [t.strip() for t in _cell_text(values.get("themes")).split(";") if t.strip()]
-        moderation = [bool(row.moderator), row.moderated_grade is not None,
-                      row.moderation_date is not None]
+            else:
+                setattr(row, name, value)
+        for name, required in (("grade", True), ("moderated_grade", False)):
+            raw = _cell_text(cell(name))
+            if not raw:
+                if required:
+                    bad(name, "is empty")
+                continue
+            value, error = grade_of(raw)
+            if error:
+                bad(name, error)
+            else:
+                setattr(row, name, value)
+        value, error = type_of(_cell_text(cell("audit_type")))
+        if error:
+            bad("audit_type", error)
+        else:
+            row.audit_type = value
+        themes = _cell_text(cell("themes"))
+        row.themes = [t.strip() for t in themes.split(";") if t.strip()] if themes else []
+        moderation = (bool(row.moderator), row.moderated_grade is not None,
+                      row.moderation_date is not None)
         if any(moderation) and not all(moderation):
             bad("moderator", "moderator, moderated_grade and moderation_date go together: give "
                              "all three or none")
@@ -328,7 +359,7 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
     report.sha256 = _file_sha256(path)
     report.headers = sheet.headers
     report.rows_read = len(sheet.rows)
-    report.preview = [cells for _n, cells in sheet.rows[:10]]
+    report.preview = sheet.rows[:10]
     conn = session.store.conn
     full_mapping = {**import_mappings.get_all(conn), **(mapping or {})}
     columns, report.unknown_columns, problems = plan_columns(sheet.headers, full_mapping)
@@ -446,13 +477,12 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
     inputs: list[AuditInput] = []
     labels: list[str] = []
     kept: list[_Row] = []
-    seen: set[tuple] = set()
+    seen = audit_store.existing_keys(conn, (r.case_reference for r in rows))
     for row in rows:
         area_id = areas[row.service_area.lower()]
         auditor_id = people[row.auditor.lower()]
-        key = (row.case_reference, row.audit_date, auditor_id)
-        if key in seen or audit_store.find_duplicate(conn, row.case_reference, row.audit_date,
-                                                     auditor_id):
+        key = (row.case_reference, row.audit_date.isoformat(), auditor_id)
+        if key in seen:  # already in the store, or earlier in this file
             report.duplicates.append(row.number)
             continue
         seen.add(key)

@@ -1,0 +1,191 @@
+"""python -m tests.benchmarks [--audits N] [--data-dir DIR] [--quick] [--rebuild]"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Callable
+
+from sefton_qa.domain.grades import Grade
+from sefton_qa.services import audits as audit_service
+from sefton_qa.services.session import Session, sign_in
+from sefton_qa.services.summary import period_summary
+from sefton_qa.services.verify import verify_store
+from sefton_qa.store import audits as audit_store
+from sefton_qa.store import open_store
+from sefton_qa.store.audits import RegisterFilter
+
+from . import build as builder
+from . import report
+from .bare import BareStore
+from .report import Row, Target
+from .timing import Timing, time_calls
+from .workload import AuditFactory, audit_row, load_org
+
+DEFAULT_N = 1_000_000
+QUICK_N = 20_000
+VERIFY_UP_TO = 50_000  # fresh builds this small are verified (trail chain and replay) unasked
+QUERY_AREA = "Child Protection"
+QUERY_GRADE = Grade.INADEQUATE
+
+
+def compare(sefton: Callable[[int], object], bare: Callable[[int], object], *, repeat: int,
+            warmup: int) -> tuple[Timing, Timing]:
+    """Time the Sefton QA operation and its bare sqlite3 equivalent the same way."""
+    return (time_calls(sefton, repeat=repeat, warmup=warmup),
+            time_calls(bare, repeat=repeat, warmup=warmup))
+
+
+def last_full_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
+    this_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = this_start - dt.timedelta(days=1)
+    return dt.date(end.year, end.month - 2, 1), end
+
+
+def bench_log_one(session: Session, bare: BareStore, factory: AuditFactory,
+                  repeat: int) -> Row:
+    warmup = 20
+    inputs = factory.today_audits(warmup + repeat)
+    rows = [audit_row(a) for a in inputs]
+    sefton, plain = compare(
+        lambda i: audit_service.create_audit(session, inputs[i], submit=True),
+        lambda i: bare.insert_one(rows[i]), repeat=repeat, warmup=warmup)
+    return report.latency_row(f"log one audit (create_audit, x{repeat})", sefton, plain,
+                              Target(3, "ms median", at_least=False))
+
+
+def bench_register(session: Session, bare: BareStore, area_id: int, today: dt.date,
+                   repeat: int, notes: list[str]) -> Row:
+    start = today - dt.timedelta(days=365)
+    f = RegisterFilter(date_from=start, date_to=today, service_area_id=area_id,
+                       grade=QUERY_GRADE)
+    conn = session.store.conn
+    ours, theirs = (audit_store.register_page(conn, f, offset=0, limit=100),
+                    bare.first_page(area_id, QUERY_GRADE.value, start, today))
+    assert len(ours) == len(theirs) == 100, (len(ours), len(theirs))
+    notes.append(f"Register filter: {QUERY_GRADE.label.lower()}, {QUERY_AREA}, "
+                 f"{start:%d/%m/%Y} to {today:%d/%m/%Y}: "
+                 f"{audit_store.register_count(conn, f):,} audits match; first page of 100, "
+                 "newest first.")
+    sefton, plain = compare(
+        lambda _: audit_store.register_page(conn, f, offset=0, limit=100),
+        lambda _: bare.first_page(area_id, QUERY_GRADE.value, start, today),
+        repeat=repeat, warmup=10)
+    return report.latency_row(f"register: grade + area + 12 months, first 100 (x{repeat})",
+                              sefton, plain, Target(20, "ms median", at_least=False))
+
+
+def bench_summary(session: Session, bare: BareStore, today: dt.date, repeat: int,
+                  notes: list[str]) -> Row:
+    start, end = last_full_quarter(today)
+    summary = period_summary(session.store, start, end)
+    assert summary["total"] > 0 and bare.grade_counts(start, end)
+    notes.append(f"Period summary: {start:%d/%m/%Y} to {end:%d/%m/%Y}, "
+                 f"{summary['total']:,} submitted audits (plus the quarter before, by service "
+                 "area and by team); bare is one GROUP BY overall_grade for the quarter.")
+    sefton, plain = compare(lambda _: period_summary(session.store, start, end),
+                            lambda _: bare.grade_counts(start, end), repeat=repeat, warmup=3)
+    return report.latency_row(f"period summary, one quarter (x{repeat})", sefton, plain,
+                              Target(100, "ms median", at_least=False))
+
+
+def verify(path: Path) -> None:
+    """Check the store the way `sefton-qa verify` does: a speed-up that changed a trail hash
+    or a record's content fails here."""
+    print(f"Verifying {path} ...", file=sys.stderr, flush=True)
+    with open_store(path) as store:
+        result = verify_store(store)
+    for line in result.lines():
+        print("  " + line, file=sys.stderr, flush=True)
+    if not result.ok:
+        raise SystemExit(f"{path} failed verification; the figures would mean nothing.")
+
+
+def file_size(path: Path) -> str:
+    wal = path.with_name(path.name + "-wal")
+    size = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    return f"{size / 2**20:,.0f} MiB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("--audits", type=int, help=f"audits in the store (default {DEFAULT_N:,})")
+    parser.add_argument("--data-dir", type=Path, default=Path("bench-data"),
+                        help="where the stores and results.md go (default ./bench-data/)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a fast check with {QUICK_N:,} audits")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the stores again even if they exist for this N")
+    parser.add_argument("--verify", action="store_true",
+                        help="verify the store (integrity, trail chain, replay) before timing; "
+                             f"fresh builds of up to {VERIFY_UP_TO:,} audits always are")
+    parser.add_argument("--repeat", type=int, default=300,
+                        help="calls timed for logging one audit (queries: a third of it)")
+    args = parser.parse_args(argv)
+    n = args.audits or (QUICK_N if args.quick else DEFAULT_N)
+    paths = builder.Paths.for_n(args.data_dir, n)
+
+    build = None if args.rebuild else builder.existing(paths, n)
+    reused = build is not None
+    if build is None:
+        build = builder.build(paths, n)
+    verified = args.verify or (not reused and n <= VERIFY_UP_TO)
+    if verified:
+        verify(paths.store)
+
+    notes: list[str] = []
+    with open_store(paths.store) as store:
+        session = sign_in(store, os_user=builder.OS_USER)
+        today = session.today()
+        org = load_org(session)
+        factory = AuditFactory(org, today=today, batches=1)
+        bare = BareStore(paths.bare)
+        try:
+            print("Timing ...", file=sys.stderr, flush=True)
+            rows = [
+                report.rate_row(f"bulk insert via add_audits ({builder.BATCH:,}/transaction)",
+                                n, build.sefton, build.bare,
+                                Target(50_000, "audits/s", at_least=True)),
+                bench_log_one(session, bare, factory, args.repeat),
+                bench_register(session, bare, org.area_ids[QUERY_AREA], today,
+                               max(30, args.repeat // 3), notes),
+                bench_summary(session, bare, today, max(10, args.repeat // 10), notes),
+            ]
+            held = audit_store.count(store.conn)
+        finally:
+            bare.close()
+
+    header = [
+        f"N = {n:,} audits (store holds {held:,}: N + {build.demo_audits} demo + "
+        f"{held - n - build.demo_audits:,} logged by timing runs)",
+        f"store {file_size(paths.store)} ({paths.store}); bare sqlite3 file "
+        f"{file_size(paths.bare)}",
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; WAL, synchronous=FULL on both",
+        f"run {dt.datetime.now():%Y-%m-%d %H:%M}"
+        + ("; store verified before timing (integrity, trail chain, replay)" if verified else ""),
+    ]
+    notes.insert(0, f"Bulk insert: measured while building the store ({build.built_at}"
+                    f"{', reused this run' if reused else ''}): validation, audit rows, themes "
+                    "and trail rows, one transaction per batch; bare is executemany of the same "
+                    "audit rows (no themes, no trail) into the same table and indexes.")
+    notes.insert(1, "Log one audit: create_audit(submit=True) = validation, insert, read-back, "
+                    "trail row, commit; bare is one INSERT and its commit.")
+    notes.append("Ratio is the Sefton QA figure over the bare one: for the insert rate below 1 "
+                 "means slower, for times above 1 means slower. Times are medians (p95 in "
+                 "brackets) of repeated calls after a warm-up, with time.perf_counter.")
+    title = "Sefton QA benchmarks"
+    print()
+    print(report.plain([title] + header, rows, notes))
+    paths.store.parent.joinpath("results.md").write_text(
+        report.markdown(title, header, rows, notes), encoding="utf-8")
+    return 0 if all(r.target.met(r.value) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

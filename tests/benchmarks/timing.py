@@ -1,0 +1,50 @@
+"""Timing helper: warm up, repeat, keep every sample; report median and p95."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock samples of one operation, in seconds."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def total(self) -> float:
+        return sum(self.samples)
+
+    @property
+    def median_ms(self) -> float:
+        return 1000 * statistics.median(self.samples)
+
+    @property
+    def p95_ms(self) -> float:
+        ordered = sorted(self.samples)
+        return 1000 * ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+
+    def rate(self, items: int) -> float:
+        """Items per second over all samples together."""
+        return items / self.total
+
+
+def time_calls(fn: Callable[[Any], object], *, repeat: int, warmup: int = 0,
+               setup: Callable[[int], Any] | None = None) -> Timing:
+    """Call ``fn`` ``warmup + repeat`` times and time the last ``repeat`` calls.
+
+    Call ``i`` gets ``setup(i)`` (made before the clock starts) or, without ``setup``, ``i``.
+    """
+    samples = []
+    for i in range(warmup + repeat):
+        arg = setup(i) if setup is not None else i
+        start = time.perf_counter()
+        fn(arg)
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            samples.append(elapsed)
+    return Timing(tuple(samples))

@@ -1,0 +1,102 @@
+"""File → Import and File → Export through the GUI, with the work done in the background."""
+
+from __future__ import annotations
+
+import csv
+
+from sefton_qa.gui.export_dialog import ExportDialog
+from sefton_qa.gui.import_dialog import ImportDialog
+from sefton_qa.gui.main_window import MainWindow
+from sefton_qa.store import audits as audit_store
+from sefton_qa.store import staff as staff_store
+from sefton_qa.store import trail
+
+HEADER = ["Case Reference", "Audit Date", "Service Area", "Team", "Auditor", "Grade", "Notes"]
+
+
+def write(path, rows):
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def auditor_name(session):
+    return staff_store.find_by_os_username(session.store.conn, "demo.qa01").display_name
+
+
+def wait_for_report(qtbot, dialog):
+    qtbot.waitUntil(lambda: dialog.job is None and dialog.report is not None, timeout=20_000)
+
+
+def test_import_dialog_shows_problems_and_writes_nothing(qtbot, demo_session, tmp_path):
+    name = auditor_name(demo_session)
+    path = write(tmp_path / "bad.csv", [
+        ["LCS-900001", "31/05/2024", "Assessment", "Assessment Team North", name, "RI", "x"],
+        ["LCS-900002", "31/02/2024", "Assessment", "Assessment Team North", name, "Good", "y"],
+    ])
+    before = (audit_store.count(demo_session.store.conn), trail.count(demo_session.store.conn))
+    dialog = ImportDialog(demo_session, path=path)
+    qtbot.addWidget(dialog)
+    wait_for_report(qtbot, dialog)
+    problems = [dialog.problems.item(i).text() for i in range(dialog.problems.count())]
+    assert problems == ['row 3, audit_date: "31/02/2024" is not a date']
+    assert not dialog.import_button.isEnabled()
+    assert "Notes" in dialog.summary.text()  # the unknown column is listed
+    assert dialog.preview.rowCount() == 2
+    assert dialog.preview.verticalHeaderItem(0).text() == "Row 2"
+    assert (audit_store.count(demo_session.store.conn),
+            trail.count(demo_session.store.conn)) == before
+
+
+def test_import_dialog_imports_in_the_background(qtbot, demo_session, tmp_path):
+    name = auditor_name(demo_session)
+    path = write(tmp_path / "good.csv", [
+        ["LCS-900001", "31/05/2024", "Assessment", "Assessment Team North", name, "RI", "x"],
+        ["LCS-900002", "2024-06-03", "Assessment", "Assessment Team North", name,
+         "Requires improvement to be good", "y"],
+    ])
+    window = MainWindow(demo_session, None)
+    qtbot.addWidget(window)
+    before = window.model.total
+    dialog = window.open_import(path)
+    wait_for_report(qtbot, dialog)
+    assert dialog.problems.count() == 0
+    assert dialog.import_button.isEnabled()
+    with qtbot.waitSignal(dialog.imported, timeout=20_000):
+        dialog.import_button.click()
+    qtbot.waitUntil(lambda: window.model.total == before + 2, timeout=5_000)
+    assert "Imported 2 audits" in window.statusBar().currentMessage()
+
+
+def test_import_dialog_mapping_choice(qtbot, demo_session, tmp_path):
+    name = auditor_name(demo_session)
+    path = tmp_path / "mapped.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["Ref", "Audit date", "Service area", "Team", "Auditor", "Grade"])
+        writer.writerow(["LCS-900003", "31/05/2024", "Assessment", "Assessment Team North",
+                         name, "Good"])
+    dialog = ImportDialog(demo_session, path=path)
+    qtbot.addWidget(dialog)
+    wait_for_report(qtbot, dialog)
+    assert any("case_reference" in p for p in
+               (dialog.problems.item(i).text() for i in range(dialog.problems.count())))
+    combo = dialog._combos["Ref"]
+    combo.setCurrentIndex(combo.findData("case_reference"))
+    dialog.report = None
+    dialog.check()
+    wait_for_report(qtbot, dialog)
+    assert dialog.problems.count() == 0
+    assert dialog.import_button.isEnabled()
+
+
+def test_export_dialog_writes_the_file(qtbot, demo_session, tmp_path):
+    dialog = ExportDialog(demo_session)
+    qtbot.addWidget(dialog)
+    target = tmp_path / "out.xlsx"
+    dialog.export_to(target)
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=20_000)
+    assert target.exists()
+    assert dialog.result.rows == audit_store.count(demo_session.store.conn, status="submitted")

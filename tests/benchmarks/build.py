@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -111,6 +112,7 @@ def build(paths: Paths, n: int) -> Build:
         store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         assert audit_store.count(store.conn) == n + demo_audits
         schema = audits_schema(store.conn)
+    os.sync()  # the bare build starts with no writeback pending from this one
 
     print(f"Building {paths.bare} with the same rows ...", file=sys.stderr, flush=True)
     bare_store = BareStore.create(paths.bare, schema)

@@ -6,7 +6,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,26 @@ def time_calls(fn: Callable[[Any], object], *, repeat: int, warmup: int = 0,
     """
     samples = []
     for i in range(warmup + repeat):
-        arg = setup(i) if setup is not None else i
-        start = time.perf_counter()
-        fn(arg)
-        elapsed = time.perf_counter() - start
+        elapsed = _clock(fn, setup(i) if setup is not None else i)
         if i >= warmup:
             samples.append(elapsed)
     return Timing(tuple(samples))
+
+
+def time_in_turn(fns: Sequence[Callable[[int], object]], *, repeat: int,
+                 warmup: int = 0) -> list[Timing]:
+    """:func:`time_calls` for several functions called in turn (a(0), b(0), a(1), b(1) ...),
+    so that each meets the same conditions (the disk's writeback, other load)."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for i in range(warmup + repeat):
+        for fn, out in zip(fns, samples):
+            elapsed = _clock(fn, i)
+            if i >= warmup:
+                out.append(elapsed)
+    return [Timing(tuple(s)) for s in samples]
+
+
+def _clock(fn: Callable[[Any], object], arg: Any) -> float:
+    start = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - start

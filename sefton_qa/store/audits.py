@@ -237,3 +237,38 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         "LEFT JOIN grades g ON g.key = a.overall_grade "
         f"{where} ORDER BY {order} {direction}, a.id {direction} LIMIT ? OFFSET ?")
     return conn.execute(sql, [*params, limit, offset]).fetchall()
+
+
+def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
+                date_to: dt.date | None) -> list[tuple]:
+    """Submitted audits in a date range for export: (id, case_reference, audit_date, audit_type,
+    service area, team, auditor, overall_grade, themes joined with '; ', findings)."""
+    clauses, params = ["a.status = 'submitted'"], []
+    if date_from:
+        clauses.append("a.audit_date >= ?")
+        params.append(date_from.isoformat())
+    if date_to:
+        clauses.append("a.audit_date <= ?")
+        params.append(date_to.isoformat())
+    return conn.execute(
+        "SELECT a.id, a.case_reference, a.audit_date, a.audit_type, sa.name, t.name, "
+        "s.display_name, a.overall_grade, "
+        "(SELECT group_concat(name, '; ') FROM (SELECT th.name FROM audit_themes x "
+        " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name)), "
+        "a.findings FROM audits a JOIN service_areas sa ON sa.id = a.service_area_id "
+        "JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id "
+        f"WHERE {' AND '.join(clauses)} ORDER BY a.audit_date, a.id", params).fetchall()
+
+
+def existing_keys(conn: sqlite3.Connection, case_references) -> set[tuple[str, str, int]]:
+    """(case reference, ISO audit date, auditor id) of the audits (not withdrawn) of the given
+    cases: how an import finds rows it already holds."""
+    refs = sorted(set(case_references))
+    keys: set[tuple[str, str, int]] = set()
+    for start in range(0, len(refs), 900):
+        chunk = refs[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        keys.update(conn.execute(
+            "SELECT case_reference, audit_date, auditor_id FROM audits "
+            f"WHERE case_reference IN ({marks}) AND status != 'withdrawn'", chunk))
+    return keys

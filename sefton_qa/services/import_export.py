@@ -54,9 +54,10 @@ ALIASES = {"case_ref": "case_reference", "overall_grade": "grade", "date": "audi
            "area": "service_area", "theme": "themes", "type": "audit_type"}
 #: Headers that name personal data: the store holds case references only.
 PERSONAL_DATA = re.compile(
-    r"(^name$|child.*name|name_of|forename|first_name|given_name|surname|last_name|family_name|"
-    r"full_name|^dob$|date_of_birth|birth|address|postcode|post_code|nhs|^upn$|"
-    r"ni_number|national_insurance)")
+    r"(^name$|^names$|child.*name|name_of|forename|first_name|given_name|surname|last_name|"
+    r"family_name|full_name|(young_persons?|yp|persons?|client|service_user|pupil|student|"
+    r"mother|father|parent|carer|family)s?_(full_)?name|^dob$|date_of_birth|birth|address|"
+    r"postcode|post_code|nhs|^upn$|ni_number|national_insurance)")
 GRADE_SPELLINGS = {
     "good": Grade.GOOD,
     "requires improvement": Grade.REQUIRES_IMPROVEMENT,
@@ -127,8 +128,12 @@ _SPACES = re.compile(r"\s+")
 _SERIAL = re.compile(r"\d+(\.0+)?")
 
 
+_DROPPED = re.compile(r"[.'’]")
+
+
 def normalise_header(header: str) -> str:
-    return _SEPARATORS.sub("_", str(header).strip().lower()).strip("_")
+    """"Case Reference", "case_reference" and "CASE-REFERENCE" alike; "D.O.B." is "dob"."""
+    return _SEPARATORS.sub("_", _DROPPED.sub("", str(header).strip().lower())).strip("_")
 
 
 def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int, str], list[str],
@@ -208,6 +213,13 @@ def parse_audit_type(value: Any) -> AuditType:
     raise ValueError(f'"{value}" is not an audit type (deep dive, themed or dip sample)')
 
 
+def _findings_text(value: Any) -> str:
+    """Findings keep their own spacing (a finding may begin with a tab or a new line)."""
+    if value is None:
+        return ""
+    return unescape_cell(value) if isinstance(value, str) else _cell_text(value)
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -273,7 +285,7 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
 
         row = _Row(number, case_reference=_cell_text(cell("case_reference")),
                    service_area=_cell_text(cell("service_area")), team=_cell_text(cell("team")),
-                   auditor=_cell_text(cell("auditor")), findings=_cell_text(cell("findings")),
+                   auditor=_cell_text(cell("auditor")), findings=_findings_text(cell("findings")),
                    moderator=_cell_text(cell("moderator")))
         if not compiled.fullmatch(row.case_reference):
             bad("case_reference", case_reference_problem(row.case_reference, pattern, hint))
@@ -289,10 +301,10 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
             value, error = date_of(raw.strip() if isinstance(raw, str) else raw)
             if error:
                 bad(name, error)
-            elif value > today:
+                continue
+            if value > today:
                 bad(name, f"{value:%d/%m/%Y} is in the future")
-            else:
-                setattr(row, name, value)
+            setattr(row, name, value)
         for name, required in (("grade", True), ("moderated_grade", False)):
             raw = _cell_text(cell(name))
             if not raw:
@@ -318,8 +330,6 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                              "all three or none")
         if row.moderation_date and row.audit_date and row.moderation_date < row.audit_date:
             bad("moderation_date", "is before the audit date")
-        if row.moderator and row.moderator.lower() == row.auditor.lower():
-            bad("moderator", "is the auditor; a moderator is never the audit's own auditor")
         parsed.append(row)
     return parsed
 
@@ -391,7 +401,8 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
     report.problems = problems
     if problems:
         report.added = 0
-    report_progress(100, 100, "Done")
+    if progress is not None:
+        progress(100, 100, "Done")  # the work is committed (or not): too late to cancel
     return report
 
 
@@ -414,37 +425,41 @@ def _resolve_names(session: Session, report: ImportReport, rows: list[_Row],
         return f"row{'s' if len(numbers) > 1 else ''} {shown}"
 
     missing: dict[str, list[str]] = {"service_areas": [], "teams": [], "staff": [], "themes": []}
+    seen: set[tuple[str, str]] = set()  # (kind, lower-cased name): "Early Help" = "early help"
+
+    def note(kind: str, name: str, known) -> None:
+        if name and name.lower() not in known and (kind, name.lower()) not in seen:
+            seen.add((kind, name.lower()))
+            missing[kind].append(name)
+
     for row in rows:
-        if row.service_area and row.service_area.lower() not in areas and \
-                row.service_area not in missing["service_areas"]:
-            missing["service_areas"].append(row.service_area)
+        note("service_areas", row.service_area, areas)
         for person in (row.auditor, row.moderator):
-            if person and person.lower() not in people and person not in missing["staff"]:
-                missing["staff"].append(person)
+            note("staff", person, people)
         for theme in row.themes:
-            if theme.lower() not in themes and theme not in missing["themes"]:
-                missing["themes"].append(theme)
+            note("themes", theme, themes)
     for row in rows:
         area_id = areas.get(row.service_area.lower())
-        label = f"{row.team} ({row.service_area})"
-        if row.team and (area_id is None or (area_id, row.team.lower()) not in teams) and \
-                label not in missing["teams"]:
-            missing["teams"].append(label)
+        if row.team and (area_id is None or (area_id, row.team.lower()) not in teams):
+            label = f"{row.team} ({row.service_area})"
+            if ("teams", label.lower()) not in seen:
+                seen.add(("teams", label.lower()))
+                missing["teams"].append(label)
     report.missing = {k: v for k, v in missing.items() if v}
     if not report.missing:
         return areas, teams, people, themes
     if not create_missing:
         for name in missing["service_areas"]:
             problems.append(f'service area "{name}" is not known ('
-                            f"{rows_of(lambda r: r.service_area == name)})")
+                            f"{rows_of(lambda r: r.service_area.lower() == name.lower())})")
         for label in missing["teams"]:
             problems.append(f'team "{label}" is not known ('
-                            f"{rows_of(lambda r: f'{r.team} ({r.service_area})' == label)})")
+                            f"{rows_of(lambda r: f'{r.team} ({r.service_area})'.lower() == label.lower())})")
         for name in missing["staff"]:
-            problems.append(f'member of staff "{name}" is not known '
-                            f"({rows_of(lambda r: name in (r.auditor, r.moderator))})")
+            problems.append(f'member of staff "{name}" is not known ({rows_of(lambda r: name.lower() in (r.auditor.lower(), r.moderator.lower()))})')
         for name in missing["themes"]:
-            problems.append(f'theme "{name}" is not known ({rows_of(lambda r: name in r.themes)})')
+            problems.append(f'theme "{name}" is not known ('
+                            f"{rows_of(lambda r: name.lower() in (t.lower() for t in r.themes))})")
         problems.append("add them in Settings first, or import with --create-missing "
                         '("Create what is missing" in the app)')
         return areas, teams, people, themes
@@ -459,7 +474,7 @@ def _resolve_names(session: Session, report: ImportReport, rows: list[_Row],
             teams[(area_id, row.team.lower())] = org.add_team(session, row.team,
                                                               area_id).record_id
     for name in missing["staff"]:
-        moderator = any(r.moderator == name for r in rows)
+        moderator = any(r.moderator.lower() == name.lower() for r in rows)
         roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if moderator else [])
         people[name.lower()] = org.add_staff(session, name, roles=roles).record_id
     for name in missing["themes"]:
@@ -477,6 +492,12 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
     inputs: list[AuditInput] = []
     labels: list[str] = []
     kept: list[_Row] = []
+    for row in rows:
+        if row.moderator and people[row.moderator.lower()] == people[row.auditor.lower()]:
+            problems.append(f"row {row.number}, moderator: is the auditor; a moderator is never "
+                            "the audit's own auditor")
+    if problems:
+        return
     seen = audit_store.existing_keys(conn, (r.case_reference for r in rows))
     for row in rows:
         area_id = areas[row.service_area.lower()]

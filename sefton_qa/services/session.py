@@ -34,7 +34,8 @@ class Session:
                                    f"cannot {doing}.")
         if not any(self.actor.has_role(r) for r in roles):
             needed = " or ".join(r.label_in_sentence for r in roles)
-            raise PermissionDenied(f"Only a {needed} can {doing}; "
+            article = "an" if needed[0] in "aeiou" else "a"
+            raise PermissionDenied(f"Only {article} {needed} can {doing}; "
                                    f"{self.actor.display_name} is not one.")
 
     def refresh_actor(self) -> None:

@@ -146,70 +146,464 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
 
 
 # -- XLSX ---------------------------------------------------------------------------------------
+# openpyxl (with defusedxml) reads the workbook's structure: which part is the first worksheet,
+# where the shared strings are, which cell styles are dates, and the date system (1900/1904).
+# The shared strings and the worksheet, the parts that grow with the data, are parsed here with
+# a streaming expat parser: openpyxl's read-only mode builds an element tree for every cell and
+# takes ~12 s for 100,000 rows. The parser refuses what defusedxml refuses (and more): any
+# DOCTYPE, so no entity can be declared and no external resource reached.
+
+#: Refuse any part of the archive that unzips to more than this...
+MAX_XLSX_PART_BYTES = 1024 * 1024 * 1024
+#: ...or that is bigger than this and compressed more than MAX_XLSX_RATIO : 1 (a zip bomb).
+_RATIO_CHECK_BYTES = 100 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+_XLSX_CHUNK = 1024 * 1024
+_MAX_COLUMN = 16_384  # XFD, the last column Excel has
+#: At most this many cells are kept (~400 MB of references), however the rows are shaped.
+_MAX_CELLS = 50_000_000
+#: At most this much text is gathered for one cell before it is refused as too long.
+_MAX_TEXT_HELD = MAX_FIELD_CHARS + 2 * _XLSX_CHUNK
+#: The namespace of a worksheet's elements (openpyxl reads no other).
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DIGITS = "0123456789"
+
+
+class _HostileXml(Exception):
+    """The XML declares a DOCTYPE, entities or external references."""
+
+
+def _refuse_xml(*_args: Any) -> None:
+    raise _HostileXml()
+
+
+def _hostile_message(name: str) -> str:
+    return (f"{name} was refused: it contains XML features that can be used to attack a "
+            "computer (entities or external references).")
+
+
+def _safe_expat(*local_names: str):
+    """An expat parser that refuses DOCTYPEs (and with them every entity declaration and
+    external reference), and the names it reports for the given elements of the sheet
+    namespace. Those names are interned in the parser, so handlers can compare them with
+    ``is``."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartDoctypeDeclHandler = _refuse_xml
+    parser.EntityDeclHandler = _refuse_xml
+    parser.UnparsedEntityDeclHandler = _refuse_xml
+    parser.ExternalEntityRefHandler = _refuse_xml
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
+    parser.buffer_size = 256 * 1024
+    names = []
+    for local in local_names:
+        tag = f"{_SHEET_NS} {local}"
+        names.append(parser.intern.setdefault(tag, tag))
+    return parser, names
+
+
+def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse zip bombs before anything is unpacked (ZipExtFile never gives more bytes than
+    the sizes checked here: it stops at ZipInfo.file_size)."""
+    for info in archive.infolist():
+        size, packed = info.file_size, info.compress_size
+        if size > MAX_XLSX_PART_BYTES or (
+                size > _RATIO_CHECK_BYTES and size > MAX_XLSX_RATIO * max(packed, 1)):
+            raise SpreadsheetError(
+                f"{name} was refused: a part of it ({info.filename}) unpacks to "
+                f"{_size_text(size)}, which is far more than a real workbook holds.")
+
+
+def _feed(parser, archive: zipfile.ZipFile, member: str, name: str,
+          check: Callable[[], None]) -> None:
+    """Parse a part in chunks, calling ``check`` after each one."""
+    fed = 0
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(_XLSX_CHUNK)
+            if not chunk:
+                break
+            fed += len(chunk)
+            if fed > MAX_XLSX_PART_BYTES:  # belt and braces: _check_archive caught it already
+                raise SpreadsheetError(f"{name} was refused: {member} unpacks to more than "
+                                       f"{_size_text(MAX_XLSX_PART_BYTES)}.")
+            parser.Parse(chunk, False)
+            check()
+    parser.Parse(b"", True)
+
+
+def _read_shared_strings(archive: zipfile.ZipFile, member: str, name: str) -> list[str]:
+    """The shared string table, as openpyxl reads it: the plain text of each <si> (its <t>
+    and the <t> of its rich-text runs, not those of phonetic <rPh> runs)."""
+    strings: list[str] = []
+    parts: list[str] = []  # character data since the last <t> started
+    parser, (SI, T, R, RPH) = _safe_expat("si", "t", "r", "rPh")  # noqa: N806
+    in_si = in_r = False
+    rph = 0
+    plain: str | None = None
+    runs: list[str] = []
+
+    def start(tag: str, _attrs: dict) -> None:
+        nonlocal in_si, in_r, rph, plain
+        if tag is T:
+            parts.clear()
+        elif tag is SI:
+            in_si, plain = True, None
+            runs.clear()
+        elif tag is R:
+            in_r = True
+        elif tag is RPH:
+            rph += 1
+        else:  # (text is only kept from a <t>)
+            parts.clear()
+
+    def end(tag: str) -> None:
+        nonlocal in_si, in_r, rph, plain
+        if tag is T:
+            if in_si and not rph:
+                if in_r:
+                    runs.append("".join(parts))
+                else:
+                    plain = "".join(parts)
+        elif tag is SI:
+            text = (plain or "") + "".join(runs) if runs else (plain or "")
+            if "x005F_" in text:
+                text = text.replace("x005F_", "")  # as openpyxl does
+            strings.append(text)
+            in_si = False
+        elif tag is R:
+            in_r = False
+        elif tag is RPH:
+            rph -= 1
+
+    def check() -> None:
+        if sum(map(len, parts)) + sum(map(len, runs)) > _MAX_TEXT_HELD:
+            raise SpreadsheetError(f"{name}: a cell is longer than {MAX_FIELD_CHARS:,} "
+                                   "characters.")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = parts.append
+    _feed(parser, archive, member, name, check)
+    return strings
+
+
+def _column_index(letters: str, name: str) -> int:
+    """0-based column of a cell reference's letters ("A" -> 0)."""
+    if not 1 <= len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
+        raise SpreadsheetError(f"{name} is damaged (a cell has the reference {letters!r}).")
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    if index > _MAX_COLUMN:
+        raise SpreadsheetError(f"{name} is damaged (a cell is beyond the last column, XFD).")
+    return index - 1
+
+
+def _row_number(text: str, name: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        try:
+            as_float = float(text)
+        except ValueError:
+            as_float = 0.5
+        if not as_float.is_integer():
+            raise SpreadsheetError(f"{name} is damaged (a row is numbered {text!r}).") from None
+        number = int(as_float)
+    if number < 1:
+        raise SpreadsheetError(f"{name} is damaged (a row is numbered {text!r}).")
+    return number
+
+
+def _read_worksheet(archive: zipfile.ZipFile, member: str, name: str, shared: list[str],
+                    date_styles: set[int], timedelta_styles: set[int], epoch: dt.datetime,
+                    progress: Progress | None) -> Sheet:
+    """Read a worksheet's cells with the values openpyxl's read-only mode gives them."""
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    total_bytes = archive.getinfo(member).file_size
+    rows: list[tuple[int, list[Any]]] = []
+    header_cells: list[Any] | None = None
+    parts: list[str] = []  # character data since the last <v>, <t> or <f> started
+    parser, (ROW, C, V, F, IS, T, R, RPH) = _safe_expat(  # noqa: N806
+        "row", "c", "v", "f", "is", "t", "r", "rPh")
+    columns: dict[str, int] = {}  # "AB" -> 27
+    style_kinds: dict[str, int] = {}  # cell style ("s") -> 0 plain, 1 date, 2 duration
+    dates: dict[tuple[str, int], Any] = {}
+    max_chars = MAX_FIELD_CHARS
+    long_shared = any(len(s) > max_chars for s in shared)
+    digits = _DIGITS
+
+    cells: list[Any] = []
+    stored = 0  # cells in the rows kept
+    row_number = last_row = 0
+    column = -1
+    kind: str | None = None  # the cell's "t" attribute
+    style: str | None = None
+    text: str | None = None  # its <v>
+    inline: str | None = None  # its <is>
+    formula: str | None = None  # its <f>
+    in_is = in_r = False
+    rph = 0
+    plain: str | None = None
+    runs: list[str] = []
+
+    def style_kind(s: str) -> int:
+        try:
+            index = int(s)
+        except ValueError:
+            raise SpreadsheetError(f"{name} is damaged (row {row_number} has a cell with the "
+                                   f"style {s!r}).") from None
+        found = style_kinds[s] = 2 if index in timedelta_styles else int(index in date_styles)
+        return found
+
+    def as_date(t: str, value: float, k: int) -> Any:
+        found = dates.get((t, k))
+        if found is None:
+            try:
+                found = from_excel(value, epoch, timedelta=k == 2)
+            except (OverflowError, ValueError):
+                found = "#VALUE!"  # what openpyxl gives for a date out of range
+            dates[(t, k)] = found
+        return found
+
+    def too_long() -> None:
+        raise SpreadsheetError(f"{name}, row {row_number}: a cell is longer than "
+                               f"{max_chars:,} characters.")
+
+    def start(tag: str, attrs: dict) -> None:
+        nonlocal column, kind, style, text, inline, formula, in_is, in_r, rph, plain
+        nonlocal cells, row_number
+        if tag is C:
+            ref = attrs.get("r")
+            if ref is None:
+                column += 1
+            else:
+                letters = ref.rstrip(digits)
+                column = columns.get(letters, -1)
+                if column < 0:
+                    column = columns[letters] = _column_index(letters, name)
+            kind = attrs.get("t")
+            style = attrs.get("s")
+            text = inline = formula = None
+        elif tag is V or tag is T:
+            parts.clear()
+        elif tag is IS:
+            in_is, plain = True, None
+            runs.clear()
+        elif tag is ROW:
+            ref = attrs.get("r")
+            row_number = row_number + 1 if ref is None else _row_number(ref, name)
+            cells = []
+            column = -1
+        elif tag is R:
+            in_r = True
+        elif tag is RPH:
+            rph += 1
+        elif tag is F:
+            parts.clear()
+            formula = ""
+        else:  # (text is only kept from a <v>, <t> or <f>)
+            parts.clear()
+
+    def end(tag: str) -> None:
+        nonlocal text, inline, formula, in_is, in_r, rph, plain, header_cells, last_row
+        nonlocal stored
+        if tag is C:
+            if formula is not None:
+                shown = ("=" + formula)[:40]
+                raise SpreadsheetError(
+                    f"{name}, row {row_number}: a cell holds a formula ({shown}) instead of a "
+                    "value. Copy the sheet and paste it as values, then import again.")
+            if kind == "s":  # a shared string (what Excel writes for text)
+                if text:
+                    value = shared[int(text)]
+                    if long_shared and len(value) > max_chars:
+                        too_long()
+                else:  # no <v>, or an empty one: openpyxl gives None
+                    value = None
+            elif kind is None or kind == "n":
+                if text:
+                    # As openpyxl: a "." or an exponent makes a float, anything else an int.
+                    value = float(text) if ("." in text or "E" in text or "e" in text) \
+                        else int(text)
+                    if style:  # as openpyxl, s="" is no style
+                        k = style_kinds.get(style)
+                        if k is None:
+                            k = style_kind(style)
+                        if k:
+                            value = as_date(text, value, k)
+                else:
+                    value = None
+            elif kind == "inlineStr":
+                value = inline
+                if value is not None and len(value) > max_chars:
+                    too_long()
+            elif not text:
+                value = None
+            elif kind == "b":
+                value = bool(int(text))
+            elif kind == "d":
+                value = from_ISO8601(text)
+            else:  # "str", "e" (errors such as #N/A) and anything unknown: the text
+                value = text
+                if len(value) > max_chars:
+                    too_long()
+            width = len(cells)
+            if column == width:
+                cells.append(value)
+            elif column > width:
+                cells.extend([None] * (column - width))
+                cells.append(value)
+            else:  # a cell given twice, or out of order: the last one wins, as in openpyxl
+                cells[column] = value
+        elif tag is V:
+            text = "".join(parts)
+        elif tag is T:
+            if in_is and not rph:
+                if in_r:
+                    runs.append("".join(parts))
+                else:
+                    plain = "".join(parts)
+        elif tag is IS:
+            inline = (plain or "") + "".join(runs) if runs else (plain or "")
+            in_is = False
+        elif tag is ROW:
+            if row_number <= last_row:
+                raise SpreadsheetError(f"{name} is damaged (its row {row_number} comes after "
+                                       f"row {last_row}).")
+            last_row = row_number
+            for v in cells:
+                if v is not None and (v.__class__ is not str or v.strip()):
+                    break
+            else:
+                return  # a blank row (often at the end of an Excel export)
+            if header_cells is None:
+                header_cells = cells
+                return
+            rows.append((row_number, cells))
+            if len(rows) > MAX_ROWS:
+                raise SpreadsheetError(f"{name} has more than {MAX_ROWS:,} rows.")
+            stored += len(cells)
+            if stored > _MAX_CELLS:
+                raise SpreadsheetError(
+                    f"{name} is too big to import: its rows hold more than {_MAX_CELLS:,} "
+                    "cells. Delete the columns that are not needed (or stray values far to "
+                    "the right) and import again.")
+            if progress is not None and len(rows) % 5000 == 0:
+                if progress(min(parser.CurrentByteIndex, total_bytes), total_bytes) is False:
+                    raise SpreadsheetError("Reading the file was cancelled.")
+        elif tag is F:
+            formula = "".join(parts)
+        elif tag is R:
+            in_r = False
+        elif tag is RPH:
+            rph -= 1
+
+    def check() -> None:
+        # Text is gathered (by parts.append, for speed) before its cell is checked: make sure
+        # a hostile sheet cannot make it grow without limit.
+        if sum(map(len, parts)) + sum(map(len, runs)) > _MAX_TEXT_HELD:
+            too_long()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = parts.append
+    _feed(parser, archive, member, name, check)
+    if header_cells is None:
+        raise SpreadsheetError(f"{name} has no header row in its first sheet.")
+    _square([header_cells, *(cells for _n, cells in rows)])
+    headers = ["" if v is None else str(v).strip() for v in header_cells]
+    while headers and headers[-1] == "":
+        headers.pop()
+    return Sheet(name=name, headers=headers, rows=rows)
+
+
+def _square(table: list[list[Any]]) -> None:
+    """Give every row the same columns, up to the last that holds a value in some row (as
+    openpyxl's read-only mode does, up to the last column of the sheet's dimensions), unless
+    that would take too much memory (a stray value far to the right)."""
+    width = 0
+    for cells in table:
+        last = len(cells)
+        while last and cells[last - 1] is None:
+            last -= 1
+        if last > width:
+            width = last
+    if width * len(table) > _MAX_CELLS:
+        return
+    for cells in table:
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+        elif len(cells) > width:
+            del cells[width:]
+
+
 def _read_xlsx(path: Path, progress: Progress | None) -> Sheet:
-    import openpyxl
+    from xml.parsers.expat import ExpatError
+
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     try:
         from defusedxml import DefusedXmlException
     except ImportError:  # pragma: no cover - defusedxml is a dependency
         DefusedXmlException = ValueError  # noqa: N806
 
+    name = path.name
+    archive: zipfile.ZipFile | None = None
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except DefusedXmlException as exc:
-        raise SpreadsheetError(f"{path.name} was refused: it contains XML features that can be "
-                               "used to attack a computer (entities or external references)."
-                               ) from exc
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise SpreadsheetError(f"{path.name} is not a readable Excel workbook ({exc}).") from exc
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise SpreadsheetError(f"{path.name} is damaged or not an Excel workbook "
-                               f"({type(exc).__name__}: {exc}).") from exc
-    try:
-        if not workbook.worksheets:
-            raise SpreadsheetError(f"{path.name} has no worksheet.")
-        sheet = workbook.worksheets[0]
-        headers: list[str] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        max_row = sheet.max_row or 0
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            values = []
-            for cell in cells:
-                value = cell.value
-                if getattr(cell, "data_type", None) == "f":
-                    raise SpreadsheetError(
-                        f"{path.name}, row {number}: a cell holds a formula ({str(value)[:40]}) "
-                        "instead of a value. Copy the sheet and paste it as values, then import "
-                        "again.")
-                if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-                    raise SpreadsheetError(f"{path.name}, row {number}: a cell is longer than "
-                                           f"{MAX_FIELD_CHARS:,} characters.")
-                values.append(value)
-            if not any(v is not None and str(v).strip() for v in values):
-                continue
-            if headers is None:
-                headers = ["" if v is None else str(v).strip() for v in values]
-                continue
-            rows.append((number, values))
-            if len(rows) > MAX_ROWS:
-                raise SpreadsheetError(f"{path.name} has more than {MAX_ROWS:,} rows.")
-            if progress is not None and len(rows) % 5000 == 0:
-                if progress(number, max_row) is False:
-                    raise SpreadsheetError("Reading the file was cancelled.")
-        if headers is None:
-            raise SpreadsheetError(f"{path.name} has no header row in its first sheet.")
-        while headers and headers[-1] == "":
-            headers.pop()
-        return Sheet(name=path.name, headers=headers, rows=rows)
-    except SpreadsheetError:
-        raise
-    except DefusedXmlException as exc:
-        raise SpreadsheetError(f"{path.name} was refused: it contains unsafe XML.") from exc
-    except Exception as exc:
-        raise SpreadsheetError(f"{path.name} is damaged ({type(exc).__name__}: {exc}).") from exc
+        try:
+            # The workbook's structure, read by openpyxl as load_workbook(read_only=True)
+            # does, but without setting up the worksheets (which parses the whole of a sheet
+            # that has no <dimension>) or reading the parts that do not matter here.
+            reader = ExcelReader(str(path), read_only=True, keep_vba=False, data_only=False,
+                                 keep_links=False)
+            archive = reader.archive
+            _check_archive(archive, name)
+            reader.read_manifest()
+            reader.read_workbook()
+            apply_stylesheet(archive, reader.wb)
+            sheet_part = None
+            for _sheet, rel in reader.parser.find_sheets():  # workbook order, as wb.worksheets
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+                    sheet_part = rel.target
+                    break
+            strings_type = reader.package.find(SHARED_STRINGS)
+            strings_part = strings_type.PartName[1:] if strings_type is not None else None
+            workbook = reader.wb
+        except SpreadsheetError:
+            raise
+        except DefusedXmlException as exc:
+            raise SpreadsheetError(_hostile_message(name)) from exc
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise SpreadsheetError(f"{name} is not a readable Excel workbook ({exc}).") from exc
+        except Exception as exc:  # openpyxl raises many kinds on damaged files
+            raise SpreadsheetError(f"{name} is damaged or not an Excel workbook "
+                                   f"({type(exc).__name__}: {exc}).") from exc
+        if sheet_part is None:
+            raise SpreadsheetError(f"{name} has no worksheet.")
+        try:
+            shared = _read_shared_strings(archive, strings_part, name) if strings_part else []
+            return _read_worksheet(archive, sheet_part, name, shared,
+                                   set(workbook._date_formats),
+                                   set(workbook._timedelta_formats), workbook.epoch, progress)
+        except SpreadsheetError:
+            raise
+        except _HostileXml as exc:
+            raise SpreadsheetError(_hostile_message(name)) from exc
+        except ExpatError as exc:
+            raise SpreadsheetError(f"{name} is damaged (its XML is broken: {exc}).") from exc
+        except Exception as exc:
+            raise SpreadsheetError(f"{name} is damaged ({type(exc).__name__}: {exc}).") from exc
     finally:
-        workbook.close()
+        if archive is not None:
+            archive.close()
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.audits or (QUICK_N if args.quick else DEFAULT_N)
     paths = builder.Paths.for_n(args.data_dir, n)
 
+    load_before = os.getloadavg()[0]
     build = None if args.rebuild else builder.existing(paths, n)
     reused = build is not None
     if build is None:
@@ -184,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{file_size(paths.bare)}",
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}; WAL, synchronous=FULL on both",
+        f"load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
+        "(this process alone adds about 1; more means something else was busy)",
         f"run {dt.datetime.now():%Y-%m-%d %H:%M}"
         + ("; store verified before timing (integrity, trail chain, replay)" if verified else ""),
     ]

@@ -1077,11 +1077,6 @@ def test_a_text_beginning_with_an_apostrophe_and_equals_survives(admin, org, mak
     assert imported(empty.store, "LCS-1")["findings"] == "'=x"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a finding holding a control character the audit form accepts (Word's line break "
-    "\\x0b, pasted text) breaks export: write_xlsx lets openpyxl's IllegalCharacterError "
-    "escape from export_audits (only OSError is caught, and out.xlsx.partial is left behind), "
-    "and the CSV export is then refused by the importer as 'not a readable text file'"))
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_a_finding_pasted_from_word_exports_and_reimports(admin, org, make_input, fresh,
                                                           tmp_path, suffix):

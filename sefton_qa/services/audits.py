@@ -15,6 +15,7 @@ from sefton_qa.domain.reference import (
 )
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
+from sefton_qa.store import records
 from sefton_qa.store import grades as grade_store
 from sefton_qa.store import service_areas as area_store
 from sefton_qa.store import settings as settings_store
@@ -24,6 +25,15 @@ from sefton_qa.store import templates as template_store
 from sefton_qa.store import themes as theme_store
 
 MAX_FINDINGS_CHARS = 100_000
+MAX_DRAFT_REFERENCE = 100
+#: Word's line and page breaks become new lines; other control characters are dropped, so
+#: findings are always plain text that a spreadsheet or a PDF can hold.
+_TEXT_CLEANUP = {0x0B: "\n", 0x0C: "\n", **{c: None for c in range(0x20) if c not in
+                                              (0x09, 0x0A, 0x0B, 0x0C, 0x0D)}, 0x7F: None}
+
+
+def clean_text(text: str) -> str:
+    return text.translate(_TEXT_CLEANUP)
 LOGGERS = (Role.QA_OFFICER, Role.ADMINISTRATOR)
 
 
@@ -57,10 +67,13 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
     def bad(field: str, message: str) -> None:
         problems.append(FieldProblem(field, message))
 
-    if inp.case_reference or complete:
+    if complete:
         msg = case_reference_problem(inp.case_reference, lookups.pattern, lookups.hint)
         if msg:
             bad("case_reference", msg)
+    elif len(inp.case_reference) > MAX_DRAFT_REFERENCE:
+        # A draft keeps whatever was typed (it is checked on submit), within reason.
+        bad("case_reference", f"is longer than {MAX_DRAFT_REFERENCE} characters")
     if not isinstance(inp.audit_type, AuditType):
         bad("audit_type", f'"{inp.audit_type}" is not an audit type')
     if inp.audit_date is None:
@@ -129,7 +142,7 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
 
 def _values(inp: AuditInput, status: AuditStatus) -> dict:
     return {
-        "case_reference": inp.case_reference or None,
+        "case_reference": clean_text(inp.case_reference) or None,
         "audit_type": AuditType(inp.audit_type).value,
         "audit_date": inp.audit_date.isoformat() if inp.audit_date else None,
         "service_area_id": inp.service_area_id,
@@ -139,7 +152,7 @@ def _values(inp: AuditInput, status: AuditStatus) -> dict:
         "template_id": inp.template_id,
         "sections": audit_store.encode_sections(inp.sections),
         "overall_grade": inp.overall_grade.value if inp.overall_grade else None,
-        "findings": inp.findings,
+        "findings": clean_text(inp.findings),
         "status": status.value,
         "themes": sorted(inp.theme_ids),
     }
@@ -259,3 +272,40 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
             raise ValidationError(problems)
         ids = audit_store.insert_many(conn, rows, who=session.who, reason=reason, kind=kind)
     return Change("audits", tuple(ids), kind)
+
+
+UNDOABLE_CREATES = ("create", "import", "demo")
+
+
+def undo_last_change(session: Session, audit_id: int) -> Change:
+    """Undo the latest change to an audit, through the trail: the old values are written back
+    as a new change (kind "undo"), so the undo is itself in the history. Undoing the audit's
+    creation withdraws it. Only the person who made the change, or an administrator, may."""
+    from sefton_qa.domain.errors import ConflictError, PermissionDenied
+    from sefton_qa.store import trail as trail_store
+
+    session.require(*LOGGERS, doing="undo changes to audits")
+    with session.store.transaction() as conn:
+        current = audit_store.get(conn, audit_id)
+        if current is None:
+            raise NotFound(f"There is no audit with id {audit_id}.")
+        entries = trail_store.entries_for(conn, "audits", audit_id)
+        last = entries[-1]
+        if last.staff_id != session.actor.id and not session.actor.has_role(
+                Role.ADMINISTRATOR):
+            raise PermissionDenied("Only the person who made the last change to this audit, "
+                                   "or an administrator, can undo it.")
+        reason = f"Undo of change {last.seq} ({last.kind})"
+        if last.kind in UNDOABLE_CREATES:
+            if current.status is AuditStatus.WITHDRAWN:
+                raise ValidationError.single("status", "this audit is already withdrawn")
+            audit_store.update(conn, audit_id, {"status": AuditStatus.WITHDRAWN.value},
+                               who=session.who, kind="undo", reason=reason)
+            return Change("audits", (audit_id,), "undo")
+        row = records.get_row(conn, "audits", audit_id)
+        row.update(records.linked_values(conn, "audits", audit_id))
+        if any(row.get(f) != new for f, (_old, new) in last.changes.items()):
+            raise ConflictError("This audit has changed since; its last change cannot be undone.")
+        audit_store.update(conn, audit_id, {f: old for f, (old, _new) in last.changes.items()},
+                           who=session.who, kind="undo", reason=reason)
+    return Change("audits", (audit_id,), "undo")

@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import json
 import operator
+import re
 import sqlite3
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _ascii
@@ -177,6 +178,16 @@ class RegisterFilter:
     grade: Grade | None = None
     status: AuditStatus | None = None
     theme_id: int | None = None
+    search: str = ""  # words in the case reference or the findings (full-text, prefixes)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query from what a person typed: every word must appear (as a prefix).
+
+    Each word is quoted, so FTS5 operators typed by the user (AND, NEAR, *, ") are just words.
+    """
+    words = re.findall(r"\w+", text)
+    return " ".join(f'"{w}"*' for w in words) if words else None
 
 
 REGISTER_SORTS = {
@@ -212,6 +223,10 @@ def _register_where(f: RegisterFilter) -> tuple[str, list]:
     if f.theme_id is not None:
         clauses.append("a.id IN (SELECT audit_id FROM audit_themes WHERE theme_id = ?)")
         params.append(f.theme_id)
+    query = fts_query(f.search) if f.search else None
+    if query:
+        clauses.append("a.id IN (SELECT rowid FROM audits_fts WHERE audits_fts MATCH ?)")
+        params.append(query)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

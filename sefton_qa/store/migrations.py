@@ -196,4 +196,35 @@ def m0002_moderations_and_import(db: Database) -> None:
         db.conn.execute(statement)
 
 
+SCHEMA_0003 = [
+    # Full-text search over case reference and findings, kept in step by triggers so every
+    # write path (service, bulk insert, undo) updates it in the same transaction.
+    "CREATE VIRTUAL TABLE audits_fts USING fts5(case_reference, findings, content='audits', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    """CREATE TRIGGER audits_fts_insert AFTER INSERT ON audits BEGIN
+    INSERT INTO audits_fts (rowid, case_reference, findings)
+    VALUES (new.id, new.case_reference, new.findings); END""",
+    """CREATE TRIGGER audits_fts_update AFTER UPDATE OF case_reference, findings ON audits BEGIN
+    INSERT INTO audits_fts (audits_fts, rowid, case_reference, findings)
+    VALUES ('delete', old.id, old.case_reference, old.findings);
+    INSERT INTO audits_fts (rowid, case_reference, findings)
+    VALUES (new.id, new.case_reference, new.findings); END""",
+    """CREATE TRIGGER audits_fts_delete AFTER DELETE ON audits BEGIN
+    INSERT INTO audits_fts (audits_fts, rowid, case_reference, findings)
+    VALUES ('delete', old.id, old.case_reference, old.findings); END""",
+    "INSERT INTO audits_fts (audits_fts) VALUES ('rebuild')",
+    # The register sorts by names through these (service areas, teams and staff as the outer
+    # loop), so a sorted first screen needs no sort of the whole table.
+    "CREATE INDEX audits_by_team_date ON audits (team_id, audit_date)",
+    "CREATE INDEX audits_by_auditor_date ON audits (auditor_id, audit_date)",
+    "CREATE INDEX audits_by_status_date ON audits (status, audit_date)",
+]
+
+
+@migrations(name="0003_search_and_register_indexes")
+def m0003_search_and_register_indexes(db: Database) -> None:
+    for statement in SCHEMA_0003:
+        db.conn.execute(statement)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)

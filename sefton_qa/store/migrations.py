@@ -215,6 +215,15 @@ SCHEMA_0003 = [
     "INSERT INTO audits_fts (audits_fts) VALUES ('rebuild')",
     # The register sorts by names through these (service areas, teams and staff as the outer
     # loop), so a sorted first screen needs no sort of the whole table.
+    # Grade as a number (best highest; 0 when not graded), so the register sorts by grade
+    # through an index.
+    "ALTER TABLE audits ADD COLUMN grade_rank INTEGER GENERATED ALWAYS AS (CASE overall_grade "
+    "WHEN 'outstanding' THEN 4 WHEN 'good' THEN 3 WHEN 'requires_improvement' THEN 2 "
+    "WHEN 'inadequate' THEN 1 ELSE 0 END) VIRTUAL",
+    "CREATE INDEX audits_by_grade_rank_date ON audits (grade_rank, audit_date)",
+    "CREATE INDEX audits_by_area_date ON audits (service_area_id, audit_date)",
+    "CREATE INDEX teams_by_name ON teams (name)",
+    "CREATE INDEX staff_by_name ON staff (display_name COLLATE NOCASE)",
     "CREATE INDEX audits_by_team_date ON audits (team_id, audit_date)",
     "CREATE INDEX audits_by_auditor_date ON audits (auditor_id, audit_date)",
     "CREATE INDEX audits_by_status_date ON audits (status, audit_date)",

@@ -18,7 +18,7 @@ TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "tea
                   "file_transfers")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
 #: Columns SQLite computes itself; never written, never trailed.
-GENERATED = {"audits": frozenset({"audit_quarter"})}
+GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank"})}
 #: Child rows stored in link tables but trailed as a field of their parent record.
 LINKED_FIELDS = {"audits": {"themes": ("audit_themes", "audit_id", "theme_id")}}
 

@@ -18,6 +18,12 @@ def list_all(conn: sqlite3.Connection, *, active_only: bool = False) -> list[The
         f"SELECT id, name, active FROM themes {where} ORDER BY name")]
 
 
+def get(conn: sqlite3.Connection, theme_id: int) -> Theme | None:
+    row = conn.execute("SELECT id, name, active FROM themes WHERE id = ?",
+                       (theme_id,)).fetchone()
+    return None if row is None else _theme(row)
+
+
 def find_by_name(conn: sqlite3.Connection, name: str) -> Theme | None:
     row = conn.execute("SELECT id, name, active FROM themes WHERE name = ?",
                        (name.strip(),)).fetchone()

@@ -1,30 +1,31 @@
-"""The main window: navigation, the audit register, and the selected audit's details."""
+"""The main window: navigation, the audit register with its filters, and the selected audit."""
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTableView,
-    QTextBrowser,
+    QStackedWidget,
 )
 
 from sefton_qa import APP_NAME, __version__
+from sefton_qa.domain.errors import SeftonError
+from sefton_qa.domain.models import AuditStatus, Role
+from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.export_dialog import ExportDialog
+from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.import_dialog import ImportDialog
-from sefton_qa.services import register
-from sefton_qa.services.audits import get_audit
+from sefton_qa.gui.register_page import RegisterPage
+from sefton_qa.services import audits as audit_service
 from sefton_qa.services.session import Session
-from sefton_qa.gui.register_model import AuditRegisterModel, COL_DATE
+from sefton_qa.store import audits as audit_store
 
 
 class MainWindow(QMainWindow):
@@ -33,84 +34,135 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings or QSettings()
         self.setWindowTitle(f"{APP_NAME} — {session.store.path.name}")
+        self._forms: list = []
 
         self.nav = QListWidget()
-        self.nav.addItems(["Audits"])
-        self.nav.setCurrentRow(0)
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Sections of Sefton QA")
         self.nav.setMaximumWidth(200)
+        self.stack = QStackedWidget()
 
-        self.model = AuditRegisterModel(session, self)
-        self.table = QTableView()
-        self.table.setObjectName("auditRegister")
-        self.table.setModel(self.model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COL_DATE, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.selectionModel().currentRowChanged.connect(self._show_current)
-
-        self.detail = QTextBrowser()
-        self.detail.setObjectName("auditDetail")
-        self.detail.setPlaceholderText("Select an audit to see its details and history.")
+        self.audits_page = RegisterPage(session, "audits", self)
+        me = session.actor
+        self.my_work_page = RegisterPage(
+            session, "my_work", self, fixed={"auditor_id": me.id},
+            intro=f"Audits by {me.display_name}: drafts to finish and work already submitted.")
+        self.pages = [("Audits", self.audits_page), ("My work", self.my_work_page)]
+        self.welcome = None
+        for title, page in self.pages:
+            self.nav.addItem(title)
+            self.stack.addWidget(page)
+            page.open_requested.connect(self.open_audit)
+            page.count_changed.connect(self._update_count)
+        self.nav.currentRowChanged.connect(self._show_page)
 
         self.splitter = QSplitter()
         self.splitter.addWidget(self.nav)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 1)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
-        roles = ", ".join(sorted(r.label for r in session.actor.roles)) or "no roles"
-        self.user_label = QLabel(f"{session.actor.display_name} ({roles})")
+        roles = ", ".join(sorted(r.label for r in me.roles)) or "no roles"
+        self.user_label = QLabel(f"{me.display_name} ({roles})")
         self.path_label = QLabel(str(session.store.path))
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
         self._build_menus()
-        self._update_count()
+        self.nav.setCurrentRow(0)
         self._restore_layout()
+        if audit_store.count(session.store.conn) == 0:
+            self.show_welcome()
+
+    # -- pages ----------------------------------------------------------------------------------
+    @property
+    def current_page(self) -> RegisterPage | None:
+        page = self.stack.currentWidget()
+        return page if isinstance(page, RegisterPage) else None
+
+    def _show_page(self, row: int) -> None:
+        if 0 <= row < len(self.pages):
+            page = self.pages[row][1]
+            self.stack.setCurrentWidget(page)
+            self._update_count(page.model.total)
+
+    def show_welcome(self) -> None:
+        """An empty store: offer demo data or a real set-up first."""
+        try:
+            from sefton_qa.gui.welcome import WelcomePage
+        except ImportError:  # pragma: no cover - the welcome page ships with the app
+            return
+        self.welcome = WelcomePage(self.session, self)
+        self.welcome.finished.connect(self._welcome_done)
+        self.stack.addWidget(self.welcome)
+        self.stack.setCurrentWidget(self.welcome)
+
+    def _welcome_done(self) -> None:
+        if self.welcome is not None:
+            self.stack.removeWidget(self.welcome)
+            self.welcome.deleteLater()
+            self.welcome = None
+        self.rebuild_filters()
+        self.refresh()
+        self.nav.setCurrentRow(0)
+        self._show_page(0)
+
+    def rebuild_filters(self) -> None:
+        """Service areas, teams, staff or themes changed: the filter lists follow."""
+        for _title, page in self.pages:
+            page.filters.deleteLater()
+            bar = FilterBar(self.session, page, fixed=page.filters.fixed)
+            layout = page.filters.parentWidget().layout()
+            layout.replaceWidget(page.filters, bar)
+            page.filters = bar
+            bar.changed.connect(page._apply_filter)
 
     # -- menus ----------------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, *, name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        if name:
+            action.setObjectName(name)
+        menu.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        refresh = QAction("&Refresh", self, shortcut=QKeySequence.StandardKey.Refresh)
-        refresh.triggered.connect(self.refresh)
-        file_menu.addAction(refresh)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_action = self._action(file_menu, "&New audit…", self.new_audit,
+                                       QKeySequence.StandardKey.New, name="newAudit")
+        self._action(file_menu, "&Open selected audit", self.open_selected, "Ctrl+O")
         file_menu.addSeparator()
-        import_action = QAction("&Import audits…", self, shortcut=QKeySequence("Ctrl+I"))
-        import_action.triggered.connect(self.open_import)
-        file_menu.addAction(import_action)
-        export_action = QAction("&Export audits…", self, shortcut=QKeySequence("Ctrl+E"))
-        export_action.triggered.connect(self.open_export)
-        file_menu.addAction(export_action)
+        self._action(file_menu, "&Import audits…", self.open_import, "Ctrl+I")
+        self._action(file_menu, "&Export audits…", self.open_export, "Ctrl+E")
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Sefton QA", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-    def open_import(self, path=None) -> "ImportDialog":
-        dialog = ImportDialog(self.session, self, path=path)
-        dialog.imported.connect(lambda report: (self.refresh(), self.statusBar().showMessage(
-            f"Imported {report.added:,} audits from {report.file_name}", 10_000)))
-        dialog.show()
-        return dialog
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit_menu, "&Undo last change to the selected audit",
+                                        self.undo_selected, QKeySequence.StandardKey.Undo,
+                                        name="undoAudit")
+        self._action(edit_menu, "&Find…", self.focus_search, QKeySequence.StandardKey.Find)
+        edit_menu.addSeparator()
+        self.settings_action = self._action(edit_menu, "&Settings…", self.open_settings,
+                                            "Ctrl+,", name="settings")
 
-    def open_export(self) -> "ExportDialog":
-        dialog = ExportDialog(self.session, self)
-        dialog.show()
-        return dialog
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        for number, (title, _page) in enumerate(self.pages, start=1):
+            self._action(view_menu, f"&{number} {title}",
+                         lambda _c=False, n=number - 1: self.nav.setCurrentRow(n),
+                         f"Ctrl+{number}")
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Sefton QA", self._about)
+        can_log = self.session.actor.has_role(Role.QA_OFFICER) or \
+            self.session.actor.has_role(Role.ADMINISTRATOR)
+        self.new_action.setEnabled(can_log)
+        self.undo_action.setEnabled(can_log)
 
     def _about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",
@@ -118,77 +170,98 @@ class MainWindow(QMainWindow):
                           "Case-file audits, moderation and committee packs for children's "
                           "social care quality assurance.")
 
-    # -- behaviour ------------------------------------------------------------------------------
+    # -- actions --------------------------------------------------------------------------------
     def refresh(self) -> None:
-        self.model.reload()
-        self._update_count()
+        for _title, page in self.pages:
+            page.refresh()
+        page = self.current_page
+        if page is not None:
+            self._update_count(page.model.total)
 
-    def _update_count(self) -> None:
-        n = self.model.total
+    def _update_count(self, n: int) -> None:
         self.count_label.setText(f"{n:,} audit{'s' if n != 1 else ''}")
 
-    def _show_current(self, current, _previous=None) -> None:
-        if not current.isValid():
-            self.detail.clear()
-            return
-        audit_id = self.model.audit_id(current.row())
-        self.detail.setHtml(self.audit_html(audit_id))
+    def focus_search(self) -> None:
+        page = self.current_page
+        if page is not None:
+            page.filters.search.setFocus()
+            page.filters.search.selectAll()
 
-    def audit_html(self, audit_id: int) -> str:
-        """The selected audit, its history and the other audits of the same case. Every user
-        string is escaped before it reaches the HTML."""
-        e = html.escape
-        names = register.names(self.session)
-        a = get_audit(self.session, audit_id)
-        grade = a.overall_grade.label if a.overall_grade else "Not graded"
-        themes = ", ".join(names["themes"].get(t, "?") for t in a.theme_ids) or "None"
-        rows = [
-            ("Case reference", a.case_reference or ""),
-            ("Audit date", a.audit_date.strftime("%d/%m/%Y") if a.audit_date else ""),
-            ("Audit type", a.audit_type.label),
-            ("Service area", names["service_areas"].get(a.service_area_id, "")),
-            ("Team", names["teams"].get(a.team_id, "")),
-            ("Auditor", names["staff"].get(a.auditor_id, "")),
-            ("Overall grade", grade),
-            ("Status", a.status.label),
-            ("Themes", themes),
-        ]
-        parts = [f"<h3>Audit of {e(a.case_reference or 'a new case')}</h3><table>"]
-        parts += [f"<tr><td><b>{e(k)}</b>&nbsp;</td><td>{e(v)}</td></tr>" for k, v in rows]
-        parts.append("</table>")
-        if a.findings:
-            parts.append(f"<h4>Findings</h4><p>{e(a.findings)}</p>")
-        if a.sections:
-            titles = register.section_titles(self.session, a.template_id)
-            order = [k for k in titles if k in a.sections] + sorted(set(a.sections) - set(titles))
-            parts.append("<h4>Sections</h4><ul>")
-            for key in order:
-                s = a.sections[key]
-                label = s.grade.short_label if s.grade else "Not graded"
-                title = titles.get(key, key.replace("_", " ").capitalize())
-                notes = f" — {s.notes}" if s.notes else ""
-                parts.append(f"<li>{e(title)}: <b>{e(label)}</b>{e(notes)}</li>")
-            parts.append("</ul>")
-        if a.case_reference:
-            journey = register.case_history(self.session, a.case_reference)
-            if len(journey) > 1:
-                parts.append("<h4>Audits of this case</h4><ul>")
-                for other in journey:
-                    g = other.overall_grade.short_label if other.overall_grade else "Not graded"
-                    date = other.audit_date.strftime("%d/%m/%Y") if other.audit_date else "—"
-                    mark = " (this audit)" if other.id == a.id else ""
-                    parts.append(f"<li>{e(date)}: {e(g)}{e(mark)}</li>")
-                parts.append("</ul>")
-        parts.append("<h4>History</h4><ul>")
-        for entry in register.history(self.session, "audits", audit_id):
-            who = names["staff"].get(entry.staff_id, entry.os_user)
-            fields = "" if entry.kind in ("create", "demo", "import") else \
-                f" ({', '.join(sorted(entry.changes))})"
-            reason = f" — reason: {entry.reason}" if entry.reason else ""
-            parts.append(f"<li>{e(entry.at_utc[:16].replace('T', ' '))} UTC, {e(who)}: "
-                         f"{e(entry.kind)}{e(fields)}{e(reason)}</li>")
-        parts.append("</ul>")
-        return "".join(parts)
+    def new_audit(self):
+        return self._open_form(None)
+
+    def open_selected(self) -> None:
+        page = self.current_page
+        audit_id = page.selected_audit_id() if page else None
+        if audit_id is not None:
+            self.open_audit(audit_id)
+
+    def open_audit(self, audit_id: int):
+        return self._open_form(audit_id)
+
+    def _open_form(self, audit_id: int | None):
+        from sefton_qa.gui.audit_form import AuditForm
+
+        form = AuditForm(self.session, audit_id, self)
+        form.saved.connect(lambda change: self._after_change(change))
+        form.finished.connect(lambda _r, f=form: self._forms.remove(f) if f in self._forms
+                              else None)
+        self._forms.append(form)
+        form.show()
+        return form
+
+    def _after_change(self, change) -> None:
+        for _title, page in self.pages:
+            page.refresh(keep_audit=change.record_ids[0] if change.record_ids else None)
+        page = self.current_page
+        if page is not None:
+            self._update_count(page.model.total)
+
+    def undo_selected(self) -> None:
+        page = self.current_page
+        audit_id = page.selected_audit_id() if page else None
+        if audit_id is None:
+            self.statusBar().showMessage("Select an audit first: Undo reverts its last change.",
+                                         6000)
+            return
+        try:
+            audit = audit_service.get_audit(self.session, audit_id)
+            change = audit_service.undo_last_change(self.session, audit_id)
+            after = audit_service.get_audit(self.session, audit_id).status
+        except SeftonError as exc:
+            show_error(self, exc, title="Cannot undo")
+            return
+        withdrawn = after is AuditStatus.WITHDRAWN and audit.status is not AuditStatus.WITHDRAWN
+        what = "withdrawn" if withdrawn else "restored to how it was before its last change"
+        self._after_change(change)
+        self.statusBar().showMessage(
+            f"Undone: the audit of {audit.case_reference or 'a new case'} was {what}. "
+            "The undo is in its history.", 10_000)
+
+    def open_import(self, path=None) -> ImportDialog:
+        dialog = ImportDialog(self.session, self, path=path)
+        dialog.imported.connect(lambda report: (self.refresh(), self.statusBar().showMessage(
+            f"Imported {report.added:,} audits from {report.file_name}", 10_000)))
+        dialog.show()
+        return dialog
+
+    def open_export(self) -> ExportDialog:
+        dialog = ExportDialog(self.session, self)
+        dialog.show()
+        return dialog
+
+    def open_settings(self):
+        from sefton_qa.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.session, self)
+        dialog.changed.connect(self._settings_changed)
+        dialog.show()
+        return dialog
+
+    def _settings_changed(self) -> None:
+        self.session.refresh_actor()
+        self.rebuild_filters()
+        self.refresh()
 
     # -- remembering the layout -----------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -196,27 +269,24 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 780)
+            self.resize(1360, 820)
         splitter = self.settings.value("main_window/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
         else:
-            self.splitter.setSizes([130, 860, 290])
-        header = self.settings.value("main_window/register_header")
-        if isinstance(header, QByteArray):
-            self.table.horizontalHeader().restoreState(header)
-        else:
-            for col, width in enumerate((115, 85, 165, 170, 125, 165, 85)):
-                self.table.setColumnWidth(col, width)
+            self.splitter.setSizes([130, 1230])
+        for _title, page in self.pages:
+            page.restore_layout(self.settings)
 
     def save_layout(self) -> None:
         self.settings.setValue("main_window/geometry", self.saveGeometry())
         self.settings.setValue("main_window/splitter", self.splitter.saveState())
-        self.settings.setValue("main_window/register_header",
-                               self.table.horizontalHeader().saveState())
+        for _title, page in self.pages:
+            page.save_layout(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        for form in list(self._forms):
+            form.close()  # each form saves its draft as it closes
         self.save_layout()
         super().closeEvent(event)
-

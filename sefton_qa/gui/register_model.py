@@ -1,9 +1,11 @@
-"""The audit register as a Qt table model that fetches only the rows it shows, page by page.
+"""The audit register as a Qt table model that fetches only the rows on screen.
 
-Sorting and filtering are done by SQL in the store; the model keeps the pages it has fetched.
+Sorting and filtering are done by SQL in the store; the model keeps a few recent pages.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -27,52 +29,59 @@ GRADE_COLOURS = {
     Grade.REQUIRES_IMPROVEMENT: QColor("#b26a00"),
     Grade.INADEQUATE: QColor("#c62828"),
 }
-PAGE_SIZE = 200
+PAGE_SIZE = 100
+MAX_CACHED_PAGES = 20  # at most 2,000 rows in memory, however large the store
 
 
 class AuditRegisterModel(QAbstractTableModel):
+    """rowCount is the number of audits matching the filter; rows are fetched a page at a time
+    as the view asks for them, and only the last few pages are kept. Sorting and filtering
+    are SQL in the store, so the register stays quick at a million audits."""
+
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self._session = session
         self._filter = RegisterFilter()
         self._sort, self._descending = "audit_date", True
-        self._rows: list[tuple] = []
+        self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._total = 0
         self.reload()
 
     # -- data loading ---------------------------------------------------------------------------
     def reload(self) -> None:
         self.beginResetModel()
+        self._pages.clear()
         self._total = register.count(self._session, self._filter)
-        self._rows = self._fetch(0)
         self.endResetModel()
 
-    def _fetch(self, offset: int) -> list[tuple]:
-        return register.page(self._session, self._filter, offset=offset, limit=PAGE_SIZE,
-                             sort=self._sort, descending=self._descending)
+    def _row(self, row: int) -> tuple | None:
+        number, index = divmod(row, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = register.page(self._session, self._filter, offset=number * PAGE_SIZE,
+                                 limit=PAGE_SIZE, sort=self._sort, descending=self._descending)
+            self._pages[number] = page
+            while len(self._pages) > MAX_CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[index] if index < len(page) else None
+
+    @property
+    def cached_rows(self) -> int:
+        return sum(len(p) for p in self._pages.values())
 
     def set_filter(self, f: RegisterFilter) -> None:
         self._filter = f
         self.reload()
 
     @property
+    def filter(self) -> RegisterFilter:
+        return self._filter
+
+    @property
     def total(self) -> int:
         return self._total
-
-    def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and len(self._rows) < self._total
-
-    def fetchMore(self, parent=QModelIndex()) -> None:
-        if parent.isValid():
-            return
-        more = self._fetch(len(self._rows))
-        if not more:
-            self._total = len(self._rows)
-            return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
-        self._rows.extend(more)
-        self.endInsertRows()
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         key = SORT_KEYS.get(column)
@@ -82,9 +91,17 @@ class AuditRegisterModel(QAbstractTableModel):
         self._descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
 
+    def row_of(self, audit_id: int) -> int | None:
+        """The row an audit is on, if it is in the pages already fetched."""
+        for number, page in self._pages.items():
+            for index, row in enumerate(page):
+                if row[0] == audit_id:
+                    return number * PAGE_SIZE + index
+        return None
+
     # -- Qt model API ---------------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(HEADERS)
@@ -94,13 +111,16 @@ class AuditRegisterModel(QAbstractTableModel):
             return HEADERS[section]
         return None
 
-    def audit_id(self, row: int) -> int:
-        return self._rows[row][0]
+    def audit_id(self, row: int) -> int | None:
+        found = self._row(row)
+        return None if found is None else found[0]
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if not index.isValid() or role not in _ROLES:
             return None
-        row = self._rows[index.row()]
+        row = self._row(index.row())
+        if row is None:  # the store changed under us; a refresh will follow
+            return None
         col = index.column()
         _id, case_ref, date, area, team, auditor, grade, status, themes = row
         if role == Qt.ItemDataRole.DisplayRole:
@@ -117,9 +137,16 @@ class AuditRegisterModel(QAbstractTableModel):
             return GRADE_COLOURS[Grade(grade)]
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_THEMES and themes:
             return themes
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.UserRole:
             return _id
         return None
+
+
+_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+          Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+          Qt.ItemDataRole.UserRole, Qt.ItemDataRole.AccessibleTextRole}
 
 
 def _uk_date(iso: str | None) -> str:

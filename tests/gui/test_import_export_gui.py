@@ -59,14 +59,14 @@ def test_import_dialog_imports_in_the_background(qtbot, demo_session, tmp_path):
     ])
     window = MainWindow(demo_session, None)
     qtbot.addWidget(window)
-    before = window.model.total
+    before = window.audits_page.model.total
     dialog = window.open_import(path)
     wait_for_report(qtbot, dialog)
     assert dialog.problems.count() == 0
     assert dialog.import_button.isEnabled()
     with qtbot.waitSignal(dialog.imported, timeout=20_000):
         dialog.import_button.click()
-    qtbot.waitUntil(lambda: window.model.total == before + 2, timeout=5_000)
+    qtbot.waitUntil(lambda: window.audits_page.model.total == before + 2, timeout=5_000)
     assert "Imported 2 audits" in window.statusBar().currentMessage()
 
 

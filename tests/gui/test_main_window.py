@@ -11,6 +11,7 @@ from sefton_qa.gui.register_model import (
     COL_CASE,
     COL_DATE,
     COL_GRADE,
+    MAX_CACHED_PAGES,
     PAGE_SIZE,
     AuditRegisterModel,
 )
@@ -22,13 +23,11 @@ from sefton_qa.store import audits as audit_store
 def test_register_model_pages_through_every_audit(demo_session):
     model = AuditRegisterModel(demo_session)
     total = audit_store.count(demo_session.store.conn)
-    assert model.total == total > PAGE_SIZE
-    assert model.rowCount() == PAGE_SIZE
-    while model.canFetchMore():
-        model.fetchMore()
-    assert model.rowCount() == total
+    assert model.total == model.rowCount() == total > PAGE_SIZE
+    assert model.cached_rows == 0  # nothing is read until a row is asked for
     ids = {model.audit_id(r) for r in range(model.rowCount())}
     assert len(ids) == total
+    assert model.cached_rows <= MAX_CACHED_PAGES * PAGE_SIZE
 
 
 def test_register_model_sorts_by_sql_and_shows_grade_as_text(demo_session):
@@ -49,8 +48,6 @@ def test_register_model_sorts_by_sql_and_shows_grade_as_text(demo_session):
 def test_register_model_filter(demo_session):
     model = AuditRegisterModel(demo_session)
     model.set_filter(RegisterFilter(grade=Grade.INADEQUATE))
-    while model.canFetchMore():
-        model.fetchMore()
     assert model.rowCount() == model.total > 0
     assert {model.index(r, COL_GRADE).data() for r in range(model.rowCount())} == {"Inadequate"}
 
@@ -73,23 +70,23 @@ def test_selecting_an_audit_shows_details_escaped(qtbot, demo_session, gui_setti
     audit_service.update_audit(demo_session, first.id, inp, reason="Testing escaping")
     window = MainWindow(demo_session, gui_settings)
     qtbot.addWidget(window)
-    html = window.audit_html(first.id)
+    html = window.audits_page.audit_html(first.id)
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; &lt;img src=x&gt;" in html
     assert "<img src=x>" not in html
     assert "Testing escaping" in html  # the trail's reason shows in the history
-    window.table.selectRow(0)
-    assert window.model.index(0, COL_CASE).data() in window.detail.toPlainText()
+    window.audits_page.table.selectRow(0)
+    assert window.audits_page.model.index(0, COL_CASE).data() in window.audits_page.detail.toPlainText()
 
 
 def test_layout_is_remembered(qtbot, demo_session, gui_settings):
     window = MainWindow(demo_session, gui_settings)
     qtbot.addWidget(window)
     window.show()
-    window.resize(700, 520)
-    window.table.setColumnWidth(COL_CASE, 222)
+    window.resize(780, 520)
+    window.audits_page.table.setColumnWidth(COL_CASE, 222)
     window.close()
     again = MainWindow(demo_session, gui_settings)
     qtbot.addWidget(again)
     again.show()
-    assert again.size().width() == 700 and again.size().height() == 520
-    assert again.table.columnWidth(COL_CASE) == 222
+    assert again.size().width() == 780 and again.size().height() == 520
+    assert again.audits_page.table.columnWidth(COL_CASE) == 222

@@ -1,0 +1,195 @@
+"""A page of the main window: filters above the audit register, the selected audit beside it."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sefton_qa.gui.filter_bar import FilterBar
+from sefton_qa.gui.register_model import COL_DATE, AuditRegisterModel
+from sefton_qa.services import register
+from sefton_qa.services.audits import get_audit
+from sefton_qa.services.session import Session
+
+DEFAULT_WIDTHS = (115, 85, 165, 170, 125, 190, 85)
+
+
+class RegisterPage(QWidget):
+    open_requested = Signal(int)  # an audit id: Enter or double-click
+    count_changed = Signal(int)
+
+    def __init__(self, session: Session, name: str, parent=None, *, fixed: dict | None = None,
+                 intro: str = ""):
+        super().__init__(parent)
+        self.session = session
+        self.name = name
+        self.filters = FilterBar(session, self, fixed=fixed)
+        self.model = AuditRegisterModel(session, self)
+        self.model.set_filter(self.filters.current())
+        self.filters.changed.connect(self._apply_filter)
+
+        self.table = QTableView()
+        self.table.setObjectName(f"{name}Register")
+        self.table.setAccessibleName("Audit register")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_DATE, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._show_current)
+        self.table.doubleClicked.connect(lambda index: self._open(index.row()))
+        self.table.activated.connect(lambda index: self._open(index.row()))
+
+        self.detail = QTextBrowser()
+        self.detail.setObjectName(f"{name}Detail")
+        self.detail.setAccessibleName("Selected audit")
+        self.detail.setPlaceholderText("Select an audit to see its details and history.")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        if intro:
+            label = QLabel(intro)
+            label.setWordWrap(True)
+            left_layout.addWidget(label)
+        left_layout.addWidget(self.filters)
+        left_layout.addWidget(self.table, 1)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.setFocusProxy(self.table)
+
+    # -- behaviour ------------------------------------------------------------------------------
+    def _apply_filter(self, f) -> None:
+        self.model.set_filter(f)
+        self.detail.clear()
+        self.count_changed.emit(self.model.total)
+
+    def refresh(self, keep_audit: int | None = None) -> None:
+        current = keep_audit if keep_audit is not None else self.selected_audit_id()
+        self.model.reload()
+        self.count_changed.emit(self.model.total)
+        if current is not None:
+            row = self.model.row_of(current)
+            if row is None:
+                self.model.audit_id(0)  # fetch the first page, then look again
+                row = self.model.row_of(current)
+            if row is not None:
+                self.table.selectRow(row)
+                self.detail.setHtml(self.audit_html(current))
+                return
+        self.detail.clear()
+
+    def selected_audit_id(self) -> int | None:
+        index = self.table.currentIndex()
+        return self.model.audit_id(index.row()) if index.isValid() else None
+
+    def _open(self, row: int) -> None:
+        audit_id = self.model.audit_id(row)
+        if audit_id is not None:
+            self.open_requested.emit(audit_id)
+
+    def _show_current(self, current, _previous=None) -> None:
+        audit_id = self.model.audit_id(current.row()) if current.isValid() else None
+        if audit_id is None:
+            self.detail.clear()
+        else:
+            self.detail.setHtml(self.audit_html(audit_id))
+
+    def audit_html(self, audit_id: int) -> str:
+        """The audit, its history and the other audits of the same case. Every user string
+        is escaped before it reaches the HTML."""
+        e = html.escape
+        names = register.names(self.session)
+        a = get_audit(self.session, audit_id)
+        grade = a.overall_grade.label if a.overall_grade else "Not graded"
+        themes = ", ".join(names["themes"].get(t, "?") for t in a.theme_ids) or "None"
+        rows = [
+            ("Case reference", a.case_reference or ""),
+            ("Audit date", a.audit_date.strftime("%d/%m/%Y") if a.audit_date else ""),
+            ("Audit type", a.audit_type.label),
+            ("Service area", names["service_areas"].get(a.service_area_id, "")),
+            ("Team", names["teams"].get(a.team_id, "")),
+            ("Auditor", names["staff"].get(a.auditor_id, "")),
+            ("Overall grade", grade),
+            ("Status", a.status.label),
+            ("Themes", themes),
+        ]
+        parts = [f"<h3>Audit of {e(a.case_reference or 'a new case')}</h3><table>"]
+        parts += [f"<tr><td><b>{e(k)}</b>&nbsp;</td><td>{e(v)}</td></tr>" for k, v in rows]
+        parts.append("</table>")
+        if a.findings:
+            text = e(a.findings).replace("\n", "<br>")
+            parts.append(f"<h4>Findings</h4><p>{text}</p>")
+        if a.sections:
+            titles = register.section_titles(self.session, a.template_id)
+            order = [k for k in titles if k in a.sections] + sorted(set(a.sections) - set(titles))
+            parts.append("<h4>Sections</h4><ul>")
+            for key in order:
+                s = a.sections[key]
+                label = s.grade.short_label if s.grade else "Not graded"
+                title = titles.get(key, key.replace("_", " ").capitalize())
+                notes = f" — {s.notes}" if s.notes else ""
+                parts.append(f"<li>{e(title)}: <b>{e(label)}</b>{e(notes)}</li>")
+            parts.append("</ul>")
+        if a.case_reference:
+            journey = register.case_history(self.session, a.case_reference)
+            if len(journey) > 1:
+                parts.append("<h4>Audits of this case</h4><ul>")
+                for other in journey:
+                    g = other.overall_grade.short_label if other.overall_grade else "Not graded"
+                    date = other.audit_date.strftime("%d/%m/%Y") if other.audit_date else "—"
+                    mark = " (this audit)" if other.id == a.id else ""
+                    parts.append(f"<li>{e(date)}: {e(g)}{e(mark)}</li>")
+                parts.append("</ul>")
+        parts.append("<h4>History</h4><ul>")
+        for entry in register.history(self.session, "audits", audit_id):
+            who = names["staff"].get(entry.staff_id, entry.os_user)
+            fields = "" if entry.kind in ("create", "demo", "import") else \
+                f" ({', '.join(sorted(entry.changes))})"
+            reason = f" — reason: {entry.reason}" if entry.reason else ""
+            parts.append(f"<li>{e(entry.at_utc[:16].replace('T', ' '))} UTC, {e(who)}: "
+                         f"{e(entry.kind)}{e(fields)}{e(reason)}</li>")
+        parts.append("</ul>")
+        return "".join(parts)
+
+    # -- remembering the layout -----------------------------------------------------------------
+    def restore_layout(self, settings: QSettings) -> None:
+        splitter = settings.value(f"{self.name}/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        else:
+            self.splitter.setSizes([900, 320])
+        header = settings.value(f"{self.name}/register_header")
+        if isinstance(header, QByteArray):
+            self.table.horizontalHeader().restoreState(header)
+        else:
+            for col, width in enumerate(DEFAULT_WIDTHS):
+                self.table.setColumnWidth(col, width)
+
+    def save_layout(self, settings: QSettings) -> None:
+        settings.setValue(f"{self.name}/splitter", self.splitter.saveState())
+        settings.setValue(f"{self.name}/register_header",
+                          self.table.horizontalHeader().saveState())

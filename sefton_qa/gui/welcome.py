@@ -1,0 +1,749 @@
+"""The first-run page, shown while the store holds no audits: load demo data to try the app, or
+start for real (the authority's name, service areas, their teams and staff, set up in one go).
+
+Everything is written through the organisation services; the real set-up is a single
+transaction (``organisation.set_up``), so a problem leaves nothing half set up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sefton_qa.domain.errors import ValidationError
+from sefton_qa.domain.models import Role
+from sefton_qa.domain.reference import DEFAULT_SERVICE_AREAS
+from sefton_qa.gui.errors import show_error
+from sefton_qa.gui.jobs import Job
+from sefton_qa.services import organisation as org
+from sefton_qa.services.demo import Cancelled, generate_demo
+from sefton_qa.services.session import Session
+
+ROLE_ORDER = (Role.QA_OFFICER, Role.MODERATOR, Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+ROLE_MNEMONICS = {Role.QA_OFFICER: "&QA officer", Role.MODERATOR: "M&oderator",
+                  Role.SERVICE_MANAGER: "Service mana&ger", Role.ADMINISTRATOR: "Admin&istrator"}
+#: A first team name for an area when the plain "<area> Team" would read oddly.
+_FIRST_TEAM = {"Front Door / MASH": "MASH Team",
+               "Exploitation and Adolescent Services": "Adolescent Services Team"}
+STEP_TITLES = ("Your council", "Service areas", "Teams", "Staff", "Check and finish")
+
+
+def default_team_name(area: str) -> str:
+    return _FIRST_TEAM.get(area, f"{area} Team")
+
+
+def heading(text: str, scale: float = 1.5) -> QLabel:
+    """A heading whose size follows the system font (never a fixed pixel size)."""
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    label.setWordWrap(True)
+    label.setAccessibleName(text)
+    return label
+
+
+def paragraph(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def problem_label() -> QLabel:
+    """Where problems are reported: words first ("Problem:"), colour only as a second cue."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet("QLabel { color: palette(highlighted-text); "
+                        "background: palette(highlight); padding: 6px; }")
+    label.setAccessibleName("Problems")
+    label.setVisible(False)
+    return label
+
+
+def show_problems(label: QLabel, messages: list[str]) -> None:
+    if not messages:
+        label.clear()
+        label.setVisible(False)
+        return
+    label.setText("Problem: " + messages[0] if len(messages) == 1 else
+                  "Problems:\n" + "\n".join(f"• {m}" for m in messages))
+    label.setAccessibleDescription(label.text())
+    label.setVisible(True)
+
+
+class WelcomePage(QWidget):
+    """Shown instead of the register while the store is empty. ``finished`` fires once the
+    store is set up (demo data loaded, or the real set-up saved)."""
+
+    finished = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("welcomePage")
+        self.job: Job | None = None
+        self.demo_months = 18
+        self.demo_seed = 2024
+        self.is_admin = session.actor.has_role(Role.ADMINISTRATOR) and session.actor.active
+
+        self.stack = QStackedWidget()
+        self.intro = self._build_intro()
+        self.setup = SetupPages(session, self)
+        self.setup.cancelled.connect(self.show_intro)
+        self.setup.done.connect(self.finished)
+        self.stack.addWidget(self.intro)
+        self.stack.addWidget(self.setup)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+    # -- the first page -------------------------------------------------------------------------
+    def _build_intro(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("welcomeIntro")
+        title = heading("Welcome to Sefton QA", 1.8)
+        about = paragraph(
+            "Sefton QA is where your quality assurance team keeps its case-file audits. "
+            "Auditors log each audit against the audit tool's sections and grade it; "
+            "moderators re-check grades; every inadequate grade is followed up with the "
+            "service manager and its actions tracked until done. From the same records you "
+            "produce the quarterly report for councillors, with honest numbers and nothing "
+            "that could identify a child or a worker.")
+        empty = paragraph("This store is empty. How would you like to begin?")
+
+        self.demo_button = QPushButton("&Load demo data")
+        self.demo_button.setObjectName("loadDemoButton")
+        self.demo_button.setAccessibleName("Load demo data")
+        demo_text = paragraph(
+            f"Fills this store with {self.demo_months} months of made-up audits for a made-up "
+            "council, so you can try everything safely. No real children or staff. Best in a "
+            "separate practice store: demo data is meant to be thrown away.")
+        self.demo_button.setAccessibleDescription(demo_text.text())
+        self.demo_button.clicked.connect(self.load_demo)
+
+        self.real_button = QPushButton("&Start for real")
+        self.real_button.setObjectName("startForRealButton")
+        self.real_button.setAccessibleName("Start for real")
+        real_text = paragraph(
+            "Set up your council's service areas, teams and staff in a few short steps, then "
+            "log your first audit. You can change all of it later in Settings.")
+        self.real_button.setAccessibleDescription(real_text.text())
+        self.real_button.clicked.connect(self.start_for_real)
+
+        for button in (self.demo_button, self.real_button):
+            font = QFont(button.font())
+            font.setPointSizeF(font.pointSizeF() * 1.25)
+            font.setBold(True)
+            button.setFont(font)
+            button.setMinimumHeight(button.fontMetrics().height() * 3)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+        choices = QGridLayout()
+        choices.setHorizontalSpacing(24)
+        choices.addWidget(self.demo_button, 0, 0)
+        choices.addWidget(self.real_button, 0, 1)
+        choices.addWidget(demo_text, 1, 0, Qt.AlignmentFlag.AlignTop)
+        choices.addWidget(real_text, 1, 1, Qt.AlignmentFlag.AlignTop)
+        choices.setColumnStretch(0, 1)
+        choices.setColumnStretch(1, 1)
+
+        self.permission_note = paragraph("")
+        self.permission_note.setObjectName("permissionNote")
+        self.permission_note.setFrameShape(QFrame.Shape.StyledPanel)
+        self.permission_note.setContentsMargins(8, 8, 8, 8)
+        if not self.is_admin:
+            admins = [s.display_name for s in org.staff(self.session, active_only=True)
+                      if s.has_role(Role.ADMINISTRATOR)]
+            who = f" ({', '.join(admins)})" if admins else ""
+            roles = ", ".join(r.label_in_sentence for r in ROLE_ORDER
+                              if self.session.actor.has_role(r)) or "no roles"
+            self.permission_note.setText(
+                f"Only an administrator can load demo data or set up this store. You are "
+                f"signed in as {self.session.actor.display_name} ({roles}). Ask an "
+                f"administrator{who} to set it up, or to give you the administrator role.")
+            for button in (self.demo_button, self.real_button):
+                button.setEnabled(False)
+                button.setToolTip(self.permission_note.text())
+        self.permission_note.setAccessibleName("Why the buttons are unavailable")
+        self.permission_note.setVisible(not self.is_admin)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("demoProgress")
+        self.progress.setAccessibleName("Progress loading demo data")
+        self.progress.setTextVisible(True)
+        self.progress_status = paragraph("")
+        self.progress_status.setObjectName("demoStatus")
+        self.progress_status.setAccessibleName("Demo data status")
+        self.cancel_button = QPushButton("&Cancel")
+        self.cancel_button.setAccessibleName("Cancel loading demo data")
+        self.cancel_button.clicked.connect(self.cancel_demo)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        box_layout = QVBoxLayout(self.progress_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addLayout(progress_row)
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+        inner = QVBoxLayout()
+        inner.setSpacing(14)
+        inner.addWidget(title)
+        inner.addWidget(about)
+        inner.addSpacing(6)
+        inner.addWidget(empty)
+        inner.addLayout(choices)
+        inner.addWidget(self.permission_note)
+        inner.addWidget(self.progress_box)
+        inner.addWidget(self.progress_status)
+        inner.addStretch(1)
+        body = QWidget()
+        body.setLayout(inner)
+        body.setMaximumWidth(body.fontMetrics().averageCharWidth() * 110)
+        outer = QHBoxLayout(page)
+        outer.setContentsMargins(24, 24, 24, 24)
+        outer.addStretch(1)
+        outer.addWidget(body, 6)
+        outer.addStretch(1)
+        QWidget.setTabOrder(self.demo_button, self.real_button)
+        QWidget.setTabOrder(self.real_button, self.cancel_button)
+        return page
+
+    def show_intro(self) -> None:
+        self.stack.setCurrentWidget(self.intro)
+        (self.real_button if self.real_button.isEnabled() else self.demo_button).setFocus()
+
+    # -- demo data ------------------------------------------------------------------------------
+    def load_demo(self) -> None:
+        if self.job is not None or not self.is_admin:
+            return
+        months, seed = self.demo_months, self.demo_seed
+
+        def work(session, progress):
+            return generate_demo(session, months=months, seed=seed, progress=progress)
+
+        self.job = Job(self.session, work, self)
+        self.job.progressed.connect(self._on_progress)
+        self.job.succeeded.connect(self._on_demo_loaded)
+        self.job.failed.connect(self._on_demo_failed)
+        self.job.finished.connect(self._on_job_finished)
+        self.demo_button.setEnabled(False)
+        self.real_button.setEnabled(False)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.progress_status.setText("Loading demo data…")
+        self.job.start()
+        self.cancel_button.setFocus()
+
+    def cancel_demo(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress_status.setText("Cancelling… nothing will be added.")
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress_status.setText(message + "…" if done < total else message)
+
+    def _on_demo_loaded(self, result) -> None:
+        self.progress_status.setText(
+            f"Loaded {result.audits:,} demo audits across {result.teams} teams in "
+            f"{result.service_areas} service areas.")
+        self.finished.emit()
+
+    def _on_demo_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.progress_status.setText("Cancelled. Nothing was added: the store is as it was.")
+            return
+        self.progress_status.setText("Demo data could not be loaded; nothing was added.")
+        show_error(self, exc, title="Demo data could not be loaded")
+
+    def _on_job_finished(self) -> None:
+        self.job = None
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.demo_button.setEnabled(self.is_admin)
+        self.real_button.setEnabled(self.is_admin)
+
+    # -- for real -------------------------------------------------------------------------------
+    def start_for_real(self) -> None:
+        if not self.is_admin or self.job is not None:
+            return
+        self.stack.setCurrentWidget(self.setup)
+        self.setup.go_to(0)
+
+    def stop(self) -> None:
+        """Cancel a running job and wait for it (before the page goes away)."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait()
+
+    def closeEvent(self, event) -> None:
+        self.stop()
+        super().closeEvent(event)
+
+
+class SetupPages(QWidget):
+    """The "Start for real" steps. Nothing is written until Finish, then all in one go."""
+
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("setupPages")
+        self.result: org.SetupResult | None = None
+        self.people: list[org.NewStaff] = []
+        self._team_edits: dict[str, QPlainTextEdit] = {}
+        self._team_texts: dict[str, str] = {}
+
+        self.title = heading("", 1.4)
+        self.step_label = paragraph("")
+        self.steps = QStackedWidget()
+        self.steps.addWidget(self._council_step())
+        self.steps.addWidget(self._areas_step())
+        self.steps.addWidget(self._teams_step())
+        self.steps.addWidget(self._staff_step())
+        self.steps.addWidget(self._review_step())
+        self.problems = problem_label()
+        self.problems.setObjectName("setupProblems")
+
+        self.back_button = QPushButton("&Back")
+        self.back_button.setAccessibleName("Back to the previous step")
+        self.back_button.clicked.connect(lambda: self.go_to(self.steps.currentIndex() - 1))
+        self.next_button = QPushButton("&Next")
+        self.next_button.setAccessibleName("Next step")
+        self.next_button.setDefault(True)
+        self.next_button.clicked.connect(self.next_step)
+        self.finish_button = QPushButton("&Finish set-up")
+        self.finish_button.setObjectName("finishSetupButton")
+        self.finish_button.setAccessibleName("Finish set-up and save everything")
+        self.finish_button.clicked.connect(self.finish)
+        self.cancel_button = QPushButton("&Cancel")
+        self.cancel_button.setAccessibleName("Cancel set-up; nothing is saved")
+        self.cancel_button.clicked.connect(self.cancelled)
+        nav = QHBoxLayout()
+        nav.addWidget(self.cancel_button)
+        nav.addStretch(1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        nav.addWidget(self.finish_button)
+
+        inner = QVBoxLayout()
+        inner.addWidget(self.step_label)
+        inner.addWidget(self.title)
+        inner.addWidget(self.steps, 1)
+        inner.addWidget(self.problems)
+        inner.addLayout(nav)
+        body = QWidget()
+        body.setLayout(inner)
+        body.setMaximumWidth(body.fontMetrics().averageCharWidth() * 120)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(24, 24, 24, 24)
+        outer.addStretch(1)
+        outer.addWidget(body, 8)
+        outer.addStretch(1)
+
+    # -- step 1: the council --------------------------------------------------------------------
+    def _council_step(self) -> QWidget:
+        page = QWidget()
+        current = org.settings(self.session).get("authority_name", "")
+        self.authority = QLineEdit("" if current == "Example Borough Council" else current)
+        self.authority.setObjectName("authorityName")
+        self.authority.setPlaceholderText("for example, Sefton Council")
+        self.authority.setAccessibleName("Authority's name")
+        self.your_name = QLineEdit(self.session.actor.display_name)
+        self.your_name.setObjectName("yourName")
+        self.your_name.setAccessibleName("Your name as others will see it")
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        label = QLabel("&Authority's name:")
+        label.setBuddy(self.authority)
+        form.addRow(label, self.authority)
+        label = QLabel("&Your name:")
+        label.setBuddy(self.your_name)
+        form.addRow(label, self.your_name)
+        layout = QVBoxLayout(page)
+        layout.addWidget(paragraph(
+            "The council's name appears on reports. Your name is how you appear to others in "
+            f"the app; you sign in with the Windows account \"{self.session.os_user}\" and are "
+            "this store's administrator."))
+        layout.addLayout(form)
+        layout.addStretch(1)
+        return page
+
+    # -- step 2: service areas ------------------------------------------------------------------
+    def _areas_step(self) -> QWidget:
+        page = QWidget()
+        self.area_list = QListWidget()
+        self.area_list.setObjectName("areaList")
+        self.area_list.setAccessibleName("Service areas to use (space ticks or unticks)")
+        existing = [a.name for a in org.service_areas(self.session)]
+        for name in [*DEFAULT_SERVICE_AREAS,
+                     *(n for n in existing if n.lower() not in
+                       {d.lower() for d in DEFAULT_SERVICE_AREAS})]:
+            self._add_area_item(name, True)
+        if self.area_list.count():
+            self.area_list.setCurrentRow(0)
+        list_label = QLabel("Service areas to &use (tick each one your council has):")
+        list_label.setBuddy(self.area_list)
+        self.new_area = QLineEdit()
+        self.new_area.setObjectName("newArea")
+        self.new_area.setAccessibleName("Name of another service area")
+        self.new_area.setPlaceholderText("for example, SEND")
+        self.new_area.returnPressed.connect(self.add_area)
+        add_label = QLabel("&Other service area:")
+        add_label.setBuddy(self.new_area)
+        self.add_area_button = QPushButton("A&dd")
+        self.add_area_button.setAccessibleName("Add this service area")
+        self.add_area_button.clicked.connect(self.add_area)
+        row = QHBoxLayout()
+        row.addWidget(add_label)
+        row.addWidget(self.new_area, 1)
+        row.addWidget(self.add_area_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(paragraph(
+            "These are the service areas most councils audit. Untick any you do not have and "
+            "add your own. Areas can be renamed or retired later in Settings."))
+        layout.addWidget(list_label)
+        layout.addWidget(self.area_list, 1)
+        layout.addLayout(row)
+        return page
+
+    def _add_area_item(self, name: str, checked: bool) -> QListWidgetItem:
+        item = QListWidgetItem(name)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                      | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.area_list.addItem(item)
+        return item
+
+    def add_area(self) -> None:
+        name = self.new_area.text().strip()
+        if not name:
+            show_problems(self.problems, ["Type the service area's name first."])
+            return
+        for row in range(self.area_list.count()):
+            item = self.area_list.item(row)
+            if item.text().lower() == name.lower():
+                item.setCheckState(Qt.CheckState.Checked)
+                self.area_list.setCurrentItem(item)
+                show_problems(self.problems, [f'"{item.text()}" is already in the list; it is '
+                                              "now ticked."])
+                return
+        item = self._add_area_item(name, True)
+        self.area_list.setCurrentItem(item)
+        self.new_area.clear()
+        show_problems(self.problems, [])
+
+    def chosen_areas(self) -> list[str]:
+        return [self.area_list.item(r).text() for r in range(self.area_list.count())
+                if self.area_list.item(r).checkState() == Qt.CheckState.Checked]
+
+    # -- step 3: teams --------------------------------------------------------------------------
+    def _teams_step(self) -> QWidget:
+        page = QWidget()
+        self.teams_form_host = QWidget()
+        self.teams_form = QFormLayout(self.teams_form_host)
+        self.teams_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.teams_form_host)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout = QVBoxLayout(page)
+        layout.addWidget(paragraph(
+            "Each service area needs at least one team: one team name per line. A first "
+            "name is filled in for you; change it to what your teams are called."))
+        layout.addWidget(scroll, 1)
+        return page
+
+    def _build_team_fields(self) -> None:
+        for area, edit in self._team_edits.items():
+            self._team_texts[area] = edit.toPlainText()
+        while self.teams_form.rowCount():
+            self.teams_form.removeRow(0)
+        self._team_edits.clear()
+        existing = {a.name.lower(): a.id for a in org.service_areas(self.session)}
+        for area in self.chosen_areas():
+            text = self._team_texts.get(area)
+            if text is None:
+                area_id = existing.get(area.lower())
+                names = [t.name for t in org.teams(self.session, service_area_id=area_id)] \
+                    if area_id is not None else []
+                text = "\n".join(names or [default_team_name(area)])
+            edit = QPlainTextEdit(text)
+            edit.setTabChangesFocus(True)
+            edit.setObjectName(f"teams:{area}")
+            edit.setAccessibleName(f"Teams in {area}, one per line")
+            lines = max(2, min(5, text.count("\n") + 2))
+            edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines + 14)
+            label = QLabel(f"{area}:")
+            label.setWordWrap(True)
+            label.setBuddy(edit)
+            self.teams_form.addRow(label, edit)
+            self._team_edits[area] = edit
+
+    def team_plan(self) -> list[tuple[str, list[str]]]:
+        plan = []
+        for area in self.chosen_areas():
+            edit = self._team_edits.get(area)
+            text = edit.toPlainText() if edit is not None else \
+                self._team_texts.get(area, default_team_name(area))
+            plan.append((area, [line.strip() for line in text.splitlines() if line.strip()]))
+        return plan
+
+    def team_edit(self, area: str) -> QPlainTextEdit:
+        return self._team_edits[area]
+
+    # -- step 4: staff --------------------------------------------------------------------------
+    def _staff_step(self) -> QWidget:
+        page = QWidget()
+        self.person_name = QLineEdit()
+        self.person_name.setObjectName("personName")
+        self.person_name.setAccessibleName("Full name of the person to add")
+        self.person_account = QLineEdit()
+        self.person_account.setObjectName("personAccount")
+        self.person_account.setAccessibleName("Their Windows account name")
+        self.person_account.setPlaceholderText("for example, jsmith (leave blank if they will "
+                                               "not sign in)")
+        self.person_roles: dict[Role, QCheckBox] = {}
+        roles_row = QHBoxLayout()
+        for role in ROLE_ORDER:
+            box = QCheckBox(ROLE_MNEMONICS[role])
+            box.setAccessibleName(f"Role: {role.label}")
+            box.setChecked(role is Role.QA_OFFICER)
+            self.person_roles[role] = box
+            roles_row.addWidget(box)
+        roles_row.addStretch(1)
+        self.person_team = QComboBox()
+        self.person_team.setObjectName("personTeam")
+        self.person_team.setAccessibleName("Their team")
+        self.add_person_button = QPushButton("&Add person")
+        self.add_person_button.setObjectName("addPersonButton")
+        self.add_person_button.setAccessibleName("Add this person to the list")
+        self.add_person_button.clicked.connect(self.add_person)
+        self.people_list = QListWidget()
+        self.people_list.setObjectName("peopleList")
+        self.people_list.setAccessibleName("People to add")
+        self.people_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.remove_person_button = QPushButton("&Remove selected")
+        self.remove_person_button.setAccessibleName("Remove the selected person from the list")
+        self.remove_person_button.clicked.connect(self.remove_person)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for text, widget in (("Full na&me:", self.person_name),
+                             ("&Windows account:", self.person_account)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        roles_label = QLabel("Roles:")
+        form.addRow(roles_label, roles_row)
+        label = QLabel("&Team:")
+        label.setBuddy(self.person_team)
+        form.addRow(label, self.person_team)
+        add_row = QHBoxLayout()
+        add_row.addStretch(1)
+        add_row.addWidget(self.add_person_button)
+        form.addRow(add_row)
+        list_label = QLabel("&People to add:")
+        list_label.setBuddy(self.people_list)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove_person_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(paragraph(
+            f"You ({self.session.actor.display_name}) are already the administrator. Add the "
+            "people who will log, moderate or manage audits now, or later in Settings → Staff. "
+            "QA officers log audits; moderators re-check grades; service managers lead the "
+            "reflective conversations; administrators change settings."))
+        layout.addLayout(form)
+        layout.addWidget(list_label)
+        layout.addWidget(self.people_list, 1)
+        layout.addLayout(remove_row)
+        return page
+
+    def _fill_team_choices(self) -> None:
+        current = self.person_team.currentData()
+        self.person_team.clear()
+        self.person_team.addItem("(no team)", None)
+        for area, teams in self.team_plan():
+            for team in teams:
+                self.person_team.addItem(f"{area} — {team}", (area, team))
+        index = self.person_team.findData(current)
+        self.person_team.setCurrentIndex(max(index, 0))
+
+    def add_person(self) -> None:
+        name = self.person_name.text().strip()
+        account = self.person_account.text().strip() or None
+        roles = tuple(r for r, box in self.person_roles.items() if box.isChecked())
+        problems = []
+        if not name:
+            problems.append("Type the person's full name.")
+        if account and any((p.os_username or "").lower() == account.lower()
+                           for p in self.people):
+            problems.append(f'The account "{account}" is already in the list.')
+        if account and account.lower() == (self.session.actor.os_username or "").lower():
+            problems.append(f'"{account}" is your own account; you are already set up.')
+        if problems:
+            show_problems(self.problems, problems)
+            self.person_name.setFocus()
+            return
+        person = org.NewStaff(name, account, roles, self.person_team.currentData())
+        self.people.append(person)
+        self.people_list.addItem(self._describe(person))
+        self.person_name.clear()
+        self.person_account.clear()
+        show_problems(self.problems, [])
+        self.person_name.setFocus()
+
+    @staticmethod
+    def _describe(person: org.NewStaff) -> str:
+        account = f" (account {person.os_username})" if person.os_username else \
+            " (no account)"
+        roles = ", ".join(r.label for r in ROLE_ORDER if r in person.roles) or "no roles"
+        team = f"; {person.team[1]}" if person.team else ""
+        return f"{person.display_name}{account}: {roles}{team}"
+
+    def remove_person(self) -> None:
+        row = self.people_list.currentRow()
+        if 0 <= row < len(self.people):
+            del self.people[row]
+            self.people_list.takeItem(row)
+
+    # -- step 5: check and finish ---------------------------------------------------------------
+    def _review_step(self) -> QWidget:
+        page = QWidget()
+        self.summary = QTextBrowser()
+        self.summary.setObjectName("setupSummary")
+        self.summary.setAccessibleName("What will be set up")
+        layout = QVBoxLayout(page)
+        layout.addWidget(paragraph("Nothing has been saved yet. Check the list, then choose "
+                                   "Finish set-up to save it all in one go."))
+        layout.addWidget(self.summary, 1)
+        return page
+
+    def _fill_summary(self) -> None:
+        import html
+
+        e = html.escape
+        parts = [f"<p><b>Authority:</b> {e(self.authority.text().strip())}<br>"
+                 f"<b>Administrator:</b> {e(self.your_name.text().strip())} "
+                 f"(account {e(self.session.os_user)})</p>",
+                 "<p><b>Service areas and teams</b></p><ul>"]
+        for area, teams in self.team_plan():
+            parts.append(f"<li>{e(area)}: {e(', '.join(teams))}</li>")
+        parts.append("</ul>")
+        if self.people:
+            parts.append("<p><b>Staff</b></p><ul>")
+            parts += [f"<li>{e(self._describe(p))}</li>" for p in self.people]
+            parts.append("</ul>")
+        else:
+            parts.append("<p><b>Staff:</b> nobody else yet (add people later in Settings).</p>")
+        self.summary.setHtml("".join(parts))
+
+    # -- moving between steps -------------------------------------------------------------------
+    def _step_problems(self, index: int) -> list[str]:
+        if index == 0:
+            out = []
+            if not self.authority.text().strip():
+                out.append("Type the authority's name.")
+            if not self.your_name.text().strip():
+                out.append("Type your name.")
+            return out
+        if index == 1 and not self.chosen_areas():
+            return ["Tick at least one service area."]
+        if index == 2:
+            return [f"{area} needs at least one team." for area, teams in self.team_plan()
+                    if not teams]
+        return []
+
+    def next_step(self) -> None:
+        index = self.steps.currentIndex()
+        problems = self._step_problems(index)
+        if problems:
+            show_problems(self.problems, problems)
+            return
+        self.go_to(index + 1)
+
+    def go_to(self, index: int) -> None:
+        index = max(0, min(index, self.steps.count() - 1))
+        if index == 2:
+            self._build_team_fields()
+        if index == 3:
+            self._fill_team_choices()
+        if index == 4:
+            self._fill_summary()
+        self.steps.setCurrentIndex(index)
+        self.title.setText(STEP_TITLES[index])
+        self.title.setAccessibleName(STEP_TITLES[index])
+        self.step_label.setText(f"Start for real: step {index + 1} of {self.steps.count()}")
+        self.back_button.setEnabled(index > 0)
+        last = index == self.steps.count() - 1
+        self.next_button.setVisible(not last)
+        self.finish_button.setVisible(last)
+        (self.finish_button if last else self.next_button).setDefault(True)
+        show_problems(self.problems, [])
+        first = {0: self.authority, 1: self.area_list, 3: self.person_name,
+                 4: self.finish_button}.get(index)
+        if index == 2 and self._team_edits:
+            first = next(iter(self._team_edits.values()))
+        if first is not None:
+            first.setFocus()
+
+    # -- saving ---------------------------------------------------------------------------------
+    def finish(self) -> None:
+        for index in range(self.steps.count() - 1):
+            problems = self._step_problems(index)
+            if problems:
+                self.go_to(index)
+                show_problems(self.problems, problems)
+                return
+        try:
+            self.result = org.set_up(self.session, authority_name=self.authority.text().strip(),
+                                     your_name=self.your_name.text().strip(),
+                                     areas=self.team_plan(), staff=self.people)
+        except ValidationError as exc:
+            fields = [p.field for p in exc.problems]
+            step = min((0 if f in ("authority_name", "your_name") else
+                        1 if f == "service_areas" else 2 if f.startswith("teams:") else 3)
+                       for f in fields)
+            self.go_to(step)
+            show_problems(self.problems, [p.message for p in exc.problems])
+            return
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
+            show_error(self, exc, title="The store could not be set up")
+            return
+        self.done.emit()

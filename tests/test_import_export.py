@@ -17,6 +17,8 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+
+from sefton_qa.services.spreadsheets import ooxml_unescape
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -369,10 +371,6 @@ def test_blank_rows_count_in_xlsx_row_numbers(admin, org, tmp_path):
     assert report.problems[0].startswith('row 5, grade: "Superb"')
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: spreadsheets._read_csv numbers rows by physical line (reader.line_num + 1), so a "
-    "finding with a line break in an earlier row shifts every later row number; Excel (and the "
-    "XLSX reader) show the record's row"))
 def test_multi_line_findings_do_not_shift_csv_row_numbers(admin, org, tmp_path):
     rows = [row(1, findings="Seen alone.\nPlan agreed.\nReview in 3 months."),
             row(2, audit_date="31/02/2024")]
@@ -983,10 +981,6 @@ def test_an_export_that_cannot_be_written_is_refused_plainly(admin, store, expor
     assert counts(store.conn) == before  # not recorded: nothing was exported
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: write_xlsx lets openpyxl cut every text at Excel's 32,767-character cell limit, so "
-    "an audit whose findings are longer (the form allows 100,000) is exported to XLSX "
-    "truncated, silently; refuse (suggesting CSV) or split, never lose text"))
 def test_a_long_finding_is_never_cut_short_in_xlsx(admin, org, make_input, fresh, tmp_path):
     text = "Chronology. " * 3500  # 42,000 characters
     audit_service.add_audits(admin, [make_input(case_reference="LCS-1", findings=text.strip())])
@@ -1034,7 +1028,7 @@ def test_xlsx_export_makes_risky_cells_quote_prefixed_text(admin, risky, tmp_pat
     for ref, text in risky.items():
         cell = cells[ref]
         assert cell.data_type == "s" and cell.quotePrefix, ref
-        assert cell.value.replace("\n", "\r") == text  # XML reads a lone CR back as LF
+        assert ooxml_unescape(cell.value) == text  # a CR is written as Excel's _x000D_
     assert cells["LCS-7"].value == "'quoted" and not cells["LCS-7"].quotePrefix
     with zipfile.ZipFile(path) as package:
         sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/")]
@@ -1042,14 +1036,11 @@ def test_xlsx_export_makes_risky_cells_quote_prefixed_text(admin, risky, tmp_pat
                                   for n in sheets)
 
 
-_CR_IN_XLSX = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: the XLSX writer lets a carriage return come back as a line feed (XML normalises a "
-    "lone CR); it should be written as Excel's _x000D_ escape and read back"))
 
 
 @pytest.mark.parametrize("suffix,text", [
     pytest.param(suffix, t, id=f"{t[:2]!r}-{suffix}",
-                 marks=[_CR_IN_XLSX] if t[0] == "\r" and suffix == ".xlsx" else [])
+                 marks=[])
     for t in RISKY for suffix in (".csv", ".xlsx")])
 def test_risky_cells_reimport_to_the_original_text(admin, org, make_input, fresh, tmp_path,
                                                    suffix, text):
@@ -1062,10 +1053,6 @@ def test_risky_cells_reimport_to_the_original_text(admin, org, make_input, fresh
     assert imported(empty.store, "LCS-1")["findings"] == text
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: spreadsheets.excel_safe leaves a text that already begins with an apostrophe and a "
-    "formula character (\"'=x\") as it is, and unescape_cell then drops the apostrophe on "
-    "import, so \"'=x\" comes back as \"=x\" (CSV and XLSX)"))
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_a_text_beginning_with_an_apostrophe_and_equals_survives(admin, org, make_input, fresh,
                                                                  tmp_path, suffix):

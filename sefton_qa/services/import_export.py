@@ -213,18 +213,20 @@ def parse_audit_type(value: Any) -> AuditType:
     raise ValueError(f'"{value}" is not an audit type (deep dive, themed or dip sample)')
 
 
-def _findings_text(value: Any) -> str:
+def _findings_text(value: Any, escaped: bool) -> str:
     """Findings keep their own spacing (a finding may begin with a tab or a new line)."""
     if value is None:
         return ""
-    return unescape_cell(value) if isinstance(value, str) else _cell_text(value)
+    if isinstance(value, str):
+        return unescape_cell(value) if escaped else value
+    return _cell_text(value, escaped)
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: Any, escaped: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return unescape_cell(value).strip()
+        return (unescape_cell(value) if escaped else value).strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -272,6 +274,7 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
     grade_of = _cached(lambda raw: parse_grade(raw, allowed))
     type_of = _cached(parse_audit_type)
     compiled = re.compile(pattern)
+    escaped = sheet.formula_escaped
     parsed = []
     for number, cells in sheet.rows:
         width = len(cells)
@@ -283,10 +286,13 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
         def bad(column: str, message: str) -> None:
             problems.append(f"row {number}, {column}: {message}")
 
-        row = _Row(number, case_reference=_cell_text(cell("case_reference")),
-                   service_area=_cell_text(cell("service_area")), team=_cell_text(cell("team")),
-                   auditor=_cell_text(cell("auditor")), findings=_findings_text(cell("findings")),
-                   moderator=_cell_text(cell("moderator")))
+        def text(name: str) -> str:
+            return _cell_text(cell(name), escaped)
+
+        row = _Row(number, case_reference=text("case_reference"),
+                   service_area=text("service_area"), team=text("team"),
+                   auditor=text("auditor"), findings=_findings_text(cell("findings"), escaped),
+                   moderator=text("moderator"))
         if not compiled.fullmatch(row.case_reference):
             bad("case_reference", case_reference_problem(row.case_reference, pattern, hint))
         for name in ("service_area", "team", "auditor"):
@@ -306,7 +312,7 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                 bad(name, f"{value:%d/%m/%Y} is in the future")
             setattr(row, name, value)
         for name, required in (("grade", True), ("moderated_grade", False)):
-            raw = _cell_text(cell(name))
+            raw = text(name)
             if not raw:
                 if required:
                     bad(name, "is empty")
@@ -316,12 +322,12 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                 bad(name, error)
             else:
                 setattr(row, name, value)
-        value, error = type_of(_cell_text(cell("audit_type")))
+        value, error = type_of(text("audit_type"))
         if error:
             bad("audit_type", error)
         else:
             row.audit_type = value
-        themes = _cell_text(cell("themes"))
+        themes = text("themes")
         row.themes = [t.strip() for t in themes.split(";") if t.strip()] if themes else []
         moderation = (bool(row.moderator), row.moderated_grade is not None,
                       row.moderation_date is not None)
@@ -585,8 +591,9 @@ def export_audits(session: Session, path: str | Path, *, date_from: dt.date | No
         sha256 = _file_sha256(tmp)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise SeftonError(f"Could not write {path}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)  # a half-written file never stays behind
     with session.store.transaction() as conn:
         file_transfers.insert(conn, {
             "direction": "export", "file_name": path.name, "sha256": sha256,

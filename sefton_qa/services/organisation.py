@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sefton_qa.domain.errors import FieldProblem, NotFound, ValidationError
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import Change, Role, ServiceArea, Staff, Team, Theme
+from sefton_qa.domain.models import (
+    AuditTemplate,
+    Change,
+    Role,
+    ServiceArea,
+    Staff,
+    Team,
+    TemplateSection,
+    Theme,
+)
+from sefton_qa.domain.reference import case_reference_problem
 from sefton_qa.services.session import Session
+from sefton_qa.store import audits as audit_store
 from sefton_qa.store import grades as grade_store
 from sefton_qa.store import service_areas as area_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
+from sefton_qa.store import templates as template_store
 from sefton_qa.store import themes as theme_store
 
 MAX_NAME = 120
+MAX_PROMPT = 1000
+
+
+class _Keep:
+    """Marks an argument left out (so None can mean "clear this field")."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
 _USERNAME = re.compile(r"^[A-Za-z0-9._@\\-]{1,64}$")
 
 
@@ -139,23 +163,53 @@ def add_staff(session: Session, display_name: str, *, os_username: str | None = 
 
 
 def update_staff(session: Session, staff_id: int, *, display_name: str | None = None,
-                 roles=None, team_id: int | None = None, active: bool | None = None) -> Change:
+                 os_username=KEEP, roles=None, team_id=KEEP,
+                 active: bool | None = None) -> Change:
+    """Change a staff record. Leave an argument out to keep that field as it is;
+    ``os_username=None`` removes the account (the person is still recorded, but cannot sign in)
+    and ``team_id=None`` takes them out of their team."""
     session.require(Role.ADMINISTRATOR, doing="change staff records")
     with session.store.transaction() as conn:
         current = staff_store.get(conn, staff_id)
         if current is None:
             raise NotFound(f"There is no member of staff with id {staff_id}.")
         values: dict = {}
+        problems: list[FieldProblem | None] = []
         if display_name is not None:
-            _raise_if(_name_problem("display_name", display_name))
+            problems.append(_name_problem("display_name", display_name))
             values["display_name"] = display_name
+        if os_username is not KEEP:
+            os_username = os_username or None
+            if os_username is not None and not _USERNAME.fullmatch(os_username):
+                problems.append(FieldProblem(
+                    "os_username", f'"{os_username}" is not a valid account name (letters, '
+                                   "digits, . _ @ \\ -)"))
+            elif os_username is not None:
+                other = staff_store.find_by_os_username(conn, os_username)
+                if other is not None and other.id != staff_id:
+                    problems.append(FieldProblem(
+                        "os_username", f'the account "{os_username}" already belongs to '
+                                       f"{other.display_name}"))
+            if staff_id == session.actor.id and \
+                    (os_username or "").lower() != (current.os_username or "").lower():
+                problems.append(FieldProblem(
+                    "os_username", "you cannot change the account you are signed in with; "
+                                   "ask another administrator"))
+            values["os_username"] = os_username
         if roles is not None:
-            _raise_if(*_staff_problems(current.display_name, None, roles))
+            problems.extend(_staff_problems(current.display_name, None, roles))
             values["roles"] = list(roles)
-        if team_id is not None:
+        if team_id is not KEEP:
+            if team_id is not None and team_id != current.team_id:
+                team = team_store.get(conn, team_id)
+                if team is None:
+                    problems.append(FieldProblem("team", f"there is no team with id {team_id}"))
+                elif not team.active:
+                    problems.append(FieldProblem("team", f'"{team.name}" is no longer in use'))
             values["team_id"] = team_id
         if active is not None:
             values["active"] = int(active)
+        _raise_if(*problems)
         if staff_id == session.actor.id and (
                 (roles is not None and Role.ADMINISTRATOR not in set(map(Role, roles)))
                 or active is False):
@@ -204,3 +258,315 @@ def set_authority_name(session: Session, name: str) -> Change:
     with session.store.transaction() as conn:
         settings_store.put(conn, "authority_name", name, who=session.who)
     return Change("settings", (), "update")
+
+
+# -- renaming and retiring ---------------------------------------------------------------------
+# Nothing is ever deleted: audits keep pointing at the names they were logged under. A record
+# no longer in use is deactivated, so it is not offered for new audits, and can be reactivated.
+def rename_service_area(session: Session, area_id: int, name: str) -> Change:
+    session.require(Role.ADMINISTRATOR, doing="rename service areas")
+    _raise_if(_name_problem("name", name))
+    with session.store.transaction() as conn:
+        if area_store.get(conn, area_id) is None:
+            raise NotFound(f"There is no service area with id {area_id}.")
+        other = area_store.find_by_name(conn, name)
+        if other is not None and other.id != area_id:
+            raise ValidationError.single("name", f'a service area called "{other.name}" '
+                                                 "already exists")
+        area_store.update(conn, area_id, {"name": name}, who=session.who)
+    return Change("service_areas", (area_id,), "update")
+
+
+def set_service_area_active(session: Session, area_id: int, active: bool) -> Change:
+    """Retire a service area (its teams can no longer be chosen for new audits) or bring it
+    back. Its teams keep their own active flag."""
+    session.require(Role.ADMINISTRATOR, doing="retire or reactivate service areas")
+    with session.store.transaction() as conn:
+        if area_store.get(conn, area_id) is None:
+            raise NotFound(f"There is no service area with id {area_id}.")
+        area_store.update(conn, area_id, {"active": int(bool(active))}, who=session.who)
+    return Change("service_areas", (area_id,), "update")
+
+
+def rename_team(session: Session, team_id: int, name: str) -> Change:
+    session.require(Role.ADMINISTRATOR, doing="rename teams")
+    _raise_if(_name_problem("name", name))
+    with session.store.transaction() as conn:
+        team = team_store.get(conn, team_id)
+        if team is None:
+            raise NotFound(f"There is no team with id {team_id}.")
+        if any(t.service_area_id == team.service_area_id and t.id != team_id
+               for t in team_store.find_by_name(conn, name)):
+            raise ValidationError.single("name", f'that service area already has a team called '
+                                                 f'"{name}"')
+        team_store.update(conn, team_id, {"name": name}, who=session.who)
+    return Change("teams", (team_id,), "update")
+
+
+def set_team_active(session: Session, team_id: int, active: bool) -> Change:
+    session.require(Role.ADMINISTRATOR, doing="retire or reactivate teams")
+    with session.store.transaction() as conn:
+        team = team_store.get(conn, team_id)
+        if team is None:
+            raise NotFound(f"There is no team with id {team_id}.")
+        if active:
+            area = area_store.get(conn, team.service_area_id)
+            if area is not None and not area.active:
+                raise ValidationError.single(
+                    "active", f'its service area "{area.name}" is no longer in use; '
+                              "reactivate the service area first")
+        team_store.update(conn, team_id, {"active": int(bool(active))}, who=session.who)
+    return Change("teams", (team_id,), "update")
+
+
+def rename_theme(session: Session, theme_id: int, name: str) -> Change:
+    session.require(Role.ADMINISTRATOR, doing="rename themes")
+    _raise_if(_name_problem("name", name))
+    with session.store.transaction() as conn:
+        if theme_store.get(conn, theme_id) is None:
+            raise NotFound(f"There is no theme with id {theme_id}.")
+        other = theme_store.find_by_name(conn, name)
+        if other is not None and other.id != theme_id:
+            raise ValidationError.single("name", f'a theme called "{other.name}" already exists')
+        theme_store.update(conn, theme_id, {"name": name}, who=session.who)
+    return Change("themes", (theme_id,), "update")
+
+
+def set_theme_active(session: Session, theme_id: int, active: bool) -> Change:
+    session.require(Role.ADMINISTRATOR, doing="retire or reactivate themes")
+    with session.store.transaction() as conn:
+        if theme_store.get(conn, theme_id) is None:
+            raise NotFound(f"There is no theme with id {theme_id}.")
+        theme_store.update(conn, theme_id, {"active": int(bool(active))}, who=session.who)
+    return Change("themes", (theme_id,), "update")
+
+
+# -- case references ---------------------------------------------------------------------------
+def try_case_reference(pattern: str, hint: str, sample: str) -> str | None:
+    """What is wrong with ``sample`` under a proposed format (None: it is accepted). Raises
+    ValidationError when the pattern itself is not valid. Reads nothing, writes nothing."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValidationError.single("case_reference_pattern",
+                                     f"is not a valid pattern: {exc}") from None
+    return case_reference_problem(sample, pattern, hint or "the format set in Settings")
+
+
+# -- audit templates ---------------------------------------------------------------------------
+_SECTION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def templates(session: Session, *, active_only: bool = False) -> list[AuditTemplate]:
+    return template_store.list_all(session.store.conn, active_only=active_only)
+
+
+def current_template(session: Session) -> AuditTemplate | None:
+    return template_store.current(session.store.conn)
+
+
+def suggest_section_key(title: str, taken=()) -> str:
+    """A section key made from its title ("Multi-agency working" → "multi_agency_working"),
+    not among ``taken``."""
+    base = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:36] or "section"
+    if not base[0].isalpha():
+        base = "s_" + base
+    key, n = base, 2
+    while key in set(taken):
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def _as_section(value) -> TemplateSection:
+    if isinstance(value, TemplateSection):
+        return value
+    if isinstance(value, dict):
+        return TemplateSection(str(value.get("key", "")), str(value.get("title", "")),
+                               str(value.get("prompt", "")))
+    key, title, *rest = value
+    return TemplateSection(str(key), str(title), str(rest[0]) if rest else "")
+
+
+def _section_problems(sections: list[TemplateSection]) -> list[FieldProblem]:
+    problems = []
+    if not sections:
+        problems.append(FieldProblem("sections", "a template needs at least one section"))
+    seen: set[str] = set()
+    for number, section in enumerate(sections, start=1):
+        field = f"section:{number}"
+        if not _SECTION_KEY.fullmatch(section.key):
+            problems.append(FieldProblem(field, f'section {number}: the key "{section.key}" must '
+                                                "start with a lower-case letter and hold only "
+                                                "lower-case letters, digits and _ (at most 40)"))
+        elif section.key in seen:
+            problems.append(FieldProblem(field, f'section {number}: the key "{section.key}" is '
+                                                "used twice"))
+        seen.add(section.key)
+        title = _name_problem(field, section.title)
+        if title is not None:
+            problems.append(FieldProblem(field, f"section {number}: the title {title.message}"))
+        if len(section.prompt) > MAX_PROMPT:
+            problems.append(FieldProblem(field, f"section {number}: the prompt is longer than "
+                                                f"{MAX_PROMPT} characters"))
+    return problems
+
+
+def add_template_version(session: Session, template_id: int, sections, *,
+                         reason: str | None = None) -> Change:
+    """Save edited sections as the next version of a template. The old version stays (audits
+    logged with it keep their sections) but is no longer offered for new audits."""
+    session.require(Role.ADMINISTRATOR, doing="change audit templates")
+    sections = [_as_section(s) for s in sections]
+    _raise_if(*_section_problems(sections))
+    if reason is not None and len(reason) > MAX_PROMPT:
+        raise ValidationError.single("reason", f"is longer than {MAX_PROMPT} characters")
+    with session.store.transaction() as conn:
+        base = template_store.get(conn, template_id)
+        if base is None:
+            raise NotFound(f"There is no audit template with id {template_id}.")
+        latest = template_store.latest_version(conn, base.name)
+        if base.version != latest:
+            raise ValidationError.single(
+                "template", f"{base.name} has a newer version ({latest}) than the one edited "
+                            f"({base.version}); start again from version {latest}")
+        if tuple(sections) == base.sections:
+            raise ValidationError.single("sections", "are the same as version "
+                                                     f"{base.version}: there is nothing to save")
+        new_id = template_store.insert(conn, base.name, latest + 1, sections, who=session.who,
+                                       reason=reason)
+        for older in template_store.list_all(conn, active_only=True):
+            if older.name == base.name and older.id != new_id:
+                template_store.set_active(conn, older.id, False, who=session.who,
+                                          reason=f"replaced by version {latest + 1}")
+    return Change("audit_templates", (new_id,), "create")
+
+
+# -- first run ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NewStaff:
+    """One person to add when setting up a store. ``team`` is (service area name, team name)."""
+
+    display_name: str
+    os_username: str | None = None
+    roles: tuple = (Role.QA_OFFICER,)
+    team: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    service_areas: int
+    teams: int
+    staff: int
+
+
+def needs_first_run(session: Session) -> bool:
+    """True while the store holds no audits and has never been set up: the welcome page."""
+    conn = session.store.conn
+    return audit_store.count(conn) == 0 and not settings_store.get(conn, "set_up_on")
+
+
+def set_up(session: Session, *, authority_name: str, areas, staff=(),
+           your_name: str | None = None) -> SetupResult:
+    """Set up a store for real in ONE transaction: the authority's name, service areas, each
+    with one or more teams, and staff. ``areas`` maps (or lists pairs of) an area's name to its
+    team names. Areas and teams that already exist (same name) are reused. Either everything
+    is written or nothing is."""
+    session.require(Role.ADMINISTRATOR, doing="set up the store")
+    pairs = list(areas.items()) if hasattr(areas, "items") else [tuple(a) for a in areas]
+    staff = list(staff)
+    problems: list[FieldProblem | None] = [_name_problem("authority_name", authority_name)]
+    if your_name is not None:
+        problems.append(_name_problem("your_name", your_name))
+    if not pairs:
+        problems.append(FieldProblem("service_areas", "choose at least one service area"))
+    chosen_areas: dict[str, set[str]] = {}
+    for area_name, team_names in pairs:
+        area_problem = _name_problem("service_areas", area_name)
+        if area_problem is not None:
+            problems.append(FieldProblem("service_areas",
+                                         f"a service area's name {area_problem.message}"))
+            continue
+        if area_name.lower() in chosen_areas:
+            problems.append(FieldProblem("service_areas", f'"{area_name}" is listed twice'))
+            continue
+        teams_here = chosen_areas.setdefault(area_name.lower(), set())
+        team_names = list(team_names)
+        if not team_names:
+            problems.append(FieldProblem(f"teams:{area_name}", f"{area_name} needs at least "
+                                                               "one team"))
+        for team_name in team_names:
+            team_problem = _name_problem(f"teams:{area_name}", team_name)
+            if team_problem is not None:
+                problems.append(FieldProblem(team_problem.field, f"a team in {area_name}: its "
+                                                                 f"name {team_problem.message}"))
+            elif team_name.lower() in teams_here:
+                problems.append(FieldProblem(f"teams:{area_name}",
+                                             f'{area_name} lists "{team_name}" twice'))
+            else:
+                teams_here.add(team_name.lower())
+    accounts: set[str] = set()
+    for number, person in enumerate(staff, start=1):
+        field = f"staff:{number}"
+        label = person.display_name.strip() or f"person {number}"
+        for p in _staff_problems(person.display_name, person.os_username, person.roles):
+            if p is not None:
+                what = "the name " if p.field == "display_name" else ""
+                problems.append(FieldProblem(field, f"{label}: {what}{p.message}"))
+        if person.os_username:
+            if person.os_username.lower() in accounts:
+                problems.append(FieldProblem(field, f'{label}: the account '
+                                                    f'"{person.os_username}" is listed twice'))
+            accounts.add(person.os_username.lower())
+        if person.team is not None:
+            area_name, team_name = person.team
+            if team_name.lower() not in chosen_areas.get(area_name.lower(), set()):
+                problems.append(FieldProblem(field, f'{label}: the team "{team_name}" is not '
+                                                    "one of those being set up"))
+    _raise_if(*problems)
+
+    def nested(field: str, label: str, call):
+        try:
+            return call()
+        except ValidationError as exc:
+            raise ValidationError([FieldProblem(field, f"{label}: {p.message}")
+                                   for p in exc.problems]) from None
+
+    with session.store.transaction() as conn:
+        set_authority_name(session, authority_name)
+        if your_name is not None and your_name != session.actor.display_name:
+            update_staff(session, session.actor.id, display_name=your_name)
+        team_ids: dict[tuple[str, str], int] = {}
+        n_areas = n_teams = 0
+        for area_name, team_names in pairs:
+            area = area_store.find_by_name(conn, area_name)
+            if area is None:
+                area_id = nested("service_areas", area_name,
+                                 lambda: add_service_area(session, area_name)).record_id
+                n_areas += 1
+            else:
+                area_id = area.id
+                if not area.active:
+                    set_service_area_active(session, area_id, True)
+            existing = {t.name.lower(): t for t in team_store.list_all(
+                conn, service_area_id=area_id)}
+            for team_name in team_names:
+                team = existing.get(team_name.lower())
+                if team is None:
+                    team_id = nested(f"teams:{area_name}", team_name,
+                                     lambda: add_team(session, team_name, area_id)).record_id
+                    n_teams += 1
+                else:
+                    team_id = team.id
+                    if not team.active:
+                        set_team_active(session, team_id, True)
+                team_ids[(area_name.lower(), team_name.lower())] = team_id
+        for number, person in enumerate(staff, start=1):
+            team_id = None
+            if person.team is not None:
+                team_id = team_ids[(person.team[0].lower(), person.team[1].lower())]
+            nested(f"staff:{number}", person.display_name,
+                   lambda: add_staff(session, person.display_name,
+                                     os_username=person.os_username or None,
+                                     roles=list(person.roles), team_id=team_id))
+        settings_store.put(conn, "set_up_on", session.today().isoformat(), who=session.who)
+    return SetupResult(service_areas=n_areas, teams=n_teams, staff=len(staff))

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from sefton_qa.domain.errors import SeftonError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_FIELD_CHARS = 100_000
+XLSX_MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 MAX_ROWS = 1_000_000
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted (password) workbooks and old .xls
@@ -42,6 +44,9 @@ class Sheet:
     name: str
     headers: list[str]
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    #: CSV cells may carry the leading apostrophe :func:`excel_safe` adds; XLSX cells never do
+    #: (their text type keeps them safe), so only CSV text is unescaped on import.
+    formula_escaped: bool = False
 
 
 def _size_text(n: int) -> str:
@@ -113,9 +118,11 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
     headers: list[str] | None = None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     total_lines = text.count("\n") + 1
+    number = 0  # the record's row as a spreadsheet shows it (a line break in a cell is no row)
     try:
         while True:
             start = reader.line_num + 1
+            number += 1
             try:
                 record = next(reader)
             except StopIteration:
@@ -132,7 +139,7 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
                 continue
             if not any(c.strip() for c in record):
                 continue  # blank rows (often at the end of an Excel export)
-            rows.append((start, record))
+            rows.append((number, record))
             if len(rows) > MAX_ROWS:
                 raise SpreadsheetError(f"{path.name} has more than {MAX_ROWS:,} rows.")
             if progress is not None and len(rows) % 5000 == 0:
@@ -142,7 +149,8 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
         csv.field_size_limit(old_limit)
     if headers is None:
         raise SpreadsheetError(f"{path.name} has no header row.")
-    return Sheet(name=path.name, headers=[h.strip() for h in headers], rows=rows)
+    return Sheet(name=path.name, headers=[h.strip() for h in headers], rows=rows,
+                 formula_escaped=True)
 
 
 # -- XLSX ---------------------------------------------------------------------------------------
@@ -269,9 +277,7 @@ def _read_shared_strings(archive: zipfile.ZipFile, member: str, name: str) -> li
                     plain = "".join(parts)
         elif tag is SI:
             text = (plain or "") + "".join(runs) if runs else (plain or "")
-            if "x005F_" in text:
-                text = text.replace("x005F_", "")  # as openpyxl does
-            strings.append(text)
+            strings.append(ooxml_unescape(text))  # Excel's _xHHHH_ escapes, as Excel reads them
             in_si = False
         elif tag is R:
             in_r = False
@@ -452,6 +458,8 @@ def _read_worksheet(archive: zipfile.ZipFile, member: str, name: str, shared: li
                 value = text
                 if len(value) > max_chars:
                     too_long()
+            if kind != "s" and value.__class__ is str and "_x" in value:
+                value = ooxml_unescape(value)  # (shared strings were unescaped once, above)
             width = len(cells)
             if column == width:
                 cells.append(value)
@@ -607,19 +615,40 @@ def _read_xlsx(path: Path, progress: Progress | None) -> Sheet:
 
 
 # -- writing ------------------------------------------------------------------------------------
+def _needs_apostrophe(text: str) -> bool:
+    """Text Excel could run as a formula, or text that already looks escaped ("'=x")."""
+    while text.startswith("'"):
+        text = text[1:]
+    return text.startswith(FORMULA_STARTS)
+
+
 def excel_safe(value: Any) -> Any:
-    """Make a text cell safe to open in Excel: one that could run as a formula gets a leading
-    apostrophe, so it shows as text. :func:`unescape_cell` undoes it on import."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Make a CSV text cell safe to open in Excel: one that could run as a formula gets a
+    leading apostrophe, so it shows as text. :func:`unescape_cell` undoes it exactly on import
+    (a text that already begins "'=" gets a second apostrophe, so it survives the round trip)."""
+    if isinstance(value, str) and _needs_apostrophe(value):
         return "'" + value
     return value
 
 
 def unescape_cell(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and \
-            value[1:].startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith("'") and _needs_apostrophe(value[1:]):
         return value[1:]
     return value
+
+
+# Excel's own escape for characters XML cannot hold (_x000D_ for a carriage return); a text
+# that itself contains "_x0041_" is written with its underscore escaped (_x005F_).
+_OOXML_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_OOXML_NEEDS = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
+
+
+def ooxml_escape(text: str) -> str:
+    return _OOXML_NEEDS.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+
+
+def ooxml_unescape(text: str) -> str:
+    return _OOXML_ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
 
 
 def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -637,6 +666,12 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
+    rows = list(rows)
+    longest = max((len(v) for row in rows for v in row if isinstance(v, str)), default=0)
+    if longest > XLSX_MAX_CELL_CHARS:  # checked before anything is written
+        raise SpreadsheetError(
+            f"A text of {longest:,} characters does not fit in an Excel cell (at most "
+            f"{XLSX_MAX_CELL_CHARS:,}). Export to CSV instead, which keeps it whole.")
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
     bold = Font(bold=True)
@@ -652,7 +687,7 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]
             if isinstance(value, str):
                 # Typed as text, so "=..." is shown, never run; quotePrefix keeps it text
                 # when someone edits the cell in Excel.
-                cell = WriteOnlyCell(sheet, value=value)
+                cell = WriteOnlyCell(sheet, value=ooxml_escape(value))
                 cell.data_type = "s"
                 if value.startswith(FORMULA_STARTS):
                     cell.alignment = Alignment()  # gives the cell its own style record...

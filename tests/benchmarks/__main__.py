@@ -22,7 +22,7 @@ from sefton_qa.store.audits import RegisterFilter
 
 from . import build as builder
 from . import report
-from .bare import BareStore
+from .bare import BareStore, audits_schema, audits_triggers
 from .report import Row, Target
 from .timing import Timing, time_in_turn
 from .workload import AuditFactory, audit_row, load_org
@@ -175,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench_summary(session, bare, today, max(10, args.repeat // 10), notes),
             ]
             held = audit_store.count(store.conn)
+            indexes = len(audits_schema(store.conn)) - 1
+            triggers = audits_triggers(store.conn)
         finally:
             bare.close()
 
@@ -193,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"Bulk insert: measured while building the store ({build.built_at}"
         f"{', reused this run' if reused else ''}): validation, audit rows, themes and trail "
-        "rows, one transaction per batch; bare is executemany of the same audit rows (no "
-        "themes, no trail) into the same table and indexes.",
+        "rows, one transaction per batch; bare is executemany of the same audit rows into "
+        f"the same table and its {indexes} indexes: no themes, no trail"
+        + (f", no triggers (the store has {', '.join(triggers)})." if triggers else "."),
         *growth_note(build),
         "Log one audit: create_audit(submit=True) = validation, insert, read-back, trail row, "
         "commit; bare is one INSERT and its commit.",

@@ -26,10 +26,18 @@ _GRADE_COUNTS = ("SELECT overall_grade, count(*) FROM audits WHERE status = 'sub
 
 
 def audits_schema(conn: sqlite3.Connection) -> list[str]:
-    """The CREATE statements of the audits table and its indexes, from a store."""
+    """The CREATE statements of the audits table and its indexes, from a store (not its
+    triggers: what they maintain, like full-text search, is the app's work, as the trail is)."""
     return [r[0] for r in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'audits' AND sql IS NOT NULL "
-        "ORDER BY type = 'index', name")]
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'audits' AND type IN ('table', 'index') "
+        "AND sql IS NOT NULL ORDER BY type = 'index', name")]
+
+
+def audits_triggers(conn: sqlite3.Connection) -> list[str]:
+    """The names of the store's triggers on the audits table (the bare file has none)."""
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE tbl_name = 'audits' AND type = 'trigger' "
+        "ORDER BY name")]
 
 
 class BareStore:

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
     exp.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD")
 
+    queue = add_command("queue", help="what is waiting in the moderation loop, by stage")
+    queue.add_argument("--overdue", action="store_true", help="only what is overdue")
+    queue.add_argument("--json", action="store_true", help="print JSON")
+
     add_command("verify", help="check the store's integrity and its audit trail")
     return parser
 
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
-                "export": _export}[command](args)
+                "export": _export, "queue": _queue}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -213,4 +217,36 @@ def _export(args) -> int:
         session = sign_in(store)
         result = export_audits(session, args.file, date_from=args.start, date_to=args.end)
     print(f"Exported {result.rows:,} audits to {result.path} (SHA-256 {result.sha256})")
+    return 0
+
+
+def _queue(args) -> int:
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.moderation import queue
+
+    with _open(args, create=False) as store:
+        session = sign_in(store)
+        items = queue(session, overdue_only=args.overdue)
+    if args.json:
+        print(json.dumps([{
+            "stage": i.stage, "id": i.item_id, "audit_id": i.audit_id,
+            "case_reference": i.case_reference, "team": i.team, "detail": i.detail,
+            "due_date": i.due_date.isoformat() if i.due_date else None,
+            "waiting_days": i.waiting_days, "overdue": i.overdue} for i in items], indent=2))
+        return 0
+    if not items:
+        print("Nothing is overdue." if args.overdue else "Nothing is waiting.")
+        return 0
+    titles = {"moderation": "Waiting for moderation", "conversation":
+              "Waiting for a reflective conversation", "action": "Open remedial actions"}
+    for stage, title in titles.items():
+        rows = [i for i in items if i.stage == stage]
+        if not rows:
+            continue
+        print(f"{title} ({len(rows)}{', ' + str(sum(r.overdue for r in rows)) + ' overdue'})")
+        for i in rows:
+            due = i.due_date.strftime("%d/%m/%Y") if i.due_date else "no date"
+            flag = "OVERDUE " if i.overdue else ""
+            print(f"  {flag}{i.case_reference:<14} {i.team:<30} due {due}  {i.detail}")
+        print()
     return 0

@@ -318,8 +318,8 @@ def test_replay_rebuilds_every_record(org_store_template):
                     except ValidationError:
                         # e.g. submitting a withdrawn audit: refused, and nothing written.
                         assert head_seq(store.conn) == before
-                    else:
-                        assert head_seq(store.conn) - before in (0, 1)
+                    else:  # one row for the audit, one more when a submission flags it
+                        assert head_seq(store.conn) - before in (0, 1, 2)
                 assert_replay_matches(store.conn)
                 assert trail.check_chain(store.conn)[1] is None
             finally:

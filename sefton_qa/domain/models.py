@@ -184,3 +184,99 @@ class Change:
     @property
     def record_id(self) -> int:
         return self.record_ids[0]
+
+
+class ModerationStatus(str, Enum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ConversationStatus(str, Enum):
+    DUE = "due"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class ActionStatus(str, Enum):
+    OPEN = "open"
+    DONE = "done"
+    NOT_NEEDED = "not_needed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "done": "Done", "not_needed": "No longer needed"}[self.value]
+
+
+#: Who took part in a reflective conversation, by role (never names of children).
+PARTICIPANT_ROLES = ("worker", "team manager", "auditor", "service manager", "other")
+
+
+@dataclass(frozen=True)
+class Moderation:
+    id: int
+    audit_id: int
+    flagged_because: str  # inadequate / calibration / imported / requested
+    flagged_on: dt.date | None
+    due_date: dt.date | None
+    moderator_id: int | None
+    original_grade: Grade | None
+    moderated_grade: Grade | None
+    moderation_date: dt.date | None
+    reason: str | None
+    section_comments: dict
+    status: ModerationStatus
+    selection: dict | None
+    version: int
+
+    @property
+    def outcome(self) -> str | None:
+        """confirmed / upgraded / downgraded, once done."""
+        if self.status is not ModerationStatus.DONE or not self.original_grade \
+                or not self.moderated_grade:
+            return None
+        diff = self.moderated_grade.rank - self.original_grade.rank
+        return "confirmed" if diff == 0 else ("upgraded" if diff > 0 else "downgraded")
+
+
+@dataclass(frozen=True)
+class ReflectiveConversation:
+    id: int
+    audit_id: int
+    moderation_id: int | None
+    service_manager_id: int | None
+    due_date: dt.date | None
+    held_on: dt.date | None
+    facilitator_id: int | None
+    participants: tuple[str, ...]
+    learning: str
+    status: ConversationStatus
+    version: int
+
+
+@dataclass(frozen=True)
+class RemedialAction:
+    id: int
+    audit_id: int
+    conversation_id: int | None
+    description: str
+    owner_id: int | None
+    due_date: dt.date
+    status: ActionStatus
+    status_reason: str | None
+    evidence: str
+    completed_on: dt.date | None
+    reaudit_by: dt.date | None
+    reaudit_audit_id: int | None
+    version: int
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.status is ActionStatus.OPEN and self.due_date < today
+
+
+@dataclass
+class ActionInput:
+    description: str = ""
+    owner_id: int | None = None
+    due_date: dt.date | None = None
+    reaudit_by: dt.date | None = None

@@ -36,3 +36,35 @@ def percent(part: int, whole: int) -> float:
 
 def intervals_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
+
+
+def weighted_kappa(pairs, categories, *, weights: str = "linear") -> float | None:
+    """Cohen's kappa for two raters over ordered categories, weighted for how far apart the
+    ratings are ("linear" or "quadratic"); None when there is nothing to measure.
+
+    ``pairs`` are (rater A's category, rater B's category); ``categories`` are in order.
+    1 is perfect agreement, 0 what chance alone would give, below 0 worse than chance.
+    """
+    index = {c: i for i, c in enumerate(categories)}
+    k = len(categories)
+    if k < 2:
+        return None
+    counts = [[0] * k for _ in range(k)]
+    n = 0
+    for a, b in pairs:
+        counts[index[a]][index[b]] += 1
+        n += 1
+    if n == 0:
+        return None
+    row = [sum(counts[i]) for i in range(k)]
+    col = [sum(counts[i][j] for i in range(k)) for j in range(k)]
+
+    def w(i: int, j: int) -> float:
+        d = abs(i - j) / (k - 1)
+        return d * d if weights == "quadratic" else d
+
+    observed = sum(w(i, j) * counts[i][j] for i in range(k) for j in range(k)) / n
+    expected = sum(w(i, j) * row[i] * col[j] for i in range(k) for j in range(k)) / (n * n)
+    if expected == 0:
+        return 1.0 if observed == 0 else None
+    return 1.0 - observed / expected

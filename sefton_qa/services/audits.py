@@ -13,6 +13,7 @@ from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_PATTERN,
     case_reference_problem,
 )
+from sefton_qa.services import moderation
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
 from sefton_qa.store import records
@@ -181,6 +182,8 @@ def create_audit(session: Session, inp: AuditInput, *, submit: bool = False) -> 
             raise ValidationError(problems)
         status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
         audit_id = audit_store.insert(conn, _values(inp, status), who=session.who)
+        if submit:
+            moderation.flag_submitted(session, [audit_id])
     return Change("audits", (audit_id,), "create")
 
 
@@ -207,6 +210,8 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
         audit_store.update(conn, audit_id, _values(inp, current.status), who=session.who,
                            reason=reason.strip() if reason else None,
                            expected_version=expected_version)
+        if submitted:
+            moderation.refresh_flag_after_edit(session, audit_id)
     return Change("audits", (audit_id,), "update")
 
 
@@ -226,6 +231,7 @@ def submit_audit(session: Session, audit_id: int, *,
             raise ValidationError(problems)
         audit_store.update(conn, audit_id, {"status": AuditStatus.SUBMITTED.value},
                            who=session.who, kind="submit", expected_version=expected_version)
+        moderation.flag_submitted(session, [audit_id])
     return Change("audits", (audit_id,), "submit")
 
 
@@ -249,7 +255,7 @@ def withdraw_audit(session: Session, audit_id: int, reason: str, *,
 
 def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool = True,
                reason: str | None = None, kind: str = "create",
-               labels: Sequence[str] | None = None) -> Change:
+               labels: Sequence[str] | None = None, flag: bool = True) -> Change:
     """Add many audits at once, all or nothing: every input is checked before any is written.
 
     Problems are reported together, each field prefixed with the input's label (``labels``,
@@ -271,6 +277,8 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
         if problems:
             raise ValidationError(problems)
         ids = audit_store.insert_many(conn, rows, who=session.who, reason=reason, kind=kind)
+        if submit and flag:
+            moderation.flag_submitted(session, ids)
     return Change("audits", tuple(ids), kind)
 
 

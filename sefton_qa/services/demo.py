@@ -245,7 +245,7 @@ def generate_demo(session: Session, *, months: int = 18, seed: int = 2024,
         inputs.sort(key=lambda a: a.audit_date)
         report(70, 100, f"Saving {len(inputs):,} audits")
         audit_service.add_audits(session, inputs, submit=True, reason="Synthetic demo data",
-                                 kind="demo")
+                                 kind="demo", flag=False)
         report(100, 100, "Done")
     return DemoResult(service_areas=len(DEMO_STRUCTURE), teams=len(teams),
                       staff=4 + 12 + len(teams), audits=len(inputs))

@@ -23,6 +23,7 @@ from sefton_qa.domain.reference import (
     case_reference_problem,
 )
 from sefton_qa.services import audits as audit_service
+from sefton_qa.services import moderation as moderation_service
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
 from sefton_qa.services.spreadsheets import (
@@ -525,7 +526,7 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
     reason = f"Imported from {report.file_name} (SHA-256 {report.sha256})"
     try:
         change = audit_service.add_audits(session, inputs, submit=True, reason=reason,
-                                          kind="import", labels=labels)
+                                          kind="import", labels=labels, flag=False)
     except ValidationError as exc:
         problems.extend(str(p) for p in exc.problems)
         return
@@ -542,6 +543,9 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
             "status": "done"})
     moderation_store.insert_many(conn, moderations, who=session.who, reason=reason,
                                  kind="import")
+    # The rest are flagged as if just submitted: every inadequate one, and the calibration
+    # sample of the others.
+    moderation_service.flag_submitted(session, change.record_ids)
     report.added = len(inputs)
     file_transfers.insert(conn, {"direction": "import", "file_name": report.file_name,
                                  "sha256": report.sha256, "date_from": None, "date_to": None,

@@ -318,3 +318,15 @@ def existing_keys(conn: sqlite3.Connection, case_references) -> set[tuple[str, s
             "SELECT case_reference, audit_date, auditor_id FROM audits "
             f"WHERE case_reference IN ({marks}) AND status != 'withdrawn'", chunk))
     return keys
+
+
+def flag_info(conn: sqlite3.Connection, audit_ids) -> list[tuple]:
+    """(id, status, overall_grade, case_reference, audit_date) of many audits at once."""
+    ids = list(audit_ids)
+    out = []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        out += conn.execute("SELECT id, status, overall_grade, case_reference, audit_date "
+                            f"FROM audits WHERE id IN ({marks})", chunk).fetchall()
+    return out

@@ -236,4 +236,62 @@ def m0003_search_and_register_indexes(db: Database) -> None:
         db.conn.execute(statement)
 
 
+SCHEMA_0004 = [
+    "ALTER TABLE moderations ADD COLUMN flagged_on TEXT",
+    "ALTER TABLE moderations ADD COLUMN selection TEXT",
+    f"""CREATE TABLE reflective_conversations (
+    id INTEGER PRIMARY KEY,
+    audit_id INTEGER NOT NULL REFERENCES audits(id),
+    moderation_id INTEGER REFERENCES moderations(id),
+    service_manager_id INTEGER REFERENCES staff(id),
+    due_date TEXT,
+    held_on TEXT,
+    facilitator_id INTEGER REFERENCES staff(id),
+    participants TEXT NOT NULL DEFAULT '[]',
+    learning TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'due' CHECK (status IN ('due', 'held', 'cancelled')),
+    {_BOOKKEEPING_COLUMNS.strip()})""",
+    "CREATE INDEX conversations_by_status ON reflective_conversations (status, due_date)",
+    "CREATE INDEX conversations_by_audit ON reflective_conversations (audit_id)",
+    f"""CREATE TABLE remedial_actions (
+    id INTEGER PRIMARY KEY,
+    audit_id INTEGER NOT NULL REFERENCES audits(id),
+    conversation_id INTEGER REFERENCES reflective_conversations(id),
+    description TEXT NOT NULL,
+    owner_id INTEGER REFERENCES staff(id),
+    due_date TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'not_needed')),
+    status_reason TEXT,
+    evidence TEXT NOT NULL DEFAULT '',
+    completed_on TEXT,
+    reaudit_by TEXT,
+    reaudit_audit_id INTEGER REFERENCES audits(id),
+    {_BOOKKEEPING_COLUMNS.strip()})""",
+    "CREATE INDEX actions_by_status ON remedial_actions (status, due_date)",
+    "CREATE INDEX actions_by_audit ON remedial_actions (audit_id)",
+    "CREATE INDEX actions_by_owner ON remedial_actions (owner_id, status)",
+    "CREATE INDEX moderations_by_moderator ON moderations (moderator_id, status)",
+]
+
+MODERATION_SETTINGS = {
+    "calibration_rate": 0.10,
+    "moderation_working_days": 5,
+    "conversation_working_days": 10,
+    "closure_days": [],
+}
+
+
+@migrations(name="0004_moderation_loop")
+def m0004_moderation_loop(db: Database) -> None:
+    import secrets
+
+    for statement in SCHEMA_0004:
+        db.conn.execute(statement)
+    at = records.trail.utc_now()
+    values = dict(MODERATION_SETTINGS, calibration_seed=secrets.randbits(48))
+    for key, value in values.items():
+        records.insert_record(db.conn, "settings", {"key": key, "value": json.dumps(value)},
+                              who=SETUP, kind="seed", at_utc=at)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)

@@ -9,7 +9,8 @@ from sefton_qa.store import records, trail
 
 TABLE = "moderations"
 COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
-           "moderated_grade", "moderation_date", "reason", "section_comments", "status")
+           "moderated_grade", "moderation_date", "reason", "section_comments", "status",
+           "flagged_on", "selection")
 
 
 def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -> dict[int, tuple]:

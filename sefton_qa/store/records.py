@@ -15,7 +15,7 @@ from sefton_qa.store import trail
 #: Tables whose every change is trailed, in the order verification reports them.
 TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
                   "audit_templates", "audits", "moderations", "import_mappings",
-                  "file_transfers")
+                  "file_transfers", "reflective_conversations", "remedial_actions")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
 #: Columns SQLite computes itself; never written, never trailed.
 GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank"})}

@@ -1,4 +1,4 @@
-"""python -m tests.benchmarks [--audits N] [--data-dir DIR] [--quick] [--rebuild]"""
+"""python -m tests.benchmarks [--audits N] [--data-dir DIR] [--quick] [--rebuild] [--verify]"""
 
 from __future__ import annotations
 

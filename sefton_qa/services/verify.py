@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sefton_qa.store import Store, records, trail
-from sefton_qa.store.integrity import foreign_key_problems, integrity_problems
+from sefton_qa.store.integrity import (
+    foreign_key_problems,
+    integrity_problems,
+    search_index_problems,
+)
 
 
 @dataclass
@@ -39,6 +43,12 @@ def verify_store(store: Store) -> VerifyReport:
         report.checks.append(Check("foreign_key_check", not problems,
                                    "every reference points to a record" if not problems
                                    else "; ".join(problems)))
+        if "audits_fts" in {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+            problems = search_index_problems(conn)
+            report.checks.append(Check("search index", not problems,
+                                       "matches every audit" if not problems
+                                       else "; ".join(problems)))
         missing = trail.missing_protection(conn)
         report.checks.append(Check("trail protection", not missing,
                                    "the trail refuses edits and deletions" if not missing

@@ -94,9 +94,15 @@ def find_duplicate(conn: sqlite3.Connection, case_reference: str, audit_date: dt
     return None if row is None else row[0]
 
 
+_INDEX_FOR_SEARCH = ("INSERT INTO audits_fts (rowid, case_reference, findings) "
+                     "SELECT id, case_reference, findings FROM audits WHERE id >= ? AND id <= ?")
+
+
 def insert(conn: sqlite3.Connection, values: dict, *, who: records.Who,
            reason: str | None = None) -> int:
-    return records.insert_record(conn, TABLE, values, who=who, reason=reason)
+    audit_id = records.insert_record(conn, TABLE, values, who=who, reason=reason)
+    conn.execute(_INDEX_FOR_SEARCH, (audit_id, audit_id))
+    return audit_id
 
 
 def update(conn: sqlite3.Connection, audit_id: int, values: dict, *, who: records.Who,
@@ -148,6 +154,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         conn.executemany(_INSERT_MANY, audit_rows)
         conn.executemany("INSERT INTO audit_themes (audit_id, theme_id) VALUES (?, ?)",
                          theme_rows)
+        conn.execute(_INDEX_FOR_SEARCH, (first, first + len(rows) - 1))
         trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user,
                           at_utc=at_utc)
     return list(range(first, first + len(rows)))

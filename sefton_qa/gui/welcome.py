@@ -7,7 +7,7 @@ transaction (``organisation.set_up``), so a problem leaves nothing half set up.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -176,7 +176,12 @@ class WelcomePage(QWidget):
         self.permission_note = paragraph("")
         self.permission_note.setObjectName("permissionNote")
         self.permission_note.setFrameShape(QFrame.Shape.StyledPanel)
-        self.permission_note.setContentsMargins(8, 8, 8, 8)
+        self.permission_note.setMargin(8)
+        # Reachable by keyboard, so the reason is not only in the disabled buttons' tooltips.
+        self.permission_note.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.permission_note.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         if not self.is_admin:
             admins = [s.display_name for s in org.staff(self.session, active_only=True)
                       if s.has_role(Role.ADMINISTRATOR)]
@@ -210,8 +215,7 @@ class WelcomePage(QWidget):
         box_layout = QVBoxLayout(self.progress_box)
         box_layout.setContentsMargins(0, 0, 0, 0)
         box_layout.addLayout(progress_row)
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.progress_box.setVisible(False)
 
         inner = QVBoxLayout()
         inner.setSpacing(14)
@@ -258,8 +262,7 @@ class WelcomePage(QWidget):
         self.real_button.setEnabled(False)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(True)
+        self.progress_box.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.progress_status.setText("Loading demo data…")
         self.job.start()
@@ -291,8 +294,7 @@ class WelcomePage(QWidget):
 
     def _on_job_finished(self) -> None:
         self.job = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.progress_box.setVisible(False)
         self.demo_button.setEnabled(self.is_admin)
         self.real_button.setEnabled(self.is_admin)
 
@@ -303,11 +305,17 @@ class WelcomePage(QWidget):
         self.stack.setCurrentWidget(self.setup)
         self.setup.go_to(0)
 
-    def stop(self) -> None:
-        """Cancel a running job and wait for it (before the page goes away)."""
+    def stop(self, timeout_ms: int = 60_000) -> None:
+        """Cancel a running job and wait until it has rolled back (before the page goes away).
+        The job reports back through this thread's events, so they keep flowing meanwhile."""
+        if self.job is None:
+            return
+        self.cancel_demo()
+        loop = QEventLoop()
+        self.job.finished.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
         if self.job is not None:
-            self.job.cancel()
-            self.job.wait()
+            loop.exec()
 
     def closeEvent(self, event) -> None:
         self.stop()
@@ -364,8 +372,8 @@ class SetupPages(QWidget):
         inner = QVBoxLayout()
         inner.addWidget(self.step_label)
         inner.addWidget(self.title)
-        inner.addWidget(self.steps, 1)
         inner.addWidget(self.problems)
+        inner.addWidget(self.steps, 1)
         inner.addLayout(nav)
         body = QWidget()
         body.setLayout(inner)
@@ -396,6 +404,7 @@ class SetupPages(QWidget):
         label.setBuddy(self.your_name)
         form.addRow(label, self.your_name)
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paragraph(
             "The council's name appears on reports. Your name is how you appear to others in "
             f"the app; you sign in with the Windows account \"{self.session.os_user}\" and are "
@@ -434,6 +443,7 @@ class SetupPages(QWidget):
         row.addWidget(self.new_area, 1)
         row.addWidget(self.add_area_button)
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paragraph(
             "These are the service areas most councils audit. Untick any you do not have and "
             "add your own. Areas can be renamed or retired later in Settings."))
@@ -482,7 +492,11 @@ class SetupPages(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.teams_form_host)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Focus goes straight to the team boxes; the area scrolls to show the focused one.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setAccessibleName("Teams for each service area")
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paragraph(
             "Each service area needs at least one team: one team name per line. A first "
             "name is filled in for you; change it to what your teams are called."))
@@ -584,6 +598,7 @@ class SetupPages(QWidget):
         remove_row.addStretch(1)
         remove_row.addWidget(self.remove_person_button)
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paragraph(
             f"You ({self.session.actor.display_name}) are already the administrator. Add the "
             "people who will log, moderate or manage audits now, or later in Settings → Staff. "
@@ -650,6 +665,7 @@ class SetupPages(QWidget):
         self.summary.setObjectName("setupSummary")
         self.summary.setAccessibleName("What will be set up")
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paragraph("Nothing has been saved yet. Check the list, then choose "
                                    "Finish set-up to save it all in one go."))
         layout.addWidget(self.summary, 1)
@@ -695,6 +711,7 @@ class SetupPages(QWidget):
         problems = self._step_problems(index)
         if problems:
             show_problems(self.problems, problems)
+            self._focus_step(index)
             return
         self.go_to(index + 1)
 
@@ -716,10 +733,17 @@ class SetupPages(QWidget):
         self.finish_button.setVisible(last)
         (self.finish_button if last else self.next_button).setDefault(True)
         show_problems(self.problems, [])
+        self._focus_step(index)
+
+    def _focus_step(self, index: int) -> None:
+        """Focus the step's first field (the first empty one on the first step)."""
         first = {0: self.authority, 1: self.area_list, 3: self.person_name,
                  4: self.finish_button}.get(index)
+        if index == 0 and self.authority.text().strip() and not self.your_name.text().strip():
+            first = self.your_name
         if index == 2 and self._team_edits:
-            first = next(iter(self._team_edits.values()))
+            first = next((e for e in self._team_edits.values() if not e.toPlainText().strip()),
+                         next(iter(self._team_edits.values())))
         if first is not None:
             first.setFocus()
 

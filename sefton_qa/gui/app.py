@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -23,8 +23,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def open_session(path: Path, *, fill_demo: bool):
-    """Open the store and sign in; fill an empty store with demo data when asked."""
+def open_session(path: Path, *, fill_demo: bool = False):
+    """Open the store and sign in. With ``fill_demo``, an empty store is filled with demo data
+    here (the GUI instead loads it in the background from the welcome page)."""
     from sefton_qa.services import sign_in
     from sefton_qa.services.demo import generate_demo
     from sefton_qa.store import audits as audit_store
@@ -34,11 +35,7 @@ def open_session(path: Path, *, fill_demo: bool):
     try:
         session = sign_in(store)
         if fill_demo and audit_store.count(store.conn) == 0:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                generate_demo(session)
-            finally:
-                QApplication.restoreOverrideCursor()
+            generate_demo(session)
     except BaseException:
         store.close()
         raise
@@ -52,7 +49,7 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
     log_file = setup_logging()
     install_excepthook(log_file)
     try:
-        session = open_session(path, fill_demo=fill_demo)
+        session = open_session(path)
     except SeftonError as exc:
         QMessageBox.critical(None, f"{APP_NAME} cannot open its store", str(exc))
         return 1
@@ -61,6 +58,8 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
         return 1
     window = MainWindow(session)
     window.show()
+    if fill_demo and window.welcome is not None:
+        window.welcome.load_demo()  # in the background, with a progress bar and Cancel
     try:
         return app.exec()
     finally:

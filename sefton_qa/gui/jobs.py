@@ -49,6 +49,9 @@ class _Worker(QObject):
         finally:
             if store is not None:
                 store.close()
+            # Stop this thread's event loop from here, so Job.wait() never depends on the GUI
+            # thread handling the signals above first.
+            QThread.currentThread().quit()
 
 
 class Job(QObject):

@@ -24,8 +24,8 @@ from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.import_dialog import ImportDialog
 from sefton_qa.gui.register_page import RegisterPage
 from sefton_qa.services import audits as audit_service
+from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
-from sefton_qa.store import audits as audit_store
 
 
 class MainWindow(QMainWindow):
@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.nav.setCurrentRow(0)
         self._restore_layout()
-        if audit_store.count(session.store.conn) == 0:
+        if org.needs_first_run(session):
             self.show_welcome()
 
     # -- pages ----------------------------------------------------------------------------------

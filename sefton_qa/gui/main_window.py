@@ -22,6 +22,13 @@ from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.export_dialog import ExportDialog
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.import_dialog import ImportDialog
+from sefton_qa.gui.loop_pages import (
+    ActionsPage,
+    CalibrationPage,
+    ConversationsPage,
+    DriftPage,
+    ModerationPage,
+)
 from sefton_qa.gui.register_page import RegisterPage
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org
@@ -39,7 +46,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setAccessibleName("Sections of Sefton QA")
-        self.nav.setMaximumWidth(200)
+        self.nav.setMaximumWidth(260)
         self.stack = QStackedWidget()
 
         self.audits_page = RegisterPage(session, "audits", self)
@@ -47,13 +54,26 @@ class MainWindow(QMainWindow):
         self.my_work_page = RegisterPage(
             session, "my_work", self, fixed={"auditor_id": me.id},
             intro=f"Audits by {me.display_name}: drafts to finish and work already submitted.")
-        self.pages = [("Audits", self.audits_page), ("My work", self.my_work_page)]
+        self.register_pages = [self.audits_page, self.my_work_page]
+        self.moderation_page = ModerationPage(session, self)
+        self.conversations_page = ConversationsPage(session, self)
+        self.actions_page = ActionsPage(session, self)
+        self.drift_page = DriftPage(session, self)
+        self.calibration_page = CalibrationPage(session, self)
+        self.pages = [("Audits", self.audits_page), ("My work", self.my_work_page),
+                      ("Moderation", self.moderation_page),
+                      ("Reflective conversations", self.conversations_page),
+                      ("Actions", self.actions_page), ("Drift dashboard", self.drift_page),
+                      ("Calibration", self.calibration_page)]
         self.welcome = None
         for title, page in self.pages:
             self.nav.addItem(title)
             self.stack.addWidget(page)
-            page.open_requested.connect(self.open_audit)
-            page.count_changed.connect(self._update_count)
+            if isinstance(page, RegisterPage):
+                page.open_requested.connect(self.open_audit)
+                page.count_changed.connect(self._update_count)
+            else:
+                page.changed.connect(self._after_change)
         self.nav.currentRowChanged.connect(self._show_page)
 
         self.splitter = QSplitter()
@@ -85,7 +105,10 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self.pages):
             page = self.pages[row][1]
             self.stack.setCurrentWidget(page)
-            self._update_count(page.model.total)
+            if isinstance(page, RegisterPage):
+                self._update_count(page.model.total)
+            else:
+                self.count_label.clear()
 
     def show_welcome(self) -> None:
         """An empty store: offer demo data or a real set-up first."""
@@ -110,7 +133,7 @@ class MainWindow(QMainWindow):
 
     def rebuild_filters(self) -> None:
         """Service areas, teams, staff or themes changed: the filter lists follow."""
-        for _title, page in self.pages:
+        for page in self.register_pages:
             page.filters.deleteLater()
             bar = FilterBar(self.session, page, fixed=page.filters.fixed)
             layout = page.filters.parentWidget().layout()
@@ -211,8 +234,15 @@ class MainWindow(QMainWindow):
         return form
 
     def _after_change(self, change) -> None:
+        """One page changed data: every page refreshes what it shows."""
+        keep = change.record_ids[0] if change.table == "audits" and change.record_ids else None
         for _title, page in self.pages:
-            page.refresh(keep_audit=change.record_ids[0] if change.record_ids else None)
+            if page is self.sender():
+                continue
+            if isinstance(page, RegisterPage):
+                page.refresh(keep_audit=keep)
+            else:
+                page.refresh()
         page = self.current_page
         if page is not None:
             self._update_count(page.model.total)
@@ -274,14 +304,14 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
         else:
-            self.splitter.setSizes([130, 1230])
-        for _title, page in self.pages:
+            self.splitter.setSizes([185, 1175])
+        for page in self.register_pages:
             page.restore_layout(self.settings)
 
     def save_layout(self) -> None:
         self.settings.setValue("main_window/geometry", self.saveGeometry())
         self.settings.setValue("main_window/splitter", self.splitter.saveState())
-        for _title, page in self.pages:
+        for page in self.register_pages:
             page.save_layout(self.settings)
         self.settings.sync()
 

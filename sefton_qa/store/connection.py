@@ -86,6 +86,9 @@ class Store:
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
+            if not self.read_only and not self.conn.in_transaction:
+                # Keeps the query planner's statistics fresh (cheap; SQLite's advice).
+                self.conn.execute("PRAGMA optimize")
             self.conn.close()
 
     def __enter__(self) -> "Store":

@@ -150,7 +150,8 @@ def update_action(conn: sqlite3.Connection, action_id: int, values: dict, *, who
 
 def cases_awaiting_reaudit(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute(
-        "SELECT DISTINCT a.case_reference FROM remedial_actions x JOIN audits a "
+        # CROSS JOIN: loop over the (few) actions, never over every audit.
+        "SELECT DISTINCT a.case_reference FROM remedial_actions x CROSS JOIN audits a "
         "ON a.id = x.audit_id WHERE x.reaudit_by IS NOT NULL AND x.reaudit_audit_id IS NULL")}
 
 
@@ -171,7 +172,7 @@ def open_reaudit_actions(conn: sqlite3.Connection, case_reference: str, after: d
     """Actions asking for a re-audit of this case that no later audit has answered yet."""
     return [_action(r) for r in conn.execute(
         f"SELECT {', '.join('x.' + c.strip() for c in _ACT.split(','))} "
-        "FROM remedial_actions x JOIN audits a ON a.id = x.audit_id "
+        "FROM remedial_actions x CROSS JOIN audits a ON a.id = x.audit_id "
         "WHERE a.case_reference = ? AND x.reaudit_by IS NOT NULL "
         "AND x.reaudit_audit_id IS NULL AND a.audit_date < ? ORDER BY x.id",
         (case_reference, after.isoformat()))]
@@ -223,11 +224,12 @@ def inadequate_audit_ids(conn: sqlite3.Connection, start: dt.date | None = None,
         clauses.append("a.audit_date <= ?")
         params.append(end.isoformat())
     where = (" AND " + " AND ".join(clauses)) if clauses else ""
+    # One IN over the (few) loop records, so only those audits are looked at.
     return [r[0] for r in conn.execute(
-        "SELECT a.id FROM audits a WHERE a.status = 'submitted' AND ("
-        "a.id IN (SELECT audit_id FROM moderations WHERE flagged_because = 'inadequate' "
-        "AND status != 'cancelled') OR a.id IN (SELECT audit_id FROM reflective_conversations)"
-        f"){where} ORDER BY a.audit_date, a.id", params)]
+        "SELECT a.id FROM audits a WHERE a.id IN ("
+        "SELECT audit_id FROM moderations WHERE flagged_because = 'inadequate' "
+        "AND status != 'cancelled' UNION SELECT audit_id FROM reflective_conversations) "
+        f"AND a.status = 'submitted'{where} ORDER BY a.audit_date, a.id", params)]
 
 
 def done_moderations(conn: sqlite3.Connection, start: dt.date | None = None,

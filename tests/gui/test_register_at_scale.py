@@ -45,6 +45,9 @@ def million(tmp_path_factory):
         "'', 'submitted', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' "
         "FROM n JOIN teams t ON t.id = 1 + (i % (SELECT count(*) FROM teams))",
         (N - 100,))
+    conn.execute("INSERT INTO audits_fts (rowid, case_reference, findings) "
+                 "SELECT id, case_reference, findings FROM audits WHERE case_reference "
+                 "LIKE 'SCALE-%'")
     conn.execute("COMMIT")
     yield session
     store.close()

@@ -575,9 +575,6 @@ def test_an_action_no_longer_needed_is_closed_with_a_reason(w):
         moderation.complete_action(w.sm, action.id, "Done.")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: complete_action skips the active check for the "
-                                        "action's owner (moderation.py complete_action: "
-                                        "require() only runs when the actor is not the owner)")
 def test_an_inactive_owner_cannot_complete_their_action(w):
     _a, _c, (action,) = held_with_actions(w)
     org_service.update_staff(w.admin, w.team_manager, active=False)
@@ -646,9 +643,6 @@ def test_a_withdrawn_audit_is_not_a_loop(w):
     assert moderation.loops(w.admin) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: withdrawing an audit leaves its pending "
-                                        "moderation in the queue (store/loop.py "
-                                        "pending_moderations does not filter a.status)")
 def test_a_withdrawn_audits_moderation_leaves_the_queue(w):
     audit_id = w.submit(I)
     audit_service.withdraw_audit(w.auditor, audit_id, "Wrong case.")
@@ -700,11 +694,6 @@ def test_a_draft_reaudit_is_linked_when_submitted(w):
     assert loop_store.get_action(w.conn, reaudit.id).reaudit_audit_id == draft
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Loop.original_grade is the auditor's grade, not "
-                                        "the moderated one, so a calibration audit moderated "
-                                        "down to inadequate and re-audited as requires "
-                                        "improvement shows improved=False "
-                                        "(moderation.py loops: original = flag.original_grade)")
 def test_improvement_is_measured_from_the_moderated_grade(w):
     set_setting(w.store, w.admin, "calibration_rate", 1.0)
     audit_id = w.submit(RI, audit_date=D(2026, 11, 2))
@@ -723,11 +712,6 @@ def test_improvement_is_measured_from_the_moderated_grade(w):
 
 
 # -- a grade edited after flagging ---------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="BUG: moderate() compares with the moderation's "
-                                        "original_grade, not the audit's current grade, so a "
-                                        "pending calibration check on an audit since edited to "
-                                        "inadequate can put it back to requires improvement "
-                                        "with no reason")
 def test_a_moderator_cannot_silently_undo_an_edit_made_after_flagging(w):
     set_setting(w.store, w.admin, "calibration_rate", 1.0)
     audit_id = w.submit(RI)
@@ -743,9 +727,14 @@ def test_an_edit_to_inadequate_after_a_calibration_flag_flags_it_as_inadequate_t
     audit_id = w.submit(RI)
     audit_service.update_audit(w.auditor, audit_id, w.make_input(overall_grade=I),
                                reason="The child was not seen.")
-    because = sorted(m.flagged_because for m in
-                     loop_store.moderations_for_audit(w.conn, audit_id))
-    assert because == ["calibration", "inadequate"]
+    # The pending calibration check becomes the inadequate check (one moderation, not two),
+    # and the trail says why it changed.
+    (flag,) = loop_store.moderations_for_audit(w.conn, audit_id)
+    assert flag.flagged_because == "inadequate" and flag.original_grade is I
+    kinds = [r[0] for r in w.conn.execute(
+        "SELECT kind FROM trail WHERE table_name = 'moderations' AND record_id = ?",
+        (flag.id,))]
+    assert kinds == ["flag", "regraded"]
 
 
 # -- the queue -----------------------------------------------------------------------------------
@@ -900,10 +889,7 @@ def test_the_whole_loop_is_trailed_and_verify_passes(w):
     assert loop.stage == "closed" and loop.improved is True
 
 
-# -- known gaps (strict xfails: each turns into a failure when fixed, so remove the mark) -------
-@pytest.mark.xfail(strict=True, reason="BUG: hold_conversation does not check facilitator_id: "
-                                        "an unknown id raises sqlite3.IntegrityError, not a "
-                                        "ValidationError")
+# -- gaps found while writing these tests, now closed ------------------------------------------
 def test_an_unknown_facilitator_is_refused_plainly(w):
     _a, conversation = moderated_to_conversation(w)
     with pytest.raises(ValidationError, match="facilitator"):
@@ -912,8 +898,6 @@ def test_an_unknown_facilitator_is_refused_plainly(w):
                                      facilitator_id=99999)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: hold_conversation accepts as facilitator someone "
-                                        "who is neither a service manager nor an administrator")
 def test_the_facilitator_must_be_a_service_manager_or_administrator(w):
     _a, conversation = moderated_to_conversation(w)
     with pytest.raises(ValidationError, match="facilitator"):
@@ -922,9 +906,6 @@ def test_the_facilitator_must_be_a_service_manager_or_administrator(w):
                                      facilitator_id=w.org.auditor)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: add_action does not check conversation_id: an "
-                                        "unknown id raises sqlite3.IntegrityError and another "
-                                        "audit's conversation is accepted")
 def test_add_action_checks_the_conversation(w):
     audit_id, conversation = moderated_to_conversation(w)
     other = w.submit(I, case_reference="LCS-100099")
@@ -935,8 +916,6 @@ def test_add_action_checks_the_conversation(w):
                                   conversation_id=bad)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: complete_action accepts a completed_on before the "
-                                        "action was agreed (even years before the audit)")
 def test_an_action_cannot_be_completed_before_it_was_agreed(w):
     _a, _c, (action,) = held_with_actions(w)
     with pytest.raises(ValidationError, match="completed_on"):
@@ -944,11 +923,10 @@ def test_an_action_cannot_be_completed_before_it_was_agreed(w):
                                    completed_on=D(2020, 1, 1))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: moderate() accepts a withdrawn audit's "
-                                        "moderation and starts a reflective conversation for it")
 def test_a_withdrawn_audit_cannot_be_moderated(w):
     audit_id = w.submit(I)
+    pending = w.pending(audit_id).id
     audit_service.withdraw_audit(w.auditor, audit_id, "Wrong case.")
-    with pytest.raises(ValidationError):
-        moderation.moderate(w.mod, w.pending(audit_id).id, I)
+    with pytest.raises(ValidationError):  # withdrawing cancelled it
+        moderation.moderate(w.mod, pending, I)
     assert loop_store.conversations_for_audit(w.conn, audit_id) == []

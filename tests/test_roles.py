@@ -221,13 +221,8 @@ ACTIONS = {
 CASES = []
 for action_name, (_fn, allowed) in ACTIONS.items():
     for role_name in ROLES:
-        marks = []
-        if action_name == "complete own action" and role_name == "inactive":
-            marks = [pytest.mark.xfail(strict=True, reason="BUG: complete_action lets an "
-                                                           "inactive owner complete their "
-                                                           "action (no active check)")]
         CASES.append(pytest.param(action_name, role_name, role_name in allowed,
-                                  id=f"{action_name}-{role_name}", marks=marks))
+                                  id=f"{action_name}-{role_name}"))
 
 
 @pytest.mark.parametrize("action_name, role_name, allowed", CASES)

@@ -250,6 +250,7 @@ def withdraw_audit(session: Session, audit_id: int, reason: str, *,
         audit_store.update(conn, audit_id, {"status": AuditStatus.WITHDRAWN.value},
                            who=session.who, kind="withdraw", reason=reason.strip(),
                            expected_version=expected_version)
+        moderation.cancel_open_steps(session, audit_id, f"Audit withdrawn: {reason.strip()}")
     return Change("audits", (audit_id,), "withdraw")
 
 

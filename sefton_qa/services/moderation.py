@@ -112,6 +112,15 @@ def refresh_flag_after_edit(session: Session, audit_id: int) -> None:
     open_flags = [m for m in loop_store.moderations_for_audit(conn, audit_id)
                   if m.flagged_because == "inadequate" and
                   m.status is not ModerationStatus.CANCELLED]
+    for m in loop_store.moderations_for_audit(conn, audit_id):
+        if m.status is ModerationStatus.PENDING and m.original_grade is not audit.overall_grade:
+            values = {"original_grade": audit.overall_grade.value if audit.overall_grade
+                      else None}
+            if audit.overall_grade is Grade.INADEQUATE and not open_flags:
+                values["flagged_because"] = "inadequate"  # a calibration check becomes a must
+                open_flags = [m]
+            loop_store.update_moderation(conn, m.id, values, who=session.who, kind="regraded",
+                                         reason="The audit's grade was edited")
     if audit.overall_grade is Grade.INADEQUATE and not open_flags:
         settings = loop_settings(conn)
         today = session.today()
@@ -137,20 +146,27 @@ def moderate(session: Session, moderation_id: int, grade: Grade, *, reason: str 
             raise ValidationError.single("status", "this moderation is already "
                                                    f"{moderation.status.value}")
         audit = audit_store.get(conn, moderation.audit_id)
+        if audit.status is not AuditStatus.SUBMITTED:
+            raise ValidationError.single("status", f"this audit is {audit.status.label.lower()}"
+                                                   "; only submitted audits are moderated")
         if audit.auditor_id == session.actor.id:
             raise PermissionDenied("A moderator is never the audit's own auditor: ask another "
                                    "moderator to check this grade.")
         problems = []
         if grade not in grade_store.active(conn):
             problems.append(FieldProblem("grade", f'"{grade.label}" is not on the grade scale'))
-        changed = grade is not moderation.original_grade
+        changed = grade is not audit.overall_grade
         reason = (reason or "").strip()
         if changed and not reason:
             problems.append(FieldProblem("reason", "a reason is required when the grade is "
                                                    "changed"))
         comments = {k: v.strip() for k, v in (section_comments or {}).items() if v.strip()}
-        if any(len(v) > MAX_TEXT for v in comments.values()) or len(reason) > MAX_TEXT:
+        if len(reason) > MAX_TEXT:
             problems.append(FieldProblem("reason", f"is longer than {MAX_TEXT:,} characters"))
+        for key, text in comments.items():
+            if len(text) > MAX_TEXT:
+                problems.append(FieldProblem(f"section:{key}",
+                                             f"is longer than {MAX_TEXT:,} characters"))
         if problems:
             raise ValidationError(problems)
         today = session.today()
@@ -163,7 +179,7 @@ def moderate(session: Session, moderation_id: int, grade: Grade, *, reason: str 
         if audit.overall_grade is not grade:
             audit_store.update(conn, audit.id, {"overall_grade": grade.value}, who=session.who,
                                kind="moderation",
-                               reason=f"Moderated from {moderation.original_grade.label} to "
+                               reason=f"Moderated from {audit.overall_grade.label} to "
                                       f"{grade.label}: {reason}")
         if grade is Grade.INADEQUATE and not loop_store.conversations_for_audit(conn, audit.id):
             settings = loop_settings(conn)
@@ -244,6 +260,15 @@ def hold_conversation(session: Session, conversation_id: int, *, held_on: dt.dat
                                                      "words"))
         elif len(learning) > MAX_TEXT:
             problems.append(FieldProblem("learning", f"is longer than {MAX_TEXT:,} characters"))
+        if facilitator_id is not None:
+            facilitator = staff_store.get(conn, facilitator_id)
+            if facilitator is None:
+                problems.append(FieldProblem("facilitator", f"there is no member of staff with "
+                                                            f"id {facilitator_id}"))
+            elif not facilitator.active or not any(facilitator.has_role(r)
+                                                   for r in FACILITATORS):
+                problems.append(FieldProblem("facilitator", f"{facilitator.display_name} is not "
+                                                            "an active service manager"))
         problems += _action_problems(conn, actions, earliest=held_on)
         if problems:
             raise ValidationError(problems)
@@ -263,6 +288,11 @@ def add_action(session: Session, audit_id: int, action: ActionInput, *,
     with session.store.transaction() as conn:
         if audit_store.get(conn, audit_id) is None:
             raise NotFound(f"There is no audit with id {audit_id}.")
+        if conversation_id is not None:
+            conversation = loop_store.get_conversation(conn, conversation_id)
+            if conversation is None or conversation.audit_id != audit_id:
+                raise ValidationError.single("conversation", "is not a reflective conversation "
+                                                             "about this audit")
         problems = _action_problems(conn, [action], earliest=session.today())
         if problems:
             raise ValidationError(problems)
@@ -278,6 +308,8 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
         action = loop_store.get_action(conn, action_id)
         if action is None:
             raise NotFound(f"There is no remedial action with id {action_id}.")
+        if not session.actor.active:
+            raise PermissionDenied(f"{session.actor.display_name}'s account is inactive.")
         if action.owner_id != session.actor.id:
             session.require(*FACILITATORS, doing="complete someone else's action")
         if action.status is not ActionStatus.OPEN:
@@ -289,6 +321,13 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
             problems.append(FieldProblem("evidence", "is required: what shows it is done"))
         if completed_on > session.today():
             problems.append(FieldProblem("completed_on", "is in the future"))
+        conversation = (loop_store.get_conversation(conn, action.conversation_id)
+                        if action.conversation_id else None)
+        agreed = (conversation.held_on if conversation and conversation.held_on
+                  else audit_store.get(conn, action.audit_id).audit_date)
+        if agreed and completed_on < agreed:
+            problems.append(FieldProblem("completed_on", f"is before the action was agreed "
+                                                         f"({agreed:%d/%m/%Y})"))
         if problems:
             raise ValidationError(problems)
         loop_store.update_action(conn, action_id, {
@@ -387,7 +426,12 @@ def loops(session: Session, *, start: dt.date | None = None,
                 if a.reaudit_audit_id:
                     later = audit_store.get(conn, a.reaudit_audit_id)
                     reaudit = later.overall_grade if later else None
-            original = flag.original_grade if flag else audit.overall_grade
+            # The grade that put the audit in the loop: the moderator's when they lowered it
+            # to inadequate, else the auditor's.
+            original = audit.overall_grade
+            if flag:
+                original = (flag.moderated_grade if flag.moderated_grade is Grade.INADEQUATE
+                            else flag.original_grade)
             team = names.get(audit.team_id)
             out.append(Loop(audit_id=audit_id, case_reference=audit.case_reference or "",
                             team=team.name if team else "",
@@ -534,3 +578,17 @@ def calibration(session: Session, *, start: dt.date | None = None,
                        median_working_days=statistics.median(days) if days else None,
                        table=table, by_auditor=by_auditor)
 
+
+
+def cancel_open_steps(session: Session, audit_id: int, reason: str) -> None:
+    """A withdrawn audit leaves the loop: its pending moderations and due conversations are
+    cancelled (inside the caller's transaction), with the reason."""
+    conn = session.store.conn
+    for m in loop_store.moderations_for_audit(conn, audit_id):
+        if m.status is ModerationStatus.PENDING:
+            loop_store.update_moderation(conn, m.id, {"status": "cancelled"}, who=session.who,
+                                         kind="cancel", reason=reason)
+    for c in loop_store.conversations_for_audit(conn, audit_id):
+        if c.status is ConversationStatus.DUE:
+            loop_store.update_conversation(conn, c.id, {"status": "cancelled"},
+                                           who=session.who, kind="cancel", reason=reason)

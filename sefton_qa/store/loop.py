@@ -192,6 +192,7 @@ def pending_moderations(conn: sqlite3.Connection) -> list[tuple]:
     return conn.execute(
         f"SELECT x.id, x.flagged_because, x.flagged_on, x.due_date, x.version, {_AUDIT_COLS} "
         f"FROM moderations x {_AUDIT_JOIN} WHERE x.status = 'pending' "
+        "AND a.status = 'submitted' "
         "ORDER BY x.flagged_on, x.id").fetchall()
 
 

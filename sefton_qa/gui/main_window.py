@@ -317,6 +317,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         for form in list(self._forms):
-            form.close()  # each form saves its draft as it closes
+            if not form.close():  # each form saves its draft as it closes, or asks
+                event.ignore()
+                return
         self.save_layout()
         super().closeEvent(event)

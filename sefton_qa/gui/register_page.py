@@ -22,7 +22,7 @@ from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 
-DEFAULT_WIDTHS = (115, 85, 165, 170, 125, 190, 85)
+DEFAULT_WIDTHS = (110, 85, 150, 160, 120, 175, 85)
 
 
 class RegisterPage(QWidget):

@@ -70,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--overdue", action="store_true", help="only what is overdue")
     queue.add_argument("--json", action="store_true", help="print JSON")
 
+    report = add_command("report", help="build a period's committee pack (PDF)")
+    report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="the PDF to write")
+    report.add_argument("--previous-from", dest="previous_start", type=_date,
+                        metavar="YYYY-MM-DD", help="the period to compare with (default: the "
+                                                   "equal-length period just before)")
+    report.add_argument("--previous-to", dest="previous_end", type=_date, metavar="YYYY-MM-DD")
+    report.add_argument("--public", action="store_true",
+                        help="the public version: aggregates only, counts from 1 to 4 "
+                             "suppressed")
+    report.add_argument("--appendix", action="store_true",
+                        help="list the period's audits by case reference (internal packs only)")
+
     add_command("verify", help="check the store's integrity and its audit trail")
     return parser
 
@@ -81,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
-                "export": _export, "queue": _queue}[command](args)
+                "export": _export, "queue": _queue, "report": _report}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -249,4 +264,35 @@ def _queue(args) -> int:
             flag = "OVERDUE " if i.overdue else ""
             print(f"  {flag}{i.case_reference:<14} {i.team:<30} due {due}  {i.detail}")
         print()
+    return 0
+
+
+def _report(args) -> int:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.reports.figures import Period
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.reports import PackOptions, committee_pack
+
+    if (args.previous_start is None) != (args.previous_end is None):
+        raise ValidationError.single("--previous-from/--previous-to",
+                                     "give both, or neither for the equal-length period just "
+                                     "before")
+    previous = Period(args.previous_start, args.previous_end) if args.previous_start else None
+    options = PackOptions(public=args.public, appendix=args.appendix, previous=previous)
+    with _open(args, create=False) as store:
+        session = sign_in(store)
+
+        def progress(done: int, total: int, message: str) -> bool:
+            if sys.stderr.isatty():
+                print(f"\r{100 * done // max(total, 1):3d}%  {message:<60}", end="",
+                      file=sys.stderr, flush=True)
+            return True
+
+        result = committee_pack(session, args.start, args.end, args.output, options=options,
+                                progress=progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+    print(f"Wrote {result.path}: {options.describe()} pack, {result.pages} pages, "
+          f"{result.audits:,} audits, in {result.seconds:.2f} s. SHA-256 {result.sha256}, "
+          f"recorded in the trail; figures as at trail entry {result.trail_seq}.")
     return 0

@@ -1,0 +1,225 @@
+"""Every count the pack shows, under one key each, with the sums that link them; and, for a
+public pack, which of them are shown as "c" (see :mod:`sefton_qa.reports.suppression`).
+
+The pack never prints a count (or a share of it) except through :class:`Numbers`, so a public
+pack cannot show a count the suppression did not clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sefton_qa.domain.grades import ALL_GRADES, Grade
+from sefton_qa.reports.figures import (
+    CONTROL_LIMIT_MIN_PERIODS,
+    GradeCounts,
+    PackFigures,
+    Period,
+)
+from sefton_qa.reports.suppression import Disclosure
+
+SUPPRESSED = "c"
+NO_AREA = "Not recorded"
+
+
+# -- keys ---------------------------------------------------------------------------------------
+def grade_key(period: Period, grade: Grade) -> tuple:
+    return ("grade", period, grade.value)
+
+
+def total_key(period: Period) -> tuple:
+    return ("audits", period)
+
+
+def gob_key(figures: PackFigures, period: Period) -> tuple:
+    """Good or better: the good count itself when outstanding is not on the scale."""
+    if Grade.OUTSTANDING in figures.grades:
+        return ("good or better", period)
+    return grade_key(period, Grade.GOOD)
+
+
+def area_key(area: str, grade: Grade | None = None) -> tuple:
+    return ("area", area, grade.value if grade else "total")
+
+
+def team_key(team: str, grade: Grade | None = None) -> tuple:
+    return ("team", team, grade.value if grade else "total")
+
+
+def theme_key(theme: str, area: str | None = "total") -> tuple:
+    return ("theme", theme, NO_AREA if area is None else area)
+
+
+def theme_previous_key(theme: str) -> tuple:
+    return ("theme previous", theme)
+
+
+CENTRE_GOB = ("trend", "good or better")
+CENTRE_INADEQUATE = ("trend", "inadequate")
+CENTRE_TOTAL = ("trend", "audits")
+
+
+def has_control_limits(figures: PackFigures) -> bool:
+    return sum(1 for t in figures.trend if t.total) >= CONTROL_LIMIT_MIN_PERIODS
+
+
+def sorted_themes(figures: PackFigures) -> list[str]:
+    names = set(figures.themes) | {t for t, n in figures.themes_previous.items() if n}
+    return sorted(names, key=lambda t: (-figures.theme_total(t),
+                                        -figures.themes_previous.get(t, 0), t.lower()))
+
+
+def theme_areas(figures: PackFigures) -> list[str | None]:
+    """Service areas with any theme this period: the area table's order, then "none"."""
+    used = {a for per in figures.themes.values() for a, n in per.items() if n}
+    ordered: list[str | None] = [a for a in figures.by_area if a in used]
+    ordered += sorted((a for a in used if a is not None and a not in ordered), key=str.lower)
+    if None in used:
+        ordered.append(None)
+    return ordered
+
+
+# -- the model ----------------------------------------------------------------------------------
+def _add_grades(d: Disclosure, figures: PackFigures, gc: GradeCounts, *, shown: set[Grade],
+                show_total: bool) -> None:
+    p = gc.period
+    for g in ALL_GRADES:
+        d.add(grade_key(p, g), gc.count(g), shown=g in shown)
+    d.add(total_key(p), gc.total, shown=show_total)
+    d.total(total_key(p), [grade_key(p, g) for g in ALL_GRADES])
+    if Grade.OUTSTANDING in figures.grades:
+        d.add(gob_key(figures, p), gc.good_or_better())
+        d.total(gob_key(figures, p), [grade_key(p, Grade.OUTSTANDING), grade_key(p, Grade.GOOD)])
+
+
+def disclosure(figures: PackFigures) -> Disclosure:
+    """Every count the pack can show, and every sum a reader could use to work one out."""
+    d = Disclosure()
+    headline = {figures.current.period, figures.prior.period}
+    periods = {gc.period: gc for gc in [figures.prior, *figures.trend]}
+    for gc in periods.values():
+        if gc.period in headline:
+            _add_grades(d, figures, gc, shown=set(figures.grades), show_total=True)
+        else:  # older periods: the trend shows the audits and two shares
+            shown = {Grade.INADEQUATE} | ({Grade.GOOD} if Grade.OUTSTANDING not in figures.grades
+                                          else set())
+            _add_grades(d, figures, gc, shown=shown, show_total=True)
+    if has_control_limits(figures):
+        with_data = [t for t in figures.trend if t.total]
+        d.add(CENTRE_GOB, sum(t.good_or_better() for t in with_data))
+        d.add(CENTRE_INADEQUATE, sum(t.count(Grade.INADEQUATE) for t in with_data))
+        d.add(CENTRE_TOTAL, sum(t.total for t in with_data))
+        d.total(CENTRE_GOB, [gob_key(figures, t.period) for t in with_data])
+        d.total(CENTRE_INADEQUATE, [grade_key(t.period, Grade.INADEQUATE) for t in with_data])
+        d.total(CENTRE_TOTAL, [total_key(t.period) for t in with_data])
+
+    period = figures.current.period
+    _add_table(d, figures, figures.by_area, area_key, period)
+    _add_table(d, figures, figures.by_team, team_key, period)
+    for area in figures.by_area:  # an area's teams add up to the area, where they do
+        teams = [t for t, a in figures.team_areas.items() if a == area]
+        if teams:
+            for g in figures.grades:
+                d.total(area_key(area, g), [team_key(t, g) for t in teams])
+            d.total(area_key(area), [team_key(t) for t in teams])
+
+    for theme in sorted_themes(figures):
+        per_area = figures.themes.get(theme, {})
+        for area in theme_areas(figures):
+            d.add(theme_key(theme, area), per_area.get(area, 0))
+        d.add(theme_key(theme), figures.theme_total(theme))
+        d.total(theme_key(theme), [theme_key(theme, a) for a in theme_areas(figures)])
+        d.add(theme_previous_key(theme), figures.themes_previous.get(theme, 0))
+
+    m = figures.moderation
+    for name in ("confirmed", "upgraded", "downgraded", "moderated", "flagged_inadequate",
+                 "flagged_calibration", "pending", "pending_overdue"):
+        d.add(("moderation", name), getattr(m, name))
+    d.total(("moderation", "moderated"), [("moderation", n) for n in
+                                          ("confirmed", "upgraded", "downgraded")])
+    d.add(("moderation", "pending_in_time"), m.pending - m.pending_overdue, shown=False)
+    d.total(("moderation", "pending"), [("moderation", "pending_in_time"),
+                                        ("moderation", "pending_overdue")])
+
+    lp = figures.loop
+    conv = ("conversations_held", "conversations_due", "conversations_overdue")
+    acts = ("actions_on_time", "actions_late", "actions_open", "actions_overdue",
+            "actions_not_needed")
+    reaudits = ("reaudits_improved", "reaudits_same", "reaudits_worse")
+    for names, total in ((conv, "conversations"), (acts, "actions"), (reaudits, "reaudits")):
+        for name in names:
+            d.add(("loop", name), getattr(lp, name))
+        d.add(("loop", total), getattr(lp, total))
+        d.total(("loop", total), [("loop", n) for n in names])
+    for name in ("reaudits_asked", "reaudits_from_inadequate",
+                 "reaudits_from_inadequate_improved"):
+        d.add(("loop", name), getattr(lp, name))
+
+    for role, (now, before) in figures.people.items():
+        d.add(("people", role, "now"), now)
+        d.add(("people", role, "previous"), before)
+    return d
+
+
+def _add_table(d: Disclosure, figures: PackFigures, rows: dict, key, period: Period) -> None:
+    for name, counts in rows.items():
+        for g in figures.grades:
+            d.add(key(name, g), counts.get(g, 0))
+        d.add(key(name), sum(counts.get(g, 0) for g in figures.grades))
+        d.total(key(name), [key(name, g) for g in figures.grades])
+    if rows:
+        for g in figures.grades:
+            d.total(grade_key(period, g), [key(name, g) for name in rows])
+        d.total(total_key(period), [key(name) for name in rows])
+
+
+# -- reading it back ----------------------------------------------------------------------------
+def whole_percent(part: int, whole: int) -> int:
+    """A share rounded half up (8.5% → 9%), the way people round."""
+    return 0 if not whole else _half_up(Fraction(100 * part, whole))
+
+
+def _half_up(value: Fraction) -> int:
+    return int((value + Fraction(1, 2)).__floor__())
+
+
+@dataclass
+class Numbers:
+    """The pack's view of its counts: formatted, or "c" where suppressed."""
+
+    model: Disclosure
+    suppressed: frozenset
+    public: bool
+
+    @classmethod
+    def build(cls, figures: PackFigures, *, public: bool) -> "Numbers":
+        model = disclosure(figures)
+        return cls(model, model.suppress() if public else frozenset(), public)
+
+    def value(self, key) -> int:
+        return self.model.values[key]
+
+    def shown(self, key) -> bool:
+        return key not in self.suppressed and key not in self.model.hidden
+
+    def fmt(self, key) -> str:
+        if key in self.suppressed:
+            return SUPPRESSED
+        if key in self.model.hidden:
+            raise KeyError(f"{key!r} is never shown")
+        return f"{self.model.values[key]:,}"
+
+    def share_shown(self, part_key, whole_key) -> bool:
+        return self.shown(part_key) and self.shown(whole_key)
+
+    def pct(self, part_key, whole_key, *, digits: int = 0) -> str:
+        """"8%" (or "8.2%"), or "c" when the count or the total is suppressed."""
+        if not self.share_shown(part_key, whole_key):
+            return SUPPRESSED
+        part, whole = self.model.values[part_key], self.model.values[whole_key]
+        if not whole:
+            return "–"
+        if digits == 0:
+            return f"{whole_percent(part, whole)}%"
+        return f"{100 * part / whole:.{digits}f}%"

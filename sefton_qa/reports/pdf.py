@@ -1,0 +1,990 @@
+"""The committee pack as a PDF: a BaseDocTemplate with a cover and body page templates (the
+protective marking top and bottom of every page), "Page x of y" from a numbered canvas,
+tables that split across pages with their headers repeated, charts from reportlab.graphics,
+and embedded TrueType fonts.
+
+Every string from the store (names, case references, findings) goes through :func:`esc`
+before it reaches Paragraph markup, which would otherwise act on ``<b>``, ``<img>``, ``&``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.stats import percent, wilson_interval
+from sefton_qa.reports import charts, fonts, text
+from sefton_qa.reports.figures import (
+    KAPPA_MIN_MODERATED,
+    ROLES,
+    GradeCounts,
+    PackFigures,
+    Period,
+)
+from sefton_qa.reports.fonts import MONO, SANS, SANS_BOLD
+from sefton_qa.reports.numbers import (
+    CENTRE_GOB,
+    CENTRE_INADEQUATE,
+    CENTRE_TOTAL,
+    NO_AREA,
+    SUPPRESSED,
+    Numbers,
+    area_key,
+    gob_key,
+    grade_key,
+    has_control_limits,
+    sorted_themes,
+    team_key,
+    theme_areas,
+    theme_key,
+    theme_previous_key,
+    total_key,
+    whole_percent,
+)
+
+Progress = Callable[[int, int, str], None]
+
+PAGE_W, PAGE_H = A4
+MARGIN_X = 18 * mm
+TOP = 24 * mm
+BOTTOM = 22 * mm
+WIDTH = PAGE_W - 2 * MARGIN_X
+
+INK = colors.HexColor("#1A1A1A")
+NAVY = colors.HexColor("#1B365D")
+GREY = colors.HexColor("#5E5E5E")
+RULE = colors.HexColor("#BDBDBD")
+HEAD_BG = colors.HexColor("#E6E9EE")
+ZEBRA = colors.HexColor("#F6F7F9")
+
+FINDINGS_SHOWN = 300  # characters of findings the appendix prints
+AREA_COLUMNS_PER_TABLE = 6
+TEAMS_CHARTED = 25
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+# -- text ---------------------------------------------------------------------------------------
+def clean(value) -> str:
+    """Text without control characters (reportlab and PDF viewers choke on them)."""
+    return _CONTROL.sub("", str(value)).replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def esc(value) -> str:
+    """A user string made safe for Paragraph markup; line breaks kept."""
+    return escape(clean(value)).replace("\n", "<br/>")
+
+
+def shorten(value: str, limit: int = FINDINGS_SHOWN) -> str:
+    flat = " ".join(clean(value).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def _fit(value: str, font: str, size: float, width: float) -> str:
+    """``value`` shortened with an ellipsis to fit ``width`` points."""
+    if stringWidth(value, font, size) <= width:
+        return value
+    while value and stringWidth(value + "…", font, size) > width:
+        value = value[:-1]
+    return value.rstrip() + "…"
+
+
+def _date(d: dt.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+# -- styles -------------------------------------------------------------------------------------
+class Styles:
+    def __init__(self):
+        base = dict(fontName=SANS, textColor=INK, bulletFontName=SANS)
+        self.body = ParagraphStyle("body", fontSize=10, leading=14, spaceAfter=6, **base)
+        self.lead = ParagraphStyle("lead", parent=self.body, fontSize=11, leading=16,
+                                   spaceAfter=8)
+        self.bullet = ParagraphStyle("bullet", parent=self.lead, leftIndent=14, bulletIndent=2,
+                                     spaceAfter=7)
+        self.small = ParagraphStyle("small", fontSize=8.5, leading=11.5, spaceAfter=4,
+                                    fontName=SANS, textColor=GREY)
+        self.note = ParagraphStyle("note", parent=self.small, spaceBefore=3)
+        self.h1 = ParagraphStyle("h1", fontName=SANS_BOLD, fontSize=16, leading=20,
+                                 textColor=NAVY, spaceBefore=16, spaceAfter=8, keepWithNext=1)
+        self.h2 = ParagraphStyle("h2", fontName=SANS_BOLD, fontSize=11.5, leading=15,
+                                 textColor=NAVY, spaceBefore=12, spaceAfter=5, keepWithNext=1)
+        self.cell = ParagraphStyle("cell", fontName=SANS, fontSize=8.5, leading=10.5,
+                                   textColor=INK)
+        self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=SANS_BOLD)
+        self.cell_right = ParagraphStyle("cell_right", parent=self.cell, alignment=TA_RIGHT)
+        self.cell_small = ParagraphStyle("cell_small", parent=self.cell, fontSize=7,
+                                         leading=8.5, textColor=GREY, alignment=TA_RIGHT)
+        self.head = ParagraphStyle("head", parent=self.cell, fontName=SANS_BOLD)
+        self.head_right = ParagraphStyle("head_right", parent=self.head, alignment=TA_RIGHT)
+        self.head_centre = ParagraphStyle("head_centre", parent=self.head, alignment=TA_CENTER)
+        self.tiny = ParagraphStyle("tiny", parent=self.cell, fontSize=7.5, leading=9)
+        self.tiny_nowrap = ParagraphStyle("tiny_nowrap", parent=self.tiny, fontSize=7)
+        self.tiny_bold = ParagraphStyle("tiny_bold", parent=self.tiny, fontName=SANS_BOLD)
+        self.mono = ParagraphStyle("mono", fontName=MONO, fontSize=8, leading=11,
+                                   textColor=INK, spaceAfter=6)
+        self.cover_authority = ParagraphStyle("cover_authority", fontName=SANS_BOLD,
+                                              fontSize=15, leading=19, textColor=NAVY)
+        self.cover_title = ParagraphStyle("cover_title", fontName=SANS_BOLD, fontSize=26,
+                                          leading=31, textColor=INK, spaceBefore=30,
+                                          spaceAfter=10)
+        self.cover_sub = ParagraphStyle("cover_sub", fontName=SANS, fontSize=13, leading=18,
+                                        textColor=INK, spaceAfter=4)
+        self.cover_meta = ParagraphStyle("cover_meta", fontName=SANS, fontSize=10.5,
+                                         leading=15, textColor=INK)
+        self.contents = ParagraphStyle("contents", fontName=SANS, fontSize=10, leading=15,
+                                       textColor=INK, leftIndent=10)
+
+
+def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
+           numbers_from: int = 1, total_row: bool = False, zebra: bool = True,
+           extra: Iterable[tuple] = ()) -> Table:
+    """A table in the pack's style: header rows repeated on every page it runs over."""
+    t = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, -1), SANS, 8.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (numbers_from, header_rows), (-1, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), HEAD_BG),
+        ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, NAVY),
+        ("LINEBELOW", (0, header_rows), (-1, -1), 0.25, RULE),
+    ]
+    if zebra:
+        for r in range(header_rows + 1, len(rows) - (1 if total_row else 0), 2):
+            style.append(("BACKGROUND", (0, r), (-1, r), ZEBRA))
+    if total_row:
+        style += [("FONT", (0, -1), (-1, -1), SANS_BOLD, 8.5),
+                  ("LINEABOVE", (0, -1), (-1, -1), 0.8, NAVY)]
+    style += list(extra)
+    t.setStyle(TableStyle(style))
+    return t
+
+
+# -- the document -------------------------------------------------------------------------------
+class _PackCanvas(Canvas):
+    """Holds every page until the end, then stamps "Page x of y" on each."""
+
+    footer_y = 11 * mm
+
+    def __init__(self, *args, **kwargs):
+        kwargs["initialFontName"] = SANS  # so no page even names Helvetica
+        kwargs["initialFontSize"] = 10
+        kwargs["initialLeading"] = 12
+        super().__init__(*args, **kwargs)
+        self._held: list[dict] = []
+
+    def showPage(self):
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._held)
+        for state in self._held:
+            self.__dict__.update(state)
+            self.setFont(SANS, 8)
+            self.setFillColor(GREY)
+            self.drawRightString(PAGE_W - MARGIN_X, self.footer_y,
+                                 f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+class PackDocument(BaseDocTemplate):
+    def __init__(self, filename: str, figures: PackFigures, *, public: bool,
+                 progress: Progress | None = None):
+        self.figures = figures
+        self.public = public
+        self.progress = progress
+        period = figures.period
+        super().__init__(
+            filename, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=TOP,
+            bottomMargin=BOTTOM,
+            title=f"Case-file audit committee pack, {period.label()}",
+            author=clean(figures.authority), subject="Quality assurance of children's social care",
+            creator="Sefton QA", invariant=0)
+        frame = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="body",
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        cover = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="cover",
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        self.addPageTemplates([PageTemplate("cover", [cover], onPage=self._cover_page),
+                               PageTemplate("body", [frame], onPage=self._body_page)])
+        self.header_text = f"Committee pack: {period.short_label().replace('–', ' – ')}"
+        self.footer_text = ("Public version" if public
+                            else "Internal version: not for publication")
+
+    def _marking_text(self) -> str:
+        return _fit(clean(self.figures.marking).upper(), SANS_BOLD, 9, WIDTH / 2)
+
+    def _marking(self, canvas: Canvas) -> None:
+        marking = self._marking_text()
+        canvas.setFont(SANS_BOLD, 9)
+        canvas.setFillColor(INK)
+        canvas.drawCentredString(PAGE_W / 2, PAGE_H - 12 * mm, marking)
+        canvas.drawCentredString(PAGE_W / 2, _PackCanvas.footer_y, marking)
+
+    def _cover_page(self, canvas: Canvas, doc) -> None:
+        canvas.saveState()
+        self._marking(canvas)
+        canvas.restoreState()
+
+    def _body_page(self, canvas: Canvas, doc) -> None:
+        canvas.saveState()
+        self._marking(canvas)
+        canvas.setFont(SANS, 7.5)
+        canvas.setFillColor(GREY)
+        room = PAGE_W / 2 - MARGIN_X - stringWidth(self._marking_text(), SANS_BOLD, 9) / 2 - 12
+        canvas.drawString(MARGIN_X, PAGE_H - 12 * mm,
+                          _fit(clean(self.figures.authority), SANS, 7.5, room))
+        canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 12 * mm,
+                               _fit(self.header_text, SANS, 7.5, room))
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN_X, PAGE_H - 15 * mm, PAGE_W - MARGIN_X, PAGE_H - 15 * mm)
+        canvas.line(MARGIN_X, BOTTOM - 6 * mm, PAGE_W - MARGIN_X, BOTTOM - 6 * mm)
+        canvas.drawString(MARGIN_X, _PackCanvas.footer_y,
+                          _fit(self.footer_text, SANS, 7.5, room))
+        canvas.restoreState()
+
+    def afterPage(self) -> None:
+        if self.progress is not None:
+            self.progress(self.page, self.page + 1, f"Laid out page {self.page}")
+
+
+# -- sections -----------------------------------------------------------------------------------
+SECTIONS = ("Summary in plain English", "Headline figures", "Trend", "Where inadequate work sits",
+            "Themes", "Moderation and calibration", "Reflective conversations and actions",
+            "Who is involved", "Glossary")
+
+
+class PackWriter:
+    def __init__(self, figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool):
+        self.f = figures
+        self.n = nums
+        self.public = public
+        self.appendix = appendix and not public
+        self.s = Styles()
+        self.period = figures.current.period
+        self.previous = figures.prior.period
+
+    # helpers
+    def p(self, markup: str, style=None) -> Paragraph:
+        return Paragraph(markup, style or self.s.body)
+
+    def h1(self, number: int | None, title: str) -> Paragraph:
+        return Paragraph(f"{number}. {title}" if number else title, self.s.h1)
+
+    def cell(self, value, style=None) -> Paragraph:
+        return Paragraph(esc(value), style or self.s.cell)
+
+    def heads(self, labels: Sequence[str], numbers_from: int = 1, *, size: float = 8.5
+              ) -> list:
+        left, right = self.s.head, self.s.head_right
+        if size != left.fontSize:
+            left = ParagraphStyle(f"head{size}", parent=left, fontSize=size, leading=size + 2)
+            right = ParagraphStyle(f"head_right{size}", parent=right, fontSize=size,
+                                   leading=size + 2)
+        return [Paragraph(esc(label), left if i < numbers_from else right)
+                for i, label in enumerate(labels)]
+
+    def grade_label(self, grade: Grade) -> str:
+        return grade.label
+
+    def story(self) -> list[Flowable]:
+        out: list[Flowable] = []
+        out += self.cover()
+        out += [NextPageTemplate("body"), PageBreak()]
+        out += self.summary()
+        out += [PageBreak()]
+        out += self.headline()
+        out += [CondPageBreak(120 * mm)]
+        out += self.trend()
+        out += [PageBreak()]
+        out += self.where()
+        out += [CondPageBreak(90 * mm)]
+        out += self.themes()
+        out += [CondPageBreak(100 * mm)]
+        out += self.moderation()
+        out += [CondPageBreak(100 * mm)]
+        out += self.loop()
+        out += [CondPageBreak(70 * mm)]
+        out += self.people()
+        out += [PageBreak()]
+        out += self.glossary()
+        if self.appendix:
+            out += [PageBreak()]
+            out += self.appendix_section()
+        out += [CondPageBreak(95 * mm)]
+        out += self.provenance()
+        return out
+
+    # 1. cover
+    def cover(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [Spacer(1, 14 * mm)]
+        logo = _logo(f.logo)
+        if logo is not None:
+            out += [logo, Spacer(1, 8 * mm)]
+        out.append(Paragraph(esc(f.authority), s.cover_authority))
+        out.append(Paragraph("Quality of practice in children's social care", s.cover_title))
+        out.append(Paragraph("Case-file audit: report to committee", s.cover_sub))
+        out.append(Spacer(1, 10 * mm))
+        version = ("Public version: aggregate figures only; counts from 1 to 4, and any that "
+                   "would reveal them, are shown as “c”" if self.public else
+                   "Internal version: not for publication")
+        rows = [
+            ["Period", _date(self.period.start) + " to " + _date(self.period.end)],
+            ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)],
+            ["Audits in the period", self.n.fmt(total_key(self.period))],
+            ["Produced", f"{f.produced.day} {f.produced:%B %Y}, {f.produced:%H:%M}"],
+            ["Version", version],
+            ["Protective marking", clean(f.marking).upper()],
+        ]
+        table = Table([[Paragraph(esc(a), s.cover_meta), Paragraph(esc(b), s.cover_meta)]
+                       for a, b in rows], colWidths=[45 * mm, WIDTH - 45 * mm], hAlign="LEFT")
+        table.setStyle(TableStyle([
+            ("FONT", (0, 0), (-1, -1), SANS), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ("FONT", (0, 0), (0, -1), SANS_BOLD), ("LINEBELOW", (0, 0), (-1, -2), 0.3, RULE),
+            ("TEXTCOLOR", (0, 0), (0, -1), GREY)]))
+        out.append(table)
+        out.append(Spacer(1, 12 * mm))
+        out.append(Paragraph("Contents", s.h2))
+        contents = list(SECTIONS)
+        if self.appendix:
+            contents.append("Appendix: the period's audits by case reference")
+        contents.append("Where these figures come from")
+        for i, title in enumerate(contents, start=1):
+            number = f"{i}. " if i <= len(SECTIONS) else ""
+            out.append(Paragraph(esc(number + title), s.contents))
+        return out
+
+    # 2. summary
+    def summary(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [self.h1(1, "Summary in plain English")]
+        out.append(Paragraph("What the audits of this period found, in a minute's reading. "
+                             "The figures behind each line are in the sections that follow.",
+                             s.small))
+        out.append(Spacer(1, 3 * mm))
+        for line in text.summary(self.f, self.n):
+            out.append(Paragraph(esc(line), s.bullet, bulletText="•"))
+        return out
+
+    # 3. headline
+    def _block(self, gc: GradeCounts, grade: Grade | None) -> tuple[str, str, str]:
+        """(count, share, interval) for a grade (None: good or better), as the summary
+        rounds them: shares and intervals to one decimal place."""
+        p = gc.period
+        key = gob_key(self.f, p) if grade is None else grade_key(p, grade)
+        if not self.n.shown(key):
+            return SUPPRESSED, SUPPRESSED, SUPPRESSED
+        n, total = self.n.value(key), gc.total
+        if not total:
+            return "0", "–", "–"
+        low, high = wilson_interval(n, total)
+        share = round(percent(n, total), 1)
+        return (f"{n:,}", f"{share:.1f}%",
+                f"{round(100 * low, 1):.1f}–{round(100 * high, 1):.1f}%")
+
+    def _change(self, grade: Grade | None) -> Paragraph:
+        cur, prev = self.f.current, self.f.prior
+        k1key = gob_key(self.f, cur.period) if grade is None else grade_key(cur.period, grade)
+        k2key = gob_key(self.f, prev.period) if grade is None else grade_key(prev.period, grade)
+        if not (self.n.shown(k1key) and self.n.shown(k2key)):
+            return Paragraph(SUPPRESSED, self.s.cell_right)
+        if not cur.total or not prev.total:
+            return Paragraph("–", self.s.cell_right)
+        k1, k2 = self.n.value(k1key), self.n.value(k2key)
+        points = round(percent(k1, cur.total), 1) - round(percent(k2, prev.total), 1)
+        if abs(points) < 0.05:
+            return Paragraph("no change", self.s.cell_right)
+        sign = "+" if points > 0 else "−"
+        note = ("may be chance" if text.change_is_chance(k1, cur.total, k2, prev.total)
+                else "beyond chance")
+        return Paragraph(f"{sign}{abs(points):.1f} points<br/>"
+                         f"<font size='7' color='#5E5E5E'>{note}</font>", self.s.cell_right)
+
+    def headline(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        cur, prev = f.current, f.prior
+        out: list[Flowable] = [self.h1(2, "Headline figures")]
+        out.append(self.p(
+            f"Audits completed and graded from {esc(self.period.label())}, against the previous "
+            f"period ({esc(self.previous.label())}). The 95% interval is the range the true "
+            "share probably lies in, given how few audits there are; where this period's and "
+            "the previous period's intervals overlap, the change “may be chance”."))
+        widths = [128, 42, 44, 76, 50, 44, WIDTH - 384]
+        head1 = [Paragraph("Grade", s.head), Paragraph("This period", s.head_centre), "", "",
+                 Paragraph("Previous period", s.head_centre), "", Paragraph("Change in share",
+                                                                            s.head_right)]
+        head2 = ["", *self.heads(["Audits", "Share", "95% interval", "Audits", "Share"], 0), ""]
+        rows = [head1, head2]
+        lines: list[tuple[str, Grade | None]] = [(g.label, g) for g in f.grades]
+        if Grade.OUTSTANDING in f.grades:
+            lines.insert(2, ("Good or better", None))
+        for label, grade in lines:
+            n1, p1, ci1 = self._block(cur, grade)
+            n2, p2, _ = self._block(prev, grade)
+            rows.append([self.cell(label, s.cell_bold if grade is None else s.cell), n1, p1, ci1,
+                         n2, p2, self._change(grade)])
+        rows.append(["All audits", self.n.fmt(total_key(cur.period)),
+                     "100%" if cur.total else "–", "",
+                     self.n.fmt(total_key(prev.period)), "100%" if prev.total else "–", ""])
+        table = _table(rows, widths, header_rows=2, total_row=True, extra=[
+            ("SPAN", (1, 0), (3, 0)), ("SPAN", (4, 0), (5, 0)), ("SPAN", (0, 0), (0, 1)),
+            ("SPAN", (6, 0), (6, 1)), ("LINEBELOW", (1, 0), (5, 0), 0.3, RULE),
+            ("LINEBEFORE", (4, 0), (4, -1), 0.3, RULE), ("LINEBEFORE", (6, 0), (6, -1), 0.3, RULE),
+            ("VALIGN", (0, 0), (-1, 1), "BOTTOM")])
+        out.append(table)
+        out.append(Paragraph(
+            f"This period: {esc(self.period.label())}. Previous period: "
+            f"{esc(self.previous.label())}. Shares are of all graded audits in the period; "
+            "the change is the difference between the two shares in percentage points.",
+            s.note))
+        if self.public:
+            out.append(Paragraph("c: a count from 1 to 4, or a figure that would let one be "
+                                 "worked out, is not published.", s.note))
+        return out
+
+    # 4. trend
+    def _trend_spec(self, name: str, key_of, centre_key, colour, marker) -> charts.PChart:
+        trend = self.f.trend
+        labels = [t.period.short_label().replace("–", "–\n", 1) for t in trend]
+        values: list[float | None] = []
+        for t in trend:
+            k = key_of(t.period)
+            values.append(100 * self.n.value(k) / t.total
+                          if t.total and self.n.share_shown(k, total_key(t.period)) else None)
+        centre = None
+        upper: list[float | None] = []
+        lower: list[float | None] = []
+        if has_control_limits(self.f) and self.n.shown(centre_key) \
+                and self.n.shown(CENTRE_TOTAL) and self.n.value(CENTRE_TOTAL):
+            pbar = self.n.value(centre_key) / self.n.value(CENTRE_TOTAL)
+            centre = 100 * pbar
+            for t in trend:
+                if not t.total or not self.n.shown(total_key(t.period)):
+                    upper.append(None)
+                    lower.append(None)
+                    continue
+                sigma = (pbar * (1 - pbar) / t.total) ** 0.5
+                upper.append(100 * min(1.0, pbar + 3 * sigma))
+                lower.append(100 * max(0.0, pbar - 3 * sigma))
+        return charts.PChart(labels=labels, values=values, centre=centre, upper=upper,
+                             lower=lower, colour=colour, marker=marker, name=name)
+
+    def trend(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [self.h1(3, "Trend")]
+        gob = text.gob_label(f)
+        out.append(self.p(
+            f"The share of audits graded {gob}, and the share inadequate, in each of the last "
+            f"{len(f.trend)} periods of the same length as this one (this period last)."
+            + (" The dashed lines are control limits: with this many audits, a share would "
+               "stay between them about 99.7% of the time by chance alone, so a share outside "
+               "them points to a real change." if has_control_limits(f) else
+               " There are too few periods with audits to draw control limits.")))
+        sentence = text.trend_sentence(f, self.n)
+        if sentence:
+            out.append(self.p(esc(sentence)))
+        specs = [
+            (f"Share graded {gob}", self._trend_spec(gob, lambda p: gob_key(f, p), CENTRE_GOB,
+                                                     charts.BLUE, "FilledCircle")),
+            ("Share graded inadequate",
+             self._trend_spec("inadequate", lambda p: grade_key(p, Grade.INADEQUATE),
+                              CENTRE_INADEQUATE, charts.VERMILLION, "FilledSquare")),
+        ]
+        for title, spec in specs:
+            out.append(KeepTogether([
+                Paragraph(title, s.h2), charts.p_chart(spec, WIDTH, 165),
+                charts.p_chart_legend(spec, WIDTH)]))
+        rows = [self.heads(["Period", "Audits", f"Graded {gob}", "Share", "Inadequate",
+                            "Share"], 1)]
+        for t in f.trend:
+            p = t.period
+            gk, ik, nk = gob_key(f, p), grade_key(p, Grade.INADEQUATE), total_key(p)
+            rows.append([self.cell(p.label()), self.n.fmt(nk),
+                         self.n.fmt(gk) if t.total else "–",
+                         self.n.pct(gk, nk) if t.total else "–",
+                         self.n.fmt(ik) if t.total else "–",
+                         self.n.pct(ik, nk) if t.total else "–"])
+        out.append(Spacer(1, 4 * mm))
+        out.append(_table(rows, [WIDTH - 290, 50, 70, 45, 80, 45]))
+        return out
+
+    # 5. where inadequate work sits
+    def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str) -> Table:
+        f, s = self.f, self.s
+        grades = list(f.grades)
+        size = 8.5 if len(grades) <= 3 else 7.5  # outstanding on the scale: a 4th column
+        col = max(stringWidth(word, SANS_BOLD, size) for g in grades
+                  for word in g.short_label.split()) + 10
+        share_w = 100 if len(grades) <= 3 else 88
+        widths = [WIDTH - col * len(grades) - 44 - share_w] + [col] * len(grades) + [44, share_w]
+        head = self.heads([first] + [g.short_label for g in grades]
+                          + ["Audits", "Share inadequate (95% interval)"], 1, size=size)
+        data = [head]
+        for name in rows:
+            data.append([self.cell(name)] + [self.n.fmt(key(name, g)) for g in grades]
+                        + [self.n.fmt(key(name)), self._share_with_interval(
+                            key(name, Grade.INADEQUATE), key(name))])
+        period = self.period
+        data.append([Paragraph("All audits", s.cell_bold)]
+                     + [self.n.fmt(grade_key(period, g)) for g in grades]
+                     + [self.n.fmt(total_key(period)), self._share_with_interval(
+                         grade_key(period, Grade.INADEQUATE), total_key(period))])
+        return _table(data, widths, total_row=True)
+
+    def _share_with_interval(self, part_key, whole_key) -> str:
+        if not self.n.share_shown(part_key, whole_key):
+            return SUPPRESSED
+        k, n = self.n.value(part_key), self.n.value(whole_key)
+        if not n:
+            return "–"
+        low, high = wilson_interval(k, n)
+        return f"{whole_percent(k, n)}% ({100 * low:.0f}–{100 * high:.0f}%)"
+
+    def _bars(self, rows: dict[str, dict[Grade, int]], key, *, limit: int | None = None
+              ) -> list[Flowable]:
+        f = self.f
+        chartable = [(name, counts) for name, counts in rows.items()
+                     if all(self.n.shown(key(name, g)) for g in f.grades)]
+        left_out = len(rows) - len(chartable)
+        chartable.sort(key=lambda r: (-r[1].get(Grade.INADEQUATE, 0), -sum(r[1].values()),
+                                      r[0].lower()))
+        notes = []
+        if limit is not None and len(chartable) > limit:
+            notes.append(f"The {limit} with the most inadequate audits are charted; all are in "
+                         "the table.")
+            chartable = chartable[:limit]
+        if left_out:
+            notes.append(f"{text.plural(left_out, 'row')} with figures that are not published "
+                         f"{'is' if left_out == 1 else 'are'} left out of the chart.")
+        out: list[Flowable] = []
+        if chartable:
+            order = sorted(f.grades, key=lambda g: g.rank)
+            out.append(KeepTogether([
+                charts.legend([(g.short_label, charts.GRADE_COLOURS[g], charts.HATCHED.get(g))
+                               for g in order], WIDTH),
+                charts.stacked_grade_bars(chartable, f.grades, WIDTH)]))
+        for note in notes:
+            out.append(Paragraph(esc(note), self.s.note))
+        return out
+
+    def where(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [self.h1(4, "Where inadequate work sits")]
+        if not f.current.total:
+            return out + [self.p("There were no audits in the period.")]
+        sentence = text.where_sentence(f, self.n)
+        out.append(self.p(
+            "The period's audits by grade in each service area and each team. Bars are "
+            "ordered by the number of inadequate audits; the share inadequate comes with its "
+            "95% interval, which is wide where a team had few audits."
+            + (" " + esc(sentence) if sentence else "")))
+        out.append(Paragraph("By service area", s.h2))
+        out.append(self._grade_table(f.by_area, area_key, "Service area"))
+        out.append(Spacer(1, 3 * mm))
+        out += self._bars(f.by_area, area_key)
+        out.append(CondPageBreak(60 * mm))
+        out.append(Paragraph("By team", s.h2))
+        out.append(self._grade_table(f.by_team, team_key, "Team"))
+        out.append(Spacer(1, 3 * mm))
+        out += self._bars(f.by_team, team_key, limit=TEAMS_CHARTED)
+        return out
+
+    # 6. themes
+    def themes(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [self.h1(5, "Themes")]
+        names = sorted_themes(f)
+        if not names:
+            return out + [self.p("No themes were recorded on this period's or the previous "
+                                 "period's audits.")]
+        out.append(self.p(
+            "A theme is a practice issue the auditor found in the case (an audit can have "
+            "several). The share is of all audits in the period."))
+        sentence = text.theme_sentence(f, self.n)
+        if sentence:
+            out.append(self.p(esc(sentence)))
+        nk, pk = total_key(self.period), total_key(self.previous)
+        rows = [self.heads(["Theme", "Audits this period", "Share", "Audits previous period",
+                            "Share", "Change in share"], 1)]
+        for theme in names:
+            now, before = theme_key(theme), theme_previous_key(theme)
+            change = "–"
+            if not (self.n.shown(now) and self.n.shown(before)):
+                change = SUPPRESSED
+            elif f.current.total and f.prior.total:
+                points = (round(percent(self.n.value(now), f.current.total), 1)
+                          - round(percent(self.n.value(before), f.prior.total), 1))
+                change = ("no change" if abs(points) < 0.05 else
+                          f"{'+' if points > 0 else '−'}{abs(points):.1f} points")
+            rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
+                         self.n.fmt(before), self.n.pct(before, pk), change])
+        out.append(_table(rows, [WIDTH - 300, 58, 48, 64, 48, 82]))
+        areas = theme_areas(f)
+        if areas:
+            out.append(CondPageBreak(50 * mm))
+            out.append(Paragraph("Where each theme appeared this period, by service area",
+                                 s.h2))
+            out.append(self.p("Number of the period's audits with the theme in each service "
+                              "area.", s.small))
+            tables = -(-len(areas) // AREA_COLUMNS_PER_TABLE)
+            per_table = -(-len(areas) // tables)  # spread evenly: 11 areas are 6 + 5
+            for start in range(0, len(areas), per_table):
+                chunk = areas[start:start + per_table]
+                col = (WIDTH - 130) / per_table
+                head = [Paragraph("Theme", s.head)] + [
+                    Paragraph(esc(NO_AREA if a is None else a), s.head_right) for a in chunk]
+                rows = [head]
+                for theme in names:
+                    rows.append([self.cell(theme)]
+                                + [self.n.fmt(theme_key(theme, a)) for a in chunk])
+                out.append(_table(rows, [130] + [col] * len(chunk)))
+                out.append(Spacer(1, 3 * mm))
+        return out
+
+    # 7. moderation
+    def moderation(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        m = f.moderation
+        out: list[Flowable] = [self.h1(6, "Moderation and calibration")]
+        out.append(self.p(
+            "Every audit graded inadequate is moderated: someone other than the auditor checks "
+            "the grade. A random sample of the other audits is moderated too (the calibration "
+            "sample), because over-generous grading can only be found by checking grades that "
+            "are not inadequate. The figures count moderations completed in the period."))
+        out.append(self.p(esc(text.moderation_sentence(f, self.n))))
+        mk = ("moderation", "moderated")
+
+        def share(name: str) -> str:
+            return self.n.pct(("moderation", name), mk) if m.moderated else "–"
+
+        if m.median_working_days is None:
+            median = "–"
+        else:
+            median = (f"{m.median_working_days:g} (timescale: "
+                      f"{text.plural(m.target_days, 'working day')})")
+        if not text.kappa_shown(m, self.n):
+            kappa = SUPPRESSED
+        elif m.kappa is None or m.moderated < KAPPA_MIN_MODERATED:
+            kappa = f"not given (fewer than {KAPPA_MIN_MODERATED} moderated)"
+        else:
+            kappa = f"{m.kappa:.2f} ({text.kappa_strength(m.kappa)})"
+        rows = [self.heads(["Moderation", "Number", "Share"], 1),
+                ["Audits moderated in the period", self.n.fmt(mk), ""],
+                ["Grade confirmed", self.n.fmt(("moderation", "confirmed")), share("confirmed")],
+                ["Grade raised", self.n.fmt(("moderation", "upgraded")), share("upgraded")],
+                ["Grade lowered", self.n.fmt(("moderation", "downgraded")), share("downgraded")],
+                ["Median working days from flag to moderation", median, ""],
+                ["Agreement beyond chance (weighted kappa)", kappa, ""],
+                [self.cell("This period's audits flagged because graded inadequate"),
+                 self.n.fmt(("moderation", "flagged_inadequate")), ""],
+                [self.cell("This period's audits chosen for the calibration sample"),
+                 self.n.fmt(("moderation", "flagged_calibration")), ""],
+                [self.cell("This period's audits still awaiting moderation"),
+                 self.n.fmt(("moderation", "pending")), ""],
+                [self.cell("… of which past the timescale"),
+                 self.n.fmt(("moderation", "pending_overdue")), ""]]
+        out.append(_table(rows, [WIDTH - 220, 170, 50]))
+        return out
+
+    # 8. conversations, actions and re-audits
+    def loop(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        lp = f.loop
+        out: list[Flowable] = [self.h1(7, "Reflective conversations and actions")]
+        out.append(self.p(
+            "When a moderator confirms an inadequate grade, a service manager holds a "
+            "reflective conversation with the worker and their team manager: what went "
+            "wrong, what is learnt, and what must now happen for the child. The remedial "
+            "actions agreed are followed up until done. The figures are for this period's "
+            f"audits, as they stand on {_date(f.produced.date())}."))
+        out.append(self.p(esc(text.loop_sentence(f, self.n))))
+
+        def table(title: str, items: list[tuple[str, str]], total: str, total_label: str):
+            tk = ("loop", total)
+            rows = [self.heads([title, "Number", "Share"], 1)]
+            for label, name in items:
+                key = ("loop", name)
+                rows.append([self.cell(label), self.n.fmt(key),
+                             self.n.pct(key, tk) if getattr(lp, total) else "–"])
+            rows.append([total_label, self.n.fmt(tk), "100%" if getattr(lp, total) else "–"])
+            return _table(rows, [WIDTH - 140, 70, 70], total_row=True)
+
+        out.append(table("Reflective conversations", [
+            ("Held", "conversations_held"),
+            ("Still to be held, within the timescale", "conversations_due"),
+            ("Still to be held, overdue", "conversations_overdue")],
+            "conversations", "All reflective conversations"))
+        out.append(Spacer(1, 4 * mm))
+        out.append(table("Remedial actions", [
+            ("Completed on time", "actions_on_time"), ("Completed late", "actions_late"),
+            ("Open, not yet due", "actions_open"), ("Open and overdue", "actions_overdue"),
+            ("Closed as no longer needed", "actions_not_needed")],
+            "actions", "All remedial actions"))
+        out.append(CondPageBreak(55 * mm))
+        out.append(Paragraph("Re-audits: how much difference did it make?", s.h2))
+        out.append(self.p(
+            "A re-audit is a later audit of the same child's case. Here, each case audited in "
+            "the period that had an earlier audit is compared with the grade at its last "
+            "audit."))
+        out.append(self.p(esc(text.reaudit_sentence(f, self.n))))
+        out.append(table("Cases re-audited in the period", [
+            ("Improved", "reaudits_improved"), ("Same grade", "reaudits_same"),
+            ("Worse", "reaudits_worse")], "reaudits", "All re-audited cases"))
+        rows = [[self.cell("Re-audits asked for by a remedial action"),
+                 self.n.fmt(("loop", "reaudits_asked"))],
+                [self.cell("Re-audited cases graded inadequate at their earlier audit"),
+                 self.n.fmt(("loop", "reaudits_from_inadequate"))],
+                [self.cell("… of which improved"),
+                 self.n.fmt(("loop", "reaudits_from_inadequate_improved"))]]
+        t = Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT")
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, 8.5),
+                               ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+                               ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
+        out.append(Spacer(1, 2 * mm))
+        out.append(t)
+        return out
+
+    # 9. people
+    def people(self) -> list[Flowable]:
+        f = self.f
+        out: list[Flowable] = [self.h1(8, "Who is involved")]
+        out.append(self.p(
+            f"How many different people took part in each role this period and in the previous "
+            f"period. {text.people_sentence(f)}"))
+        rows = [self.heads(["Role", "This period", "Previous period", "Change"], 1)]
+        for key, label in ROLES:
+            now_key, before_key = ("people", key, "now"), ("people", key, "previous")
+            if self.n.shown(now_key) and self.n.shown(before_key):
+                diff = self.n.value(now_key) - self.n.value(before_key)
+                change = "no change" if diff == 0 else f"{'+' if diff > 0 else '−'}{abs(diff)}"
+            else:
+                change = SUPPRESSED
+            rows.append([self.cell(label), self.n.fmt(now_key), self.n.fmt(before_key), change])
+        out.append(_table(rows, [WIDTH - 240, 80, 90, 70]))
+        out.append(Paragraph(
+            "Auditors and practitioners are counted from the period's audits; moderators from "
+            "moderations completed in the period; service managers from reflective "
+            "conversations held in it.", self.s.note))
+        return out
+
+    # 10. glossary
+    def glossary(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [self.h1(9, "Glossary")]
+        rows = [self.heads(["Term", "What it means"], 2)]
+        for term, meaning in glossary_terms(self.f, public=self.public):
+            rows.append([Paragraph(esc(term), s.cell_bold), Paragraph(esc(meaning), s.cell)])
+        out.append(_table(rows, [120, WIDTH - 120], numbers_from=2, zebra=True,
+                          extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return out
+
+    # 11. appendix
+    def appendix_section(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [self.h1(None, "Appendix: the period's audits by case reference")]
+        out.append(self.p(
+            f"Internal only: never published. {text.plural(len(f.appendix), 'audit')} from "
+            f"{esc(self.period.label())}, by case reference. Findings are shortened to "
+            f"{FINDINGS_SHOWN} characters; the full record is in Sefton QA.", s.small))
+        head = [Paragraph(h, s.tiny_bold) for h in
+                ("Case reference", "Date", "Service area and team", "Grade", "Themes",
+                 "Findings (shortened)")]
+        rows = [head]
+        for r in f.appendix:
+            grade = Grade(r.grade).short_label
+            if r.auditor_grade:
+                grade += f" (auditor: {Grade(r.auditor_grade).short_label.lower()})"
+            where = " / ".join(x for x in (r.service_area, r.team) if x) or "–"
+            date = dt.date.fromisoformat(r.audit_date).strftime("%d/%m/%Y")
+            rows.append([Paragraph(esc(r.case_reference), s.tiny), Paragraph(date, s.tiny_nowrap),
+                         Paragraph(esc(where), s.tiny), Paragraph(esc(grade), s.tiny),
+                         Paragraph(esc(r.themes or "–"), s.tiny),
+                         Paragraph(esc(shorten(r.findings)) or "–", s.tiny)])
+        if len(rows) == 1:
+            return out + [self.p("There were no audits in the period.")]
+        out.append(_table(rows, [62, 50, 88, 62, 82, WIDTH - 344], numbers_from=6,
+                          extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return out
+
+    # last page
+    def provenance(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        out: list[Flowable] = [self.h1(None, "Where these figures come from")]
+        out.append(self.p(
+            f"The figures were read from {esc(f.authority)}'s Sefton QA store on "
+            f"{_date(f.produced.date())} at {f.produced:%H:%M}. They count submitted audits "
+            "with an overall grade, dated within the period, exactly as the app's period "
+            "summary does. The previous period is the period of the same length just before "
+            "this one unless the pack says otherwise; the trend steps back the same way. "
+            "Intervals are 95% Wilson score intervals; control limits are three standard "
+            "errors either side of the average share over the periods shown (see the "
+            "glossary)."))
+        if self.public:
+            out.append(self.p(
+                "This is the public version: it holds aggregate figures only, with no case "
+                "references and no names. Any count from 1 to 4 is shown as “c”, and so is "
+                "any other figure that would let such a count be worked out from the totals."))
+        out.append(self.p(
+            "Every change to the data is kept in the app's audit trail, each entry sealed with "
+            "a hash of the one before it, so the data cannot be altered without it showing. "
+            "These figures were read when the trail stood at:"))
+        out.append(Paragraph(f"Trail entry (sequence number): <b>{f.trail_seq}</b>", s.body))
+        out.append(Paragraph("Chain hash (SHA-256):", s.body))
+        out.append(Paragraph(esc(f.trail_hash), s.mono))
+        out.append(self.p(
+            "The pack itself was then recorded in the trail with its SHA-256 fingerprint, the "
+            "period and the options used, so any copy can be checked against the record and "
+            "tied to the data it came from. Sefton QA’s “verify” command checks the whole "
+            "trail."))
+        return out
+
+
+def glossary_terms(figures: PackFigures, *, public: bool) -> list[tuple[str, str]]:
+    names = " ".join([*figures.by_area, *figures.by_team]).upper()
+    terms = [
+        ("Audit", "A structured check of one child's case file against the council's standards "
+                  "of practice, ending in an overall grade."),
+        ("Grades", "Ofsted's words for the quality of practice: "
+                   + ("outstanding, " if Grade.OUTSTANDING in figures.grades else "")
+                   + "good, requires improvement to be good, and inadequate."),
+    ]
+    if Grade.OUTSTANDING in figures.grades:
+        terms.append(("Good or better", "Graded good or outstanding."))
+    terms += [
+        ("Share", "The percentage of the period's audits."),
+        ("95% interval", "The range the true share probably lies in (95 times in 100), given "
+                         "how many audits there were. With few audits it is wide. Worked out "
+                         "by the Wilson score method, which public health statisticians in "
+                         "England recommend."),
+        ("May be chance", "This period's and the previous period's 95% intervals overlap: the "
+                          "difference could have arisen by chance, from which cases happened "
+                          "to be audited."),
+        ("Percentage points", "The difference between two percentages: from 8% to 16% is a "
+                              "rise of 8 points."),
+        ("Previous period", "The period of the same length just before this one, unless "
+                            "another was chosen."),
+        ("Control limits", "On the trend charts (p-charts), the range a share would stay "
+                           "within by chance alone about 99.7% of the time: the average share "
+                           "over the periods shown, plus or minus three times the spread that "
+                           "chance gives for that many audits (three standard errors). A share "
+                           "outside them points to a real change."),
+        ("Service area", "A part of children's services, such as Child Protection or Children "
+                         "in Care; each team belongs to one."),
+        ("Theme", "A practice issue the auditor found in the case, such as drift and delay. An "
+                  "audit can have several themes."),
+        ("Moderation", "A second check of an audit's grade by a senior colleague who is never "
+                       "the auditor. The grade is confirmed, raised or lowered, with a reason."),
+        ("Calibration sample", "A random share of the audits not graded inadequate, moderated "
+                               "to check that auditors are not grading too generously."),
+        ("Working days", "Monday to Friday, leaving out bank holidays and closure days."),
+        ("Weighted kappa", "How far auditors and moderators agree beyond what chance would "
+                           "give: 1 is perfect agreement, 0 no better than chance. Grades one "
+                           "step apart count as a smaller disagreement than two steps."),
+        ("Reflective conversation", "A meeting led by a service manager with the worker and "
+                                    "team manager after an inadequate grade is confirmed: what "
+                                    "went wrong, what is learnt, what must now happen for the "
+                                    "child."),
+        ("Remedial action", "A task agreed at a reflective conversation, with an owner and a "
+                            "due date, followed up until done."),
+        ("Overdue", "Past its due date and not done: drift and delay in the quality assurance "
+                    "work itself."),
+        ("Re-audit", "A later audit of the same child's case. Improved means a better grade "
+                     "than at the case's last audit."),
+        ("Practitioners", "Here, the team managers named on the period's audits."),
+    ]
+    if "MASH" in names:
+        terms.append(("MASH", "Multi-Agency Safeguarding Hub: the front door where concerns "
+                              "about a child are screened by children's services, police and "
+                              "health together."))
+    if "SEND" in names or "EHCP" in names:
+        terms.append(("SEND / EHCP", "Special educational needs and disabilities; an "
+                                     "education, health and care plan sets out a child's "
+                                     "support."))
+    if public:
+        terms.append(("c", "Not published: a count from 1 to 4, or a figure that would let "
+                           "such a count be worked out from the totals."))
+    terms += [
+        ("Protective marking", "How the paper must be handled. OFFICIAL-SENSITIVE papers are "
+                               "for the people they are sent to and must not be published."),
+        ("Audit trail", "The app's record of every change to the data, each entry sealed with "
+                        "a fingerprint (hash) of the one before, so changes cannot be hidden."),
+    ]
+    return terms
+
+
+def _logo(path: str | None) -> Flowable | None:
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        from reportlab.lib.utils import ImageReader
+
+        w, h = ImageReader(str(p)).getSize()
+    except Exception:  # not an image reportlab can read: the pack goes out without it
+        return None
+    scale = min(60 * mm / w, 25 * mm / h)
+    return Image(str(p), width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+def render(figures: PackFigures, path: str | Path, *, public: bool = False,
+           appendix: bool = False, progress: Progress | None = None) -> int:
+    """Draw the pack into ``path``; returns the number of pages. ``progress`` may raise to
+    stop the build."""
+    fonts.register()
+    if progress:
+        progress(0, 3, "Working out which figures can be published" if public
+                 else "Preparing the figures")
+    nums = Numbers.build(figures, public=public)
+    if progress:
+        progress(1, 3, "Drawing the charts and tables")
+    story = PackWriter(figures, nums, public=public, appendix=appendix).story()
+    doc = PackDocument(str(path), figures, public=public,
+                       progress=(lambda d, t, m: progress(2, 3, m)) if progress else None)
+    doc.build(story, canvasmaker=_PackCanvas)
+    return doc.page

@@ -1,0 +1,194 @@
+"""Small-number suppression for public packs.
+
+A public pack must not let a reader find a count from 1 to 4, nor work one out. Counts are
+*cells* with keys; every table's totals, and every link between tables (the grade totals of
+the area table are the headline figures; an area's teams add up to the area), are
+*equations* over those keys (``sum(coefficient * value) == 0``), because a reader can use
+every one of them.
+
+1. Primary suppression: every shown cell from 1 to 4 (totals included) is hidden ("c").
+2. Secondary suppression, the usual rule: in any equation where exactly one cell is
+   unknown to the reader, hide the next smallest non-zero cell of that equation; repeat
+   until stable.
+3. The rule in (2) looks at one equation at a time, but a reader can combine them (add two
+   rows and subtract a column...). So the whole system is then solved exactly: a hidden cell
+   is *determined* when every solution of the equations, given the visible cells, gives it
+   the same value. While any hidden cell is determined, hide one more cell (the smallest
+   non-zero visible cell sharing an equation with it that leaves it undetermined, else the
+   smallest), and solve again.
+
+Cells that are never shown anywhere (``hidden``) are unknown to the reader but need no
+protection of their own: a percentage the pack never prints, say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable, Mapping, Sequence
+
+Key = Hashable
+Equation = Sequence[tuple[Key, int]]
+
+SMALL_LOW = 1
+SMALL_HIGH = 4
+_PRIME = (1 << 61) - 1  # arithmetic modulo a large prime: exact for these small systems
+
+
+def is_small(value: int) -> bool:
+    return SMALL_LOW <= value <= SMALL_HIGH
+
+
+@dataclass
+class Disclosure:
+    """Everything a pack would show: cell values, the equations linking them, and the keys
+    the pack never shows."""
+
+    values: dict[Key, int] = field(default_factory=dict)
+    equations: list[tuple[tuple[Key, int], ...]] = field(default_factory=list)
+    hidden: set[Key] = field(default_factory=set)
+    values_shown: set[Key] = field(default_factory=set, repr=False)
+
+    def add(self, key: Key, value: int, *, shown: bool = True) -> Key:
+        if key in self.values and self.values[key] != value:
+            raise ValueError(f"{key!r} has two values: {self.values[key]} and {value}")
+        self.values[key] = int(value)
+        if not shown and key not in self.values_shown:
+            self.hidden.add(key)
+        elif shown:
+            self.values_shown.add(key)
+            self.hidden.discard(key)
+        return key
+
+    def total(self, total_key: Key, part_keys: Iterable[Key]) -> bool:
+        """Record that ``total_key`` is the sum of ``part_keys``, if the values say so (a link
+        that does not hold gives a reader nothing exact, so it is left out). True if added."""
+        parts = list(dict.fromkeys(part_keys))
+        if not parts or sum(self.values[k] for k in parts) != self.values[total_key]:
+            return False
+        self.equations.append(tuple([(k, 1) for k in parts] + [(total_key, -1)]))
+        return True
+
+    def suppress(self, forced: Iterable[Key] = ()) -> frozenset:
+        return suppress(self.values, self.equations, hidden=self.hidden, forced=forced)
+
+
+def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
+             hidden: Iterable[Key] = (), forced: Iterable[Key] = ()) -> frozenset:
+    """The keys to show as "c". ``hidden`` keys are never shown, so never in the result."""
+    order = {k: i for i, k in enumerate(values)}
+    hidden = set(hidden)
+    shown = [k for k in values if k not in hidden]
+    cells: set[Key] = {k for k in shown if is_small(values[k])}
+    cells.update(k for k in forced if k in values and k not in hidden)
+    eqs: list[dict[Key, int]] = []
+    for equation in equations:
+        eq: dict[Key, int] = {}
+        for k, c in equation:
+            eq[k] = eq.get(k, 0) + c
+        eq = {k: c for k, c in eq.items() if c}
+        if len(eq) > 1:
+            eqs.append(eq)
+    by_key: dict[Key, list[dict[Key, int]]] = {}
+    for eq in eqs:
+        for k in eq:
+            by_key.setdefault(k, []).append(eq)
+
+    def rank(k: Key) -> tuple[int, int, int]:  # non-zero first, then smallest, then first
+        return (values[k] == 0, values[k], order[k])
+
+    def visible(keys: Iterable[Key]) -> list[Key]:
+        return [k for k in keys if k not in cells and k not in hidden]
+
+    # 2. One equation at a time, until stable.
+    changed = True
+    while changed:
+        changed = False
+        for eq in eqs:
+            unknown = [k for k in eq if k in cells or k in hidden]
+            if len(unknown) == 1 and unknown[0] in cells:
+                candidates = visible(eq)
+                if candidates:
+                    cells.add(min(candidates, key=rank))
+                    changed = True
+
+    # 3. The whole system, exactly.
+    while True:
+        determined = _determined(cells | hidden, eqs, order) & cells
+        if not determined:
+            return frozenset(cells)
+        target = min(determined, key=order.__getitem__)
+        near = sorted({k for eq in by_key.get(target, ()) for k in visible(eq)}, key=rank)
+        choice = None
+        for candidate in near:
+            if values[candidate] == 0:
+                break
+            if target not in _determined(cells | hidden | {candidate}, eqs, order):
+                choice = candidate
+                break
+        if choice is None:
+            choice = near[0] if near else _nearest_visible(target, eqs, by_key, visible, rank)
+        if choice is None:  # nothing left to hide near it: cannot happen (see _determined)
+            raise AssertionError(f"cannot protect {target!r}")
+        cells.add(choice)
+
+
+def _nearest_visible(target, eqs, by_key, visible, rank):
+    """The smallest visible cell in any equation connected to ``target``."""
+    seen_keys = {target}
+    frontier = [target]
+    seen_eqs: set[int] = set()
+    found: list = []
+    while frontier and not found:
+        nxt = []
+        for k in frontier:
+            for eq in by_key.get(k, ()):
+                if id(eq) in seen_eqs:
+                    continue
+                seen_eqs.add(id(eq))
+                found.extend(visible(eq))
+                for other in eq:
+                    if other not in seen_keys:
+                        seen_keys.add(other)
+                        nxt.append(other)
+        frontier = nxt
+    return min(found, key=rank) if found else None
+
+
+def _determined(unknown: set[Key], equations: Sequence[Mapping[Key, int]],
+                order: Mapping[Key, int]) -> set[Key]:
+    """The unknown keys whose value the equations fix, given every other key's value.
+
+    Gauss–Jordan elimination on the equations' coefficients over the unknowns. A key is fixed exactly when it is a
+    pivot whose reduced row holds no free unknown. If every key of a connected set of
+    equations is unknown, nothing there is fixed (the equations are homogeneous, so any
+    solution can be scaled), so hiding more always ends in protection.
+    """
+    columns = sorted(unknown, key=order.__getitem__)
+    index = {k: i for i, k in enumerate(columns)}
+    pivots: dict[int, dict[int, int]] = {}
+    for eq in equations:
+        row: dict[int, int] = {}
+        for key, coefficient in eq.items():
+            if key in index:
+                row[index[key]] = coefficient % _PRIME
+        row = {c: v for c, v in row.items() if v}
+        for col in [c for c in row if c in pivots]:
+            factor = row.get(col, 0)
+            if factor:
+                for c, v in pivots[col].items():
+                    row[c] = (row.get(c, 0) - factor * v) % _PRIME
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        lead = min(row)
+        inverse = pow(row[lead], _PRIME - 2, _PRIME)
+        row = {c: v * inverse % _PRIME for c, v in row.items()}
+        for col, other in pivots.items():
+            factor = other.get(lead)
+            if factor:
+                for c, v in row.items():
+                    other[c] = (other.get(c, 0) - factor * v) % _PRIME
+                for c in [c for c, v in other.items() if not v]:
+                    del other[c]
+        pivots[lead] = row
+    return {columns[col] for col, row in pivots.items() if len(row) == 1}

@@ -1,0 +1,252 @@
+"""The committee pack: gather a period's figures in one consistent read, draw the PDF, and
+record it in the trail (who, when, period, options and the file's SHA-256).
+
+The headline figures are the period summary's own (:func:`period_summary`), so a pack always
+says what ``sefton-qa summary --json`` says for the same period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sefton_qa.domain.errors import SeftonError, ValidationError
+from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.models import Role
+from sefton_qa.reports.figures import (
+    TREND_PERIODS,
+    GradeCounts,
+    Loop,
+    Moderation,
+    PackFigures,
+    Period,
+)
+from sefton_qa.services.moderation import calibration, loop_settings
+from sefton_qa.services.session import Session
+from sefton_qa.services.summary import period_summary, previous_period
+from sefton_qa.store import file_transfers
+from sefton_qa.store import reporting as report_store
+from sefton_qa.store import settings as settings_store
+from sefton_qa.store import summary as summary_store
+from sefton_qa.store import trail
+
+Progress = Callable[[int, int, str], "bool | None"]
+"""progress(done, total, message) -> False to cancel."""
+
+#: Everyone with a role may build a pack (it holds no more than the summary shows them).
+BUILDERS = (Role.QA_OFFICER, Role.MODERATOR, Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+#: The settings key naming an image file (PNG or JPEG) for the cover, if the council has one.
+LOGO_SETTING = "report_logo"
+#: The marking a public pack carries, whatever the internal marking is.
+PUBLIC_MARKING = "OFFICIAL"
+
+
+class PackCancelled(SeftonError):
+    """The person cancelled the build; no file was written and nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class PackOptions:
+    public: bool = False
+    appendix: bool = False
+    previous: Period | None = None  # None: the equal-length period just before
+
+    def describe(self) -> str:
+        parts = ["public" if self.public else "internal"]
+        if self.appendix:
+            parts.append("with the appendix of audits")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class PackResult:
+    path: Path
+    sha256: str
+    pages: int
+    audits: int
+    seconds: float
+    trail_seq: int  # the trail row the pack's figures were read at (printed on its last page)
+    trail_hash: str
+    transfer_id: int  # the file_transfers row recording the pack
+
+
+def check_options(start: dt.date, end: dt.date, options: PackOptions) -> Period:
+    """The previous period to compare with; raises ValidationError for a bad choice."""
+    if end < start:
+        raise ValidationError.single("to", f"{end:%d/%m/%Y} is before the start of the period "
+                                           f"({start:%d/%m/%Y})")
+    if options.public and options.appendix:
+        raise ValidationError.single("appendix", "a public pack never lists audits by case "
+                                                 "reference: leave the appendix out")
+    if options.previous is None:
+        return Period(*previous_period(start, end))
+    prev = options.previous
+    if prev.end < prev.start:
+        raise ValidationError.single("previous to", f"{prev.end:%d/%m/%Y} is before the start "
+                                                    f"of the previous period")
+    if prev.end >= start:
+        raise ValidationError.single("previous to", "the previous period must end before "
+                                                    f"this one starts ({start:%d/%m/%Y})")
+    return prev
+
+
+def _trend_periods(start: dt.date, end: dt.date) -> list[Period]:
+    periods = [Period(start, end)]
+    while len(periods) < TREND_PERIODS:
+        try:
+            periods.append(Period(*previous_period(periods[-1].start, periods[-1].end)))
+        except ValidationError:  # no earlier period exists (the year 1)
+            break
+    return periods[::-1]
+
+
+def _report(progress: Progress | None, done: int, total: int, message: str) -> None:
+    if progress is not None and progress(done, total, message) is False:
+        raise PackCancelled("The committee pack was cancelled; no file was written.")
+
+
+def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions = PackOptions(),
+           progress: Progress | None = None) -> PackFigures:
+    """Every figure the pack shows, read in one snapshot together with the trail's head."""
+    session.require(*BUILDERS, doing="build committee packs")
+    previous = check_options(start, end, options)
+    store = session.store
+    today = session.today()
+    steps = 7
+    with store.snapshot() as conn:
+        _report(progress, 0, steps, "Reading the period's figures")
+        summary = period_summary(store, start, end)
+        grades = tuple(Grade(g) for g in summary["grades"])
+        seq, head_hash = trail.head(conn)
+        settings = settings_store.get_all(conn)
+        current = GradeCounts(Period(start, end), summary_store.grade_counts(conn, start, end))
+        prior = GradeCounts(previous, summary_store.grade_counts(conn, previous.start,
+                                                                 previous.end))
+        _report(progress, 1, steps, "Reading the trend over earlier periods")
+        trend = []
+        for p in _trend_periods(start, end):
+            if p == current.period:
+                trend.append(current)
+            elif p == previous:
+                trend.append(prior)
+            else:
+                trend.append(GradeCounts(p, summary_store.grade_counts(conn, p.start, p.end)))
+        _report(progress, 2, steps, "Reading grades by service area and team")
+        by_area = summary_store.grade_counts_by_service_area(conn, start, end)
+        by_team = summary_store.grade_counts_by_team(conn, start, end)
+        areas_of = report_store.team_service_areas(conn)
+        team_areas = {}
+        for name in by_team:
+            if name in areas_of and len(areas_of[name]) == 1:
+                team_areas[name] = next(iter(areas_of[name]))
+            elif name.endswith(")") and " (" in name:  # "Team (Area)": qualified where names clash
+                team_areas[name] = name[name.rindex(" (") + 2:-1]
+        _report(progress, 3, steps, "Reading themes")
+        themes: dict[str, dict[str | None, int]] = {}
+        for (theme, area), n in report_store.theme_counts_by_area(conn, start, end).items():
+            themes.setdefault(theme, {})[area] = n
+        themes_previous = report_store.theme_counts(conn, previous.start, previous.end)
+        _report(progress, 4, steps, "Reading moderation and calibration")
+        cal = calibration(session, start=start, end=end)
+        flags = report_store.moderation_flags(conn, start, end, today)
+        moderation = Moderation(
+            moderated=cal.moderated, confirmed=cal.confirmed, upgraded=cal.upgraded,
+            downgraded=cal.downgraded, kappa=cal.kappa,
+            median_working_days=cal.median_working_days, plain_words=cal.plain_words(),
+            target_days=loop_settings(conn).moderation_days,
+            flagged_inadequate=flags.inadequate, flagged_calibration=flags.calibration,
+            pending=flags.pending, pending_overdue=flags.pending_overdue)
+        _report(progress, 5, steps, "Reading reflective conversations, actions and re-audits")
+        conv = report_store.conversation_counts(conn, start, end, today)
+        acts = report_store.action_counts(conn, start, end, today)
+        re = report_store.reaudits(conn, start, end)
+        ranks = [(Grade(now).rank, Grade(before).rank, asked) for now, before, asked in re]
+        from_inadequate = [r for r in ranks if r[1] == Grade.INADEQUATE.rank]
+        loop = Loop(
+            conversations_held=conv.held, conversations_due=conv.due,
+            conversations_overdue=conv.overdue, actions_on_time=acts.done_on_time,
+            actions_late=acts.done_late, actions_open=acts.open_in_time,
+            actions_overdue=acts.overdue, actions_not_needed=acts.not_needed,
+            reaudits_improved=sum(now > before for now, before, _ in ranks),
+            reaudits_same=sum(now == before for now, before, _ in ranks),
+            reaudits_worse=sum(now < before for now, before, _ in ranks),
+            reaudits_asked=sum(asked for _, _, asked in ranks),
+            reaudits_from_inadequate=len(from_inadequate),
+            reaudits_from_inadequate_improved=sum(now > before
+                                                  for now, before, _ in from_inadequate))
+        _report(progress, 6, steps, "Reading who took part")
+        now_people = report_store.people_counts(conn, start, end)
+        before_people = report_store.people_counts(conn, previous.start, previous.end)
+        people = {k: (getattr(now_people, k), getattr(before_people, k))
+                  for k in now_people._fields}
+        appendix = (report_store.appendix_rows(conn, start, end)
+                    if options.appendix and not options.public else [])
+    logo = settings.get(LOGO_SETTING)
+    return PackFigures(
+        authority=str(settings.get("authority_name") or ""),
+        marking=(PUBLIC_MARKING if options.public
+                 else str(settings.get("protective_marking") or "OFFICIAL-SENSITIVE")),
+        produced=dt.datetime.now().astimezone(), period=Period(start, end), previous=previous,
+        grades=grades, summary=summary, current=current, prior=prior, trend=trend,
+        by_area=by_area, by_team=by_team, team_areas=team_areas, themes=themes,
+        themes_previous=themes_previous, moderation=moderation, loop=loop, people=people,
+        trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
+        appendix=appendix)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,
+                   options: PackOptions = PackOptions(),
+                   progress: Progress | None = None) -> PackResult:
+    """Build the pack for [start, end] into ``path`` (a PDF) and record it in the trail.
+
+    The file appears whole or not at all; a cancelled or failed build leaves nothing behind
+    and records nothing.
+    """
+    from sefton_qa.reports.pdf import render
+
+    began = time.perf_counter()
+    path = Path(path)
+    if path.suffix.lower() != ".pdf":
+        raise ValidationError.single("file", f'"{path.name}" must end in .pdf')
+    figures = gather(session, start, end, options,
+                     progress=None if progress is None else
+                     (lambda d, t, m: progress(d, t + 10, m)))
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        def drawing(done: int, total: int, message: str) -> None:
+            _report(progress, 7 + round(2 * done / max(total, 1)), 17, message)
+
+        pages = render(figures, tmp, public=options.public, appendix=options.appendix,
+                       progress=drawing)
+        sha256 = _sha256(tmp)
+        _report(progress, 16, 17, "Recording the pack in the trail")
+        tmp.replace(path)
+    except OSError as exc:
+        raise SeftonError(f"Could not write {path}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    reason = (f"Committee pack ({options.describe()}); compared with "
+              f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
+              f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
+    with session.store.transaction() as conn:
+        transfer_id = file_transfers.insert(conn, {
+            "direction": "export", "file_name": path.name, "sha256": sha256,
+            "date_from": start.isoformat(), "date_to": end.isoformat(),
+            "rows_written": figures.current.total, "rows_skipped": 0},
+            who=session.who, reason=reason)
+    _report(progress, 17, 17, "Done")
+    return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
+                      seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,
+                      trail_hash=figures.trail_hash, transfer_id=transfer_id)

@@ -1,0 +1,98 @@
+"""Reports → Committee pack dialog: quarter presets, the headline figures before building, the
+public option, building in the background, cancelling, saving."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from sefton_qa.gui.report_dialog import ReportDialog, quarter_of, quarter_presets  # noqa: E402
+from sefton_qa.services.summary import period_summary  # noqa: E402
+from sefton_qa.store import file_transfers  # noqa: E402
+
+
+def test_quarters():
+    assert quarter_of(dt.date(2026, 11, 24)) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert quarter_of(dt.date(2026, 2, 28)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    presets = quarter_presets(dt.date(2026, 11, 24))
+    assert [(s, e) for _, s, e in presets] == [
+        (dt.date(2026, 10, 1), dt.date(2026, 11, 24)),
+        (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        (dt.date(2026, 4, 1), dt.date(2026, 6, 30)),
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (dt.date(2025, 10, 1), dt.date(2025, 12, 31))]
+
+
+@pytest.fixture
+def dialog(qtbot, demo_admin):
+    d = ReportDialog(demo_admin)
+    qtbot.addWidget(d)
+    yield d
+    if d.job is not None:
+        d.job.cancel()
+        d.job.wait()
+
+
+def test_opens_on_last_quarter_with_its_headline_figures(dialog, demo_admin):
+    assert dialog.period() == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    summary = period_summary(demo_admin.store, *dialog.period())
+    rows = {dialog.figures.item(r, 0).text(): [dialog.figures.item(r, c).text()
+                                               for c in range(1, 6)]
+            for r in range(dialog.figures.rowCount())}
+    good = summary["grades"]["good"]
+    assert rows["Good"][:3] == [str(good["count"]), f"{good['percent']:.1f}%",
+                                f"{good['ci95'][0]:.1f}–{good['ci95'][1]:.1f}%"]
+    assert rows["All audits"][0] == str(summary["total"])
+    assert "31 March to 30 June 2026" in dialog.compared.text()
+
+
+def test_presets_and_custom_dates(dialog, qtbot):
+    dialog.preset.setCurrentIndex(2)
+    assert dialog.period() == (dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+    dialog.set_period(dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    assert dialog.preset.currentText() == "Custom dates"
+    qtbot.waitUntil(lambda: "1 May to 31 May 2026" in dialog.figures_note.text())
+    dialog.set_period(dt.date(2026, 6, 1), dt.date(2026, 5, 1))
+    dialog.show_figures()
+    assert not dialog.build_button.isEnabled()
+
+
+def test_public_turns_the_appendix_off(dialog):
+    dialog.appendix.setChecked(True)
+    dialog.public.setChecked(True)
+    assert not dialog.appendix.isChecked() and not dialog.appendix.isEnabled()
+    assert dialog.options().public and not dialog.options().appendix
+    dialog.public.setChecked(False)
+    assert dialog.appendix.isEnabled()
+
+
+def test_build_then_save(dialog, qtbot, tmp_path, demo_store):
+    before = len(file_transfers.list_recent(demo_store.conn))
+    assert not dialog.save_button.isEnabled()
+    dialog.build()
+    assert dialog.job is not None and not dialog.build_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert dialog.result is not None, dialog.status.text()
+    assert dialog.built_path.read_bytes().startswith(b"%PDF")
+    assert dialog.save_button.isEnabled() and dialog.open_button.isEnabled()
+    assert "Built:" in dialog.status.text()
+    saved = dialog.save_to(tmp_path / "mine")
+    assert saved.name == "mine.pdf" and saved.read_bytes() == dialog.built_path.read_bytes()
+    assert len(file_transfers.list_recent(demo_store.conn)) == before + 1
+    dialog.public.setChecked(True)  # a changed option means the built pack is stale
+    assert dialog.result is None and not dialog.save_button.isEnabled()
+
+
+def test_cancel_keeps_nothing(dialog, qtbot, demo_store):
+    before = len(file_transfers.list_recent(demo_store.conn))
+    dialog.build()
+    dialog.cancel()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    if dialog.result is None:  # the usual case: cancelled before the first step
+        assert "Cancelled" in dialog.status.text()
+        assert len(file_transfers.list_recent(demo_store.conn)) == before
+        assert not dialog.save_button.isEnabled()
+    assert dialog.build_button.isEnabled()

@@ -181,6 +181,7 @@ class ReportDialog(QDialog):
         self.date_to.dateChanged.connect(self._dates_edited)
         self.preset.setCurrentIndex(1)  # last quarter: what committees usually get
         self._preset_chosen(1)
+        self._refresh.stop()
         self.show_figures()
 
     # -- the period -----------------------------------------------------------------------------
@@ -400,6 +401,7 @@ class ReportDialog(QDialog):
         super().reject()
 
     def done(self, result: int) -> None:
+        self._refresh.stop()
         super().done(result)
         if self.preview is not None:
             self.preview.close()

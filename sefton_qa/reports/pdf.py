@@ -525,6 +525,8 @@ class PackWriter:
         sentence = text.trend_sentence(f, self.n)
         if sentence:
             out.append(self.p(esc(sentence)))
+        if not any(t.total for t in f.trend):
+            return out
         specs = [
             (f"Share graded {gob}", self._trend_spec(gob, lambda p: gob_key(f, p), CENTRE_GOB,
                                                      charts.BLUE, "FilledCircle")),
@@ -668,18 +670,21 @@ class PackWriter:
                                  s.h2))
             out.append(self.p("Number of the period's audits with the theme in each service "
                               "area.", s.small))
-            tables = -(-len(areas) // AREA_COLUMNS_PER_TABLE)
+            labels = [NO_AREA if a is None else a for a in areas]
+            size, theme_w = 7.5, 118
+            widest = max(stringWidth(word, SANS_BOLD, size) for label in labels
+                         for word in label.split()) + 8.5
+            fits = max(1, min(AREA_COLUMNS_PER_TABLE, int((WIDTH - theme_w) // widest)))
+            tables = -(-len(areas) // fits)
             per_table = -(-len(areas) // tables)  # spread evenly: 11 areas are 6 + 5
             for start in range(0, len(areas), per_table):
                 chunk = areas[start:start + per_table]
-                col = (WIDTH - 130) / per_table
-                head = [Paragraph("Theme", s.head)] + [
-                    Paragraph(esc(NO_AREA if a is None else a), s.head_right) for a in chunk]
-                rows = [head]
+                col = (WIDTH - theme_w) / per_table
+                rows = [self.heads(["Theme"] + labels[start:start + per_table], 1, size=size)]
                 for theme in names:
                     rows.append([self.cell(theme)]
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
-                out.append(_table(rows, [130] + [col] * len(chunk)))
+                out.append(_table(rows, [theme_w] + [col] * len(chunk)))
                 out.append(Spacer(1, 3 * mm))
         return out
 
@@ -837,7 +842,7 @@ class PackWriter:
         for r in f.appendix:
             grade = Grade(r.grade).short_label
             if r.auditor_grade:
-                grade += f" (auditor: {Grade(r.auditor_grade).short_label.lower()})"
+                grade += f", moderated from {Grade(r.auditor_grade).short_label.lower()}"
             where = " / ".join(x for x in (r.service_area, r.team) if x) or "–"
             date = dt.date.fromisoformat(r.audit_date).strftime("%d/%m/%Y")
             rows.append([Paragraph(esc(r.case_reference), s.tiny), Paragraph(date, s.tiny_nowrap),

@@ -26,6 +26,8 @@ from sefton_qa.reports.numbers import (
 )
 
 CHANCE = "with samples this small the change may be chance"
+WITHIN_MARGIN = "the change is within the margin of error, so it may be chance"
+LARGE_SAMPLE = 400  # from this many audits on, "samples this small" would read oddly
 REAL = "the change is larger than the margin of error, so it is unlikely to be chance alone"
 NOT_PUBLISHED = "is not published, so that small numbers cannot be worked out"
 
@@ -76,8 +78,16 @@ def _compare(nums: Numbers, figures: PackFigures, now_key, before_key, label: st
     before = f"{k2:,} of {n2:,} ({whole_percent(k2, n2)}%)"
     if share1 == share2:
         return f"{text}, the same share as in the previous period ({before})."
+    chance = change_is_chance(k1, n1, k2, n2)
+    if chance and whole_percent(k1, n1) == whole_percent(k2, n2):
+        return f"{text}, about the same share as in the previous period ({before})."
     direction = "up from" if share1 > share2 else "down from"
-    caveat = CHANCE if change_is_chance(k1, n1, k2, n2) else REAL
+    if not chance:
+        caveat = REAL
+    elif min(n1, n2) < LARGE_SAMPLE:
+        caveat = CHANCE
+    else:
+        caveat = WITHIN_MARGIN
     return f"{text}, {direction} {before}; {caveat}."
 
 
@@ -152,6 +162,8 @@ def control_position(value: int, total: int, centre: Fraction) -> int:
 
 def trend_sentence(figures: PackFigures, nums: Numbers) -> str:
     periods = sum(1 for t in figures.trend if t.total)
+    if not periods:
+        return f"None of the last {len(figures.trend)} periods had audits: there is no trend yet."
     if not has_control_limits(figures):
         return (f"Only {plural(periods, 'period')} of the last {len(figures.trend)} had audits: "
                 "too few to tell a trend from ordinary variation.")
@@ -284,8 +296,8 @@ def loop_sentence(figures: PackFigures, nums: Numbers) -> str:
                         if lp.conversations_overdue else "."))
         parts.append(text)
     else:
-        parts.append("Figures on reflective conversations are in section 7; some are not "
-                     "published because they are small.")
+        parts.append("Some figures on reflective conversations are not published because they "
+                     "are small.")
     if lp.actions and all(nums.shown(k) for k in acts):
         parts.append(f"Of {plural(lp.actions, 'remedial action')} agreed, "
                      f"{lp.actions_on_time:,} {was(lp.actions_on_time)} completed on time, "

@@ -27,6 +27,8 @@ from sefton_qa.services import organisation as org_service  # noqa: E402
 from sefton_qa.services import sign_in  # noqa: E402
 from sefton_qa.services.demo import generate_demo  # noqa: E402
 from sefton_qa.store import open_store  # noqa: E402
+from sefton_qa.store import settings as settings_store  # noqa: E402
+from sefton_qa.store.records import Who  # noqa: E402
 from sefton_qa.store import templates as template_store  # noqa: E402
 from sefton_qa.store import themes as theme_store  # noqa: E402
 
@@ -83,12 +85,21 @@ def build_org(session) -> SimpleNamespace:
     )
 
 
+CALIBRATION_SEED = 20261124
+
+
 # -- session templates -------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def empty_store_template(tmp_path_factory) -> Path:
-    """One migrated, empty store, built once per session."""
+    """One migrated, empty store, built once per session. Its calibration seed is fixed (each
+    real store draws its own), so which audits a test's submissions sample for calibration
+    moderation is the same on every run."""
     path = tmp_path_factory.mktemp("template") / "empty.sqlite3"
-    _close_cleanly(open_store(path))
+    store = open_store(path)
+    with store.transaction() as conn:
+        settings_store.put(conn, "calibration_seed", CALIBRATION_SEED,
+                           who=Who(staff_id=None, os_user="test setup"))
+    _close_cleanly(store)
     return path
 
 

@@ -602,7 +602,8 @@ def test_the_import_is_recorded_in_the_trail(admin, org, store, tmp_path):
                                "WHERE seq > ? ORDER BY seq", (last_seq,)).fetchall()
     audit_rows = [t for t in trail if t[0] == "audits"]
     assert audit_rows == [("audits", "import", reason, admin.actor.id)] * 3
-    assert [t for t in trail if t[0] == "moderations"] == [
+    # (flag rows are the calibration sample of the rows imported without a moderation)
+    assert [t for t in trail if t[0] == "moderations" and t[1] != "flag"] == [
         ("moderations", "import", reason, admin.actor.id)]
     assert [t[:2] for t in trail if t[0] == "file_transfers"] == [("file_transfers", "import")]
     transfers = store.conn.execute(

@@ -180,6 +180,10 @@ class MainWindow(QMainWindow):
                          lambda _c=False, n=number - 1: self.nav.setCurrentRow(n),
                          f"Ctrl+{number}")
 
+        reports_menu = bar.addMenu("&Reports")
+        self._action(reports_menu, "&Committee pack…", self.open_report, "Ctrl+R",
+                     name="committeePack")
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About Sefton QA", self._about)
         can_log = self.session.actor.has_role(Role.QA_OFFICER) or \
@@ -277,6 +281,13 @@ class MainWindow(QMainWindow):
 
     def open_export(self) -> ExportDialog:
         dialog = ExportDialog(self.session, self)
+        dialog.show()
+        return dialog
+
+    def open_report(self):
+        from sefton_qa.gui.report_dialog import ReportDialog
+
+        dialog = ReportDialog(self.session, self)
         dialog.show()
         return dialog
 

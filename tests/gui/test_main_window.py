@@ -90,3 +90,20 @@ def test_layout_is_remembered(qtbot, demo_session, gui_settings):
     again.show()
     assert again.size().width() == 780 and again.size().height() == 520
     assert again.audits_page.table.columnWidth(COL_CASE) == 222
+
+
+def test_every_page_and_dialog_opens_from_the_main_window(qtbot, demo_session, gui_settings):
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert titles == ["Audits", "My work", "Moderation", "Reflective conversations",
+                      "Actions", "Drift dashboard", "Calibration"]
+    for row in range(window.nav.count()):
+        window.nav.setCurrentRow(row)
+        assert window.stack.currentWidget() is window.pages[row][1]
+    for opener in (window.open_report, window.open_settings, window.open_export):
+        dialog = opener()
+        qtbot.addWidget(dialog)
+        assert dialog.isVisible()
+        dialog.close()

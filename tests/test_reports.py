@@ -296,9 +296,10 @@ def test_public_pack_words_never_give_a_suppressed_count(demo_admin, tmp_path):
 def test_hostile_text_is_escaped(admin, org, make_input, tmp_path, today):
     org_service.set_authority_name(admin, "Borough & <b>Council</b>")
     team = org_service.add_team(admin, "Team <i>Q</i> & co", org.area1).record_id
+    theme = org_service.add_theme(admin, "Drift <br/> & \"delay\" <font size=40>").record_id
     start = today - dt.timedelta(days=40)
     inputs = [make_input(case_reference=f"LCS-10000{i}", audit_date=start + dt.timedelta(days=i),
-                         findings=HOSTILE if i == 3 else "Fine.",
+                         findings=HOSTILE if i == 3 else "Fine.", theme_ids=[theme],
                          team_id=team if i % 2 else org.team_a1,
                          overall_grade=[Grade.GOOD, Grade.INADEQUATE,
                                         Grade.REQUIRES_IMPROVEMENT][i % 3]) for i in range(7)]
@@ -310,6 +311,7 @@ def test_hostile_text_is_escaped(admin, org, make_input, tmp_path, today):
         text = flat(" ".join(pages))
         assert "Borough & <b>Council</b>" in text
         assert "Team <i>Q</i> & co" in text
+        assert 'Drift <br/> & "delay" <font size=40>' in text
         if not public:
             assert "Mum said <b>no</b> & left; <img src=x> then </para> <i>unclosed & 5 < 6" \
                 in text
@@ -373,3 +375,38 @@ def test_the_issues_example_in_a_pack(admin, org, make_input, tmp_path, today):
     words = flat(pages[1])
     assert ("4 of 49 (8%) were good, down from 7 of 45 (16%); with samples this small the "
             "change may be chance.") in words
+
+
+def test_cli_refuses_bad_options_plainly(demo_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LOGNAME", "admin.user")
+    base = ["--db", str(demo_path), "report", "--from", "2026-07-01", "--to", "2026-09-30",
+            "-o", str(tmp_path / "p.pdf")]
+    for extra, phrase in ((["--public", "--appendix"], "never lists audits"),
+                          (["--previous-from", "2026-04-01"], "give both"),
+                          (["--previous-from", "2026-04-01", "--previous-to", "2026-07-02"],
+                           "must end before")):
+        assert main(base + extra) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("sefton-qa: ") and phrase in err and "Traceback" not in err
+    assert not (tmp_path / "p.pdf").exists()
+    assert main(base + ["--public", "--previous-from", "2026-04-01", "--previous-to",
+                        "2026-06-30"]) == 0
+    assert "public pack" in capsys.readouterr().out
+
+
+def test_the_logo_from_settings_goes_on_the_cover(demo_store, demo_admin, tmp_path):
+    from PIL import Image
+
+    from sefton_qa.services.reports import LOGO_SETTING
+    from sefton_qa.store import settings as settings_store
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (300, 100), (27, 54, 93)).save(logo)
+    with demo_store.transaction() as conn:
+        settings_store.put(conn, LOGO_SETTING, str(logo), who=demo_admin.who)
+    result, _ = build(demo_admin, tmp_path)
+    cover = PdfReader(str(result.path)).pages[0]
+    assert any(x.get_object()["/Subtype"] == "/Image"
+               for x in cover["/Resources"].get("/XObject", {}).values())
+    logo.write_bytes(b"not an image")  # a broken logo never stops the pack
+    build(demo_admin, tmp_path, name="again.pdf")

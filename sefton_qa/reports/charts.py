@@ -290,9 +290,17 @@ def p_chart(spec: PChart, width: float, height: float = 175) -> Drawing:
         if v is None:
             continue
         x, y = at(i, v)
-        above = y + 6 if v < 88 else y - 13
-        d.add(String(x, above, f"{v:.0f}%", fontName=SANS_BOLD, fontSize=7,
-                     fillColor=INK, textAnchor="middle"))
+        near = [spec.values[j] for j in (i - 1, i + 1)
+                if 0 <= j < n and spec.values[j] is not None]
+        # Above the point, unless the line rises on both sides of it (or it is near the top).
+        below = v >= 88 or (v > 12 and near and all(w > v for w in near))
+        label = f"{v:.0f}%"
+        w = stringWidth(label, SANS_BOLD, 7)
+        ty = y - 13 if below else y + 6
+        d.add(Rect(x - w / 2 - 1.5, ty - 1.5, w + 3, 8.5, fillColor=colors.white,
+                   strokeColor=None))  # keeps the figure legible over the limit lines
+        d.add(String(x, ty, label, fontName=SANS_BOLD, fontSize=7, fillColor=INK,
+                     textAnchor="middle"))
     return d
 
 

@@ -136,6 +136,7 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     lines.append(moderation_sentence(figures, nums, short=True))
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
+    lines.append(people_summary(figures, nums))
     return [line for line in lines if line]
 
 
@@ -329,6 +330,19 @@ def reaudit_sentence(figures: PackFigures, nums: Numbers) -> str:
         text += (f" Of the {plural(n, 'case')} graded inadequate before, "
                  + (f"all {k:,}" if k == n and n > 1 else f"{k:,}") + " improved.")
     return text
+
+
+def people_summary(figures: PackFigures, nums: Numbers) -> str:
+    words = {"auditors": ("auditor", "auditors"), "moderators": ("moderator", "moderators"),
+             "service_managers": ("service manager", "service managers"),
+             "practitioners": ("team manager named on audits", "team managers named on audits")}
+    keys = [("people", role, "now") for role in words]
+    if not all(nums.shown(k) for k in keys):
+        return ("Who took part is in section 8; some of the numbers are small and not "
+                "published.")
+    parts = [plural(nums.value(k), *words[k[1]]) for k in keys]
+    return (f"Taking part: {', '.join(parts[:-1])} and {parts[-1]} (counted once each in "
+            "each role; nobody is named).")
 
 
 def people_sentence(figures: PackFigures) -> str:

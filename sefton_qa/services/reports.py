@@ -226,7 +226,7 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     tmp = path.with_name(path.name + ".partial")
     try:
         def drawing(done: int, total: int, message: str) -> None:
-            _report(progress, 7 + round(2 * done / max(total, 1)), 17, message)
+            _report(progress, 7 + round(8 * done / max(total, 1)), 17, message)
 
         pages = render(figures, tmp, public=options.public, appendix=options.appendix,
                        progress=drawing)

@@ -684,7 +684,9 @@ class PackWriter:
                 for theme in names:
                     rows.append([self.cell(theme)]
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
-                out.append(_table(rows, [theme_w] + [col] * len(chunk)))
+                table = _table(rows, [theme_w] + [col] * len(chunk))
+                # A short table moves whole to the next page rather than leave a row behind.
+                out.append(KeepTogether([table]) if len(rows) <= 25 else table)
                 out.append(Spacer(1, 3 * mm))
         return out
 
@@ -730,7 +732,7 @@ class PackWriter:
                  self.n.fmt(("moderation", "pending")), ""],
                 [self.cell("… of which past the timescale"),
                  self.n.fmt(("moderation", "pending_overdue")), ""]]
-        out.append(_table(rows, [WIDTH - 220, 170, 50]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 220, 170, 50])]))
         return out
 
     # 8. conversations, actions and re-audits
@@ -754,7 +756,7 @@ class PackWriter:
                 rows.append([self.cell(label), self.n.fmt(key),
                              self.n.pct(key, tk) if getattr(lp, total) else "–"])
             rows.append([total_label, self.n.fmt(tk), "100%" if getattr(lp, total) else "–"])
-            return _table(rows, [WIDTH - 140, 70, 70], total_row=True)
+            return KeepTogether([_table(rows, [WIDTH - 140, 70, 70], total_row=True)])
 
         out.append(table("Reflective conversations", [
             ("Held", "conversations_held"),
@@ -809,7 +811,7 @@ class PackWriter:
             else:
                 change = SUPPRESSED
             rows.append([self.cell(label), self.n.fmt(now_key), self.n.fmt(before_key), change])
-        out.append(_table(rows, [WIDTH - 240, 80, 90, 70]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 240, 80, 90, 70])]))
         out.append(Paragraph(
             "Auditors and practitioners are counted from the period's audits; moderators from "
             "moderations completed in the period; service managers from reflective "

@@ -666,10 +666,10 @@ class PackWriter:
         areas = theme_areas(f)
         if areas:
             out.append(CondPageBreak(50 * mm))
-            out.append(Paragraph("Where each theme appeared this period, by service area",
-                                 s.h2))
-            out.append(self.p("Number of the period's audits with the theme in each service "
-                              "area.", s.small))
+            lead: list[Flowable] = [
+                Paragraph("Where each theme appeared this period, by service area", s.h2),
+                self.p("Number of the period's audits with the theme in each service area.",
+                       s.small)]
             labels = [NO_AREA if a is None else a for a in areas]
             size, theme_w = 7.5, 118
             widest = max(stringWidth(word, SANS_BOLD, size) for label in labels
@@ -685,8 +685,13 @@ class PackWriter:
                     rows.append([self.cell(theme)]
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
                 table = _table(rows, [theme_w] + [col] * len(chunk))
-                # A short table moves whole to the next page rather than leave a row behind.
-                out.append(KeepTogether([table]) if len(rows) <= 25 else table)
+                # A short table moves whole to the next page (with its heading) rather than
+                # leave a row, or the heading, behind.
+                if len(rows) <= 25:
+                    out.append(KeepTogether(lead + [table]))
+                else:
+                    out += lead + [table]
+                lead = []
                 out.append(Spacer(1, 3 * mm))
         return out
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import AuditStatus
@@ -29,6 +29,19 @@ GRADE_COLOURS = {
     Grade.REQUIRES_IMPROVEMENT: QColor("#b26a00"),
     Grade.INADEQUATE: QColor("#c62828"),
 }
+#: The same hues, light enough to read on a dark or high-contrast palette.
+GRADE_COLOURS_ON_DARK = {
+    Grade.OUTSTANDING: QColor("#a5d6a7"),
+    Grade.GOOD: QColor("#81c784"),
+    Grade.REQUIRES_IMPROVEMENT: QColor("#ffcc80"),
+    Grade.INADEQUATE: QColor("#ef9a9a"),
+}
+
+
+def grade_colours() -> dict[Grade, QColor]:
+    """Colours that keep their contrast with the user's palette (dark themes included)."""
+    base = QGuiApplication.palette().color(QPalette.ColorRole.Base)
+    return GRADE_COLOURS_ON_DARK if base.lightnessF() < 0.5 else GRADE_COLOURS
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 20  # at most 2,000 rows in memory, however large the store
 
@@ -132,9 +145,9 @@ class AuditRegisterModel(QAbstractTableModel):
                 return _uk_date(date)
             return (case_ref, date, area, team, auditor, grade, status, themes)[col] or ""
         if role == Qt.ItemDataRole.ForegroundRole and col == COL_GRADE and grade:
-            return QBrush(GRADE_COLOURS[Grade(grade)])
+            return QBrush(grade_colours()[Grade(grade)])
         if role == Qt.ItemDataRole.DecorationRole and col == COL_GRADE and grade:
-            return GRADE_COLOURS[Grade(grade)]
+            return grade_colours()[Grade(grade)]
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_THEMES and themes:
             return themes
         if role == Qt.ItemDataRole.AccessibleTextRole:

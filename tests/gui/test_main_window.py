@@ -107,3 +107,39 @@ def test_every_page_and_dialog_opens_from_the_main_window(qtbot, demo_session, g
         qtbot.addWidget(dialog)
         assert dialog.isVisible()
         dialog.close()
+
+
+def test_undo_from_the_main_window_reverts_the_selected_audit(qtbot, demo_session, gui_settings):
+    from sefton_qa.services import audits as audit_service
+
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.audits_page
+    page.table.selectRow(0)
+    audit_id = page.selected_audit_id()
+    before = audit_service.get_audit(demo_session, audit_id)
+    inp = before.to_input()
+    inp.findings = "Changed by mistake"
+    audit_service.update_audit(demo_session, audit_id, inp, reason="oops")
+    page.refresh(keep_audit=audit_id)
+    window.undo_action.trigger()
+    after = audit_service.get_audit(demo_session, audit_id)
+    assert after.findings == before.findings
+    assert "Undone" in window.statusBar().currentMessage()
+    assert "undo" in page.detail.toPlainText()  # the undo is in the history shown
+
+
+def test_grade_colours_follow_a_dark_palette(qapp):
+    from PySide6.QtGui import QColor, QPalette
+
+    from sefton_qa.gui.register_model import GRADE_COLOURS_ON_DARK, grade_colours
+
+    original = qapp.palette()
+    dark = QPalette(original)
+    dark.setColor(QPalette.ColorRole.Base, QColor("#121212"))
+    qapp.setPalette(dark)
+    try:
+        assert grade_colours() is GRADE_COLOURS_ON_DARK
+    finally:
+        qapp.setPalette(original)

@@ -45,17 +45,25 @@ def worker_args(org_ids, **extra) -> str:
 def start_worker(mode: str, path: Path, args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, str(WORKER), mode, str(path), args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, env=env)
 
 
 def wait_ready(proc: subprocess.Popen) -> None:
     """Block until the worker has opened the store and signed in (killed if it hangs)."""
     guard = threading.Timer(READY_TIMEOUT_S, proc.kill)
     guard.start()
+    line = b""
     try:
-        line = proc.stdout.readline()
+        # Byte by byte from the unbuffered pipe: nothing after READY is read here, so every
+        # later line reaches communicate().
+        while not line.endswith(b"\n"):
+            byte = proc.stdout.read(1)
+            if not byte:
+                break
+            line += byte
     finally:
         guard.cancel()
+    line = line.decode()
     if line.strip() != "READY":
         proc.kill()
         out, err = proc.communicate(timeout=READY_TIMEOUT_S)
@@ -83,7 +91,7 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
             time.sleep(max(0.0, delay - (time.monotonic() - t0)))
             procs[i].send_signal(signal.SIGKILL)
         for proc in procs:
-            out, err = proc.communicate(timeout=30)
+            out, err = (b.decode() for b in proc.communicate(timeout=30))
             assert proc.returncode == -signal.SIGKILL, (proc.returncode, out[-2000:], err)
             kills += 1
             for line in out.splitlines():
@@ -113,6 +121,17 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
         report = verify_store(store)
         assert report.ok, "\n".join(report.lines())
         extra = len(stored) - len(reported)  # committed, killed before it could print
+        # A worker killed between COMMIT and its print leaves one save it never reported:
+        # it can only be that worker's next save after the last one it printed.
+        last_printed: dict[str, int] = {}
+        for ref in reported.values():
+            tag, n = ref.rsplit("-", 1)
+            last_printed[tag] = max(last_printed.get(tag, 0), int(n))
+        for audit_id, ref in stored.items():
+            if audit_id not in reported and ref.startswith("R"):
+                tag, n = ref.rsplit("-", 1)
+                assert int(n) == last_printed.get(tag, 0) + 1, (ref, last_printed.get(tag))
+        assert extra <= kills
     finally:
         store.close()
     print(f"\nCRASH: {kills} kills, {len(reported)} confirmed saves, 0 lost, "

@@ -30,7 +30,11 @@ from sefton_qa.store import open_store
 from sefton_qa.store import trail as trail_store
 
 WORKER = Path(__file__).with_name("reliability_worker.py")
-ROUNDS = int(os.environ.get("SEFTON_QA_CRASH_ROUNDS", "30"))  # 2 kills a round
+ROUNDS = int(os.environ.get("SEFTON_QA_CRASH_ROUNDS", "30"))  # 2 kills a round, at least
+#: More rounds are run until this many saves were confirmed, within the time budget (on a busy
+#: machine the workers get less CPU; the test then stops at the budget, still passing).
+TARGET_SAVES = int(os.environ.get("SEFTON_QA_CRASH_SAVES", "2000"))
+TIME_BUDGET_S = 30.0
 WORKERS_PER_ROUND = 2
 SEED = 8001
 READY_TIMEOUT_S = 20
@@ -79,7 +83,10 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
     kills = 0
     errors: list[str] = []
     started = time.monotonic()
-    for round_no in range(ROUNDS):
+    round_no = 0
+    while round_no < ROUNDS or (len(reported) < TARGET_SAVES
+                                and time.monotonic() - started < TIME_BUDGET_S):
+        round_no += 1
         procs = [start_worker("log", path, worker_args(
             org_ids, tag=f"{round_no}x{w}", seed=rng.randrange(1 << 30)))
             for w in range(WORKERS_PER_ROUND)]
@@ -100,8 +107,6 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
                     reported[int(audit_id)] = ref
                 elif line.strip() not in ("READY", ""):
                     errors.append(line)
-        if os.environ.get("RELDEBUG"):
-            print(round_no, len(reported), f"{time.monotonic() - t0:.3f}", flush=True)
     elapsed = time.monotonic() - started
     assert not errors, errors[:5]
 
@@ -137,5 +142,5 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
     print(f"\nCRASH: {kills} kills, {len(reported)} confirmed saves, 0 lost, "
           f"{extra} committed but unreported, {len(stored)} audits in store, "
           f"integrity ok, {elapsed:.1f} s")
-    assert kills >= 50 or ROUNDS * WORKERS_PER_ROUND < 50
+    assert kills >= min(50, ROUNDS * WORKERS_PER_ROUND)
     assert len(reported) > 0

@@ -86,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the period's audits by case reference (internal packs only)")
 
     add_command("verify", help="check the store's integrity and its audit trail")
+
+    backup = add_command("backup", help="back up the store now (SQLite's backup API, checked, "
+                                        "with a manifest); prints the backup's path")
+    backup.add_argument("--folder", metavar="FOLDER",
+                        help="where to write it (default: the backup_dir setting, else the "
+                             "backups folder beside the store)")
+    restore = add_command("restore", help="replace the store with a backup (the current store "
+                                          "is backed up first)")
+    restore.add_argument("file", metavar="FILE", help="the backup (.sqlite3) to restore")
+    restore.add_argument("--yes", action="store_true",
+                         help="do not ask for the typed confirmation")
+    add_command("backups", help="list the store's backups with their manifests' counts")
     return parser
 
 
@@ -96,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
-                "export": _export, "queue": _queue, "report": _report}[command](args)
+                "export": _export, "queue": _queue, "report": _report, "backup": _backup,
+                "restore": _restore, "backups": _backups}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -195,6 +208,70 @@ def _verify(args) -> int:
     print("\n".join(report.lines()))
     print("The store is sound." if report.ok else "The store FAILED verification.")
     return 0 if report.ok else 1
+
+
+def _backup(args) -> int:
+    from pathlib import Path
+
+    from sefton_qa.services.backups import make_backup
+
+    with _open(args, create=False) as store:
+        path = make_backup(store, Path(args.folder).expanduser() if args.folder else None)
+    print(path)
+    return 0
+
+
+def _restore(args) -> int:
+    from pathlib import Path
+
+    from sefton_qa.domain.errors import StoreError
+    from sefton_qa.services.backups import check_backup, restore
+
+    store_path = resolve_store_path(args.db)
+    backup_file = Path(args.file).expanduser()
+    manifest = check_backup(backup_file)  # refuse a bad backup before asking anything
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise StoreError("restore replaces the whole store; without a terminal to confirm "
+                             "on, give --yes. Nothing was changed.")
+        print(f"This replaces the store {store_path} with the backup {backup_file} "
+              f"(made {manifest.get('created_utc', 'at an unknown time')}, "
+              f"{manifest['counts'].get('audits', 0):,} audits, "
+              f"{manifest['trail'].get('count', 0):,} trail rows).\n"
+              "The current store is backed up first. Close Sefton QA everywhere before going on.")
+        try:
+            answer = input('Type "restore" to go on: ')
+        except EOFError:
+            answer = ""
+        if answer.strip() != "restore":
+            print("Nothing was changed.")
+            return 1
+    result = restore(store_path, backup_file)
+    if result.before_restore:
+        print(f"Backed up the current store to {result.before_restore}")
+    print(f"Restored {result.store_path} from {result.restored_from} "
+          f"({result.manifest['counts'].get('audits', 0):,} audits, "
+          f"{result.manifest['trail'].get('count', 0):,} trail rows); verified.")
+    return 0
+
+
+def _backups(args) -> int:
+    from sefton_qa.services.backups import list_backups
+
+    with _open(args, read_only=True, create=False) as store:
+        found = list_backups(store.path, conn=store.conn)
+    if not found:
+        print("No backups yet.")
+        return 0
+    for b in found:
+        manifest = b.manifest()
+        if manifest is None:
+            detail = "no manifest"
+        else:
+            detail = (f"{manifest['counts'].get('audits', 0):,} audits, "
+                      f"{manifest['trail'].get('count', 0):,} trail rows")
+        print(f"{b.created:%Y-%m-%d %H:%M:%S} UTC  {b.kind:<16} {detail:<34} {b.path}")
+    return 0
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:

@@ -1,0 +1,231 @@
+"""Backups and restore: what the CLI and the GUI call.
+
+* :func:`make_backup` backs up an open store now (kind ``manual`` unless told otherwise).
+* :func:`backup_if_due` is for start-up: the first start of each (UTC) day makes a ``daily``
+  backup when there is none for that day yet, then applies the rotation.
+* :func:`list_backups` lists a store's backups (newest first) with their manifests, for a page
+  that offers Restore.
+* :func:`restore` replaces a store file with a backup, all or nothing. **The store must be
+  closed by the caller first** (every Store on that file, in this process and others).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sefton_qa.domain.errors import StoreError
+from sefton_qa.store import Store
+from sefton_qa.store import backups as backup_store
+from sefton_qa.store.backups import (  # noqa: F401  (re-exported for the CLI and GUI)
+    BEFORE_MIGRATION,
+    BEFORE_RESTORE,
+    DAILY,
+    MANUAL,
+    BackupFile,
+)
+from sefton_qa.store.connection import connect
+
+#: How long restore waits for other connections to let go of the store before refusing.
+_QUIESCE_TIMEOUT_S = 2.0
+
+
+def backup_folder(store: Store) -> Path:
+    """Where ``store``'s backups go: the ``backup_dir`` setting, else beside the store."""
+    return backup_store.folder_for(store.conn, store.path)
+
+
+def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
+                now: dt.datetime | None = None, rotate: bool = True) -> Path:
+    """Back up ``store`` with SQLite's backup API; returns the backup's path.
+
+    The backup is checked with integrity_check (deleted, and StoreError raised, if unsound) and
+    gets a manifest beside it. Old backups are then rotated away (7 daily, 4 weekly,
+    12 monthly; the newest 10 manual/before-* backups).
+    """
+    folder = Path(folder) if folder else backup_folder(store)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with store._lock:
+        path = backup_store.backup_connection(store.conn, folder, store.path.stem, kind,
+                                              now=now, source=store.path)
+    if rotate:
+        backup_store.rotate(folder, store.path.stem, now.date())
+    return path
+
+
+def backup_if_due(store: Store, *, now: dt.datetime | None = None,
+                  folder: Path | None = None) -> Path | None:
+    """At start-up: make today's daily backup unless one exists. Returns its path, or None."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    folder = Path(folder) if folder else backup_folder(store)
+    today = now.astimezone(dt.timezone.utc).date()
+    if any(b.kind == DAILY and b.day == today
+           for b in backup_store.list_backups(folder, store.path.stem)):
+        return None
+    return make_backup(store, folder, DAILY, now=now)
+
+
+def list_backups(store_path: Path, folder: Path | None = None,
+                 conn: sqlite3.Connection | None = None) -> list[BackupFile]:
+    """The backups of the store at ``store_path``, newest first. Pass the open store's ``conn``
+    so a ``backup_dir`` setting is honoured (or ``folder`` directly)."""
+    store_path = Path(store_path)
+    folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
+    return sorted(backup_store.list_backups(folder, store_path.stem), reverse=True)
+
+
+def check_backup(backup_file: Path) -> dict:
+    """Check a backup before restoring it: its manifest, SHA-256, integrity_check, counts and
+    trail head. Returns the manifest; StoreError (saying what is wrong) otherwise."""
+    backup_file = Path(backup_file)
+    if not backup_file.is_file():
+        raise StoreError(f"There is no backup at {backup_file}.")
+    manifest = backup_store.read_manifest(backup_file)
+    described = backup_store.check_file(backup_file)
+    problems = backup_store.differences(manifest, described)
+    if problems:
+        raise StoreError(f"The backup {backup_file} does not match its manifest "
+                         f"({'; '.join(problems[:3])}); it will not be restored.")
+    expected = manifest.get("sha256")
+    if expected and backup_store.sha256_of(backup_file) != expected:
+        raise StoreError(f"The backup {backup_file} has changed since it was made (its SHA-256 "
+                         "does not match the manifest); it will not be restored.")
+    return manifest
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    store_path: Path
+    restored_from: Path
+    before_restore: Path | None  # the backup of the store as it was, None if there was none
+    manifest: dict
+
+
+def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
+            now: dt.datetime | None = None) -> RestoreResult:
+    """Replace the store at ``store_path`` with ``backup_file``, all or nothing.
+
+    The caller must have closed the store (every window and process on it); a store still in
+    use is refused. Steps: check the backup (manifest, SHA-256, integrity_check, counts and
+    trail head); copy it with the backup API into a temporary file beside the store and verify
+    that (verify_store, counts and trail head against the manifest); back up the current store
+    (kind ``before-restore``); make sure nothing else has the store open and fold its -wal into
+    it; then swap the temporary file in with os.replace. Any failure before the swap leaves the
+    current store exactly as it was.
+    """
+    from sefton_qa.services.verify import verify_store
+    from sefton_qa.store.connection import check_is_sqlite_file
+
+    store_path = Path(store_path).expanduser().absolute()
+    backup_file = Path(backup_file).expanduser().absolute()
+    if backup_file == store_path:
+        raise StoreError("That file is the store itself, not a backup of it.")
+    manifest = check_backup(backup_file)
+
+    tmp = store_path.with_name(f".{store_path.name}.restoring-{os.getpid()}")
+    _remove_quietly(tmp)
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        source = backup_store.open_read_only(backup_file)
+        try:
+            target = sqlite3.connect(str(tmp))
+            try:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+        finally:
+            source.close()
+        # Verify the copy exactly as it will become the store.
+        copy = Store(tmp, connect(tmp, read_only=True), read_only=True)
+        try:
+            report = verify_store(copy)
+            if not report.ok:
+                failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
+                raise StoreError(f"The backup {backup_file} does not pass verification "
+                                 f"({failed}); it will not be restored.")
+            problems = backup_store.differences(manifest, backup_store.describe(copy.conn))
+            if problems:
+                raise StoreError(f"The restored copy does not match the manifest "
+                                 f"({'; '.join(problems[:3])}); nothing was restored.")
+        finally:
+            copy.conn.close()
+
+        before = None
+        if store_path.exists() and store_path.stat().st_size > 0:
+            check_is_sqlite_file(store_path)
+            before = _backup_current(store_path, folder, now)
+            _quiesce(store_path)
+        os.replace(tmp, store_path)
+    except BaseException as exc:
+        _remove_quietly(tmp)
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise StoreError(f"Restoring {backup_file} failed: {exc}. The store at {store_path} "
+                             "is as it was.") from exc
+        raise
+    for suffix in ("-wal", "-shm", "-journal"):
+        _remove_quietly(Path(str(store_path) + suffix))
+
+    # Check what is now in place.
+    conn = backup_store.open_read_only(store_path)
+    try:
+        problems = backup_store.differences(manifest, backup_store.describe(conn))
+    finally:
+        conn.close()
+    if problems:  # cannot happen unless something else wrote the file meanwhile
+        raise StoreError(f"The store at {store_path} does not match the backup after restoring "
+                         f"({'; '.join(problems[:3])}). Restore the before-restore backup "
+                         f"{before} if needed.")
+    return RestoreResult(store_path, backup_file, before, manifest)
+
+
+def _backup_current(store_path: Path, folder: Path | None,
+                    now: dt.datetime | None) -> Path:
+    """A before-restore backup of the store on disk (closed by the caller), via the backup API."""
+    try:
+        conn = sqlite3.connect(str(store_path), isolation_level=None, timeout=_QUIESCE_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise StoreError(f"The current store {store_path} cannot be opened to back it up first "
+                         f"({exc}); nothing was restored.") from exc
+    try:
+        target_folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
+        path = backup_store.backup_connection(conn, target_folder, store_path.stem,
+                                              BEFORE_RESTORE, now=now, source=store_path)
+    except StoreError as exc:
+        raise StoreError(f"The current store could not be backed up before restoring, so "
+                         f"nothing was restored: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(f"The current store {store_path} could not be backed up before "
+                         f"restoring ({exc}); nothing was restored.") from exc
+    finally:
+        conn.close()
+    backup_store.rotate(target_folder, store_path.stem,
+                        (now or dt.datetime.now(dt.timezone.utc)).date())
+    return path
+
+
+def _quiesce(store_path: Path) -> None:
+    """Fold the store's -wal into it and leave WAL mode, which SQLite only allows when no other
+    connection has the file open: so a store still in use is refused, and no -wal or -shm
+    belonging to the old store is left to be applied to the restored one."""
+    conn = sqlite3.connect(str(store_path), isolation_level=None, timeout=_QUIESCE_TIMEOUT_S)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(_QUIESCE_TIMEOUT_S * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if str(mode).lower() != "delete":
+            raise StoreError(f"{store_path} is still open (in this or another window); close "
+                             "Sefton QA everywhere before restoring. Nothing was restored.")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"{store_path} is still open (in this or another window): {exc}. Close "
+                         "Sefton QA everywhere before restoring. Nothing was restored.") from exc
+    finally:
+        conn.close()
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,357 @@
+"""Backups of the store: made with SQLite's online backup API (never a file copy), each checked
+with ``PRAGMA integrity_check`` and described by a manifest JSON file beside it.
+
+A backup is ``<folder>/<store stem>-<UTC timestamp>-<kind>.sqlite3`` with its manifest
+``<same name>.json``. The timestamp is ``YYYYMMDDTHHMMSSffffffZ`` (UTC). Kinds: ``daily`` (counted
+by the rotation), ``manual``, ``before-restore`` and ``before-migration`` (kept, the newest
+:data:`KEEP_OTHER` of them, but counting towards nothing).
+
+All file and SQL work for backups lives here; :mod:`sefton_qa.services.backups` puts it together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from sefton_qa.domain.errors import StoreError
+from sefton_qa.paths import backup_dir_for
+from sefton_qa.store import records, settings, trail
+
+DAILY = "daily"
+MANUAL = "manual"
+BEFORE_RESTORE = "before-restore"
+BEFORE_MIGRATION = "before-migration"
+KINDS = (DAILY, MANUAL, BEFORE_RESTORE, BEFORE_MIGRATION)
+OTHER_KINDS = (MANUAL, BEFORE_RESTORE, BEFORE_MIGRATION)
+
+KEEP_DAILY = 7
+KEEP_WEEKLY = 4
+KEEP_MONTHLY = 12
+KEEP_OTHER = 10
+
+SETTING_KEY = "backup_dir"
+SUFFIX = ".sqlite3"
+MANIFEST_SUFFIX = ".json"
+_TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<ts>\d{8}T\d{6}(?:\d{6})?Z)-(?P<kind>"
+                   + "|".join(re.escape(k) for k in KINDS) + r")\.sqlite3$")
+#: The name open_store gives the backup it takes before a migration.
+_MIGRATION_NAME = re.compile(r"^(?P<stem>.+)-(?P<kind>before-migration)-"
+                             r"(?P<ts>\d{8}T\d{6}(?:\d{6})?Z)\.sqlite3$")
+
+
+@dataclass(frozen=True, order=True)
+class BackupFile:
+    """One backup file found in a backup folder (ordered oldest first)."""
+
+    created: dt.datetime  # UTC, from the file name
+    path: Path = field(compare=False)
+    kind: str = field(compare=False)
+    stem: str = field(compare=False)
+
+    @property
+    def day(self) -> dt.date:
+        return self.created.date()
+
+    @property
+    def manifest_path(self) -> Path:
+        return manifest_path_for(self.path)
+
+    def manifest(self) -> dict | None:
+        """The manifest, or None when there is none (or it cannot be read)."""
+        try:
+            return read_manifest(self.path)
+        except StoreError:
+            return None
+
+
+def manifest_path_for(backup: Path) -> Path:
+    return backup.with_name(backup.name + MANIFEST_SUFFIX)
+
+
+def _parse_ts(text: str) -> dt.datetime:
+    fmt = _TS_FORMAT if len(text) > 16 else "%Y%m%dT%H%M%SZ"
+    return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.timezone.utc)
+
+
+def parse_name(path: Path) -> BackupFile | None:
+    """The backup a file name describes, or None when it is not a backup's name."""
+    match = _NAME.match(path.name) or _MIGRATION_NAME.match(path.name)
+    if not match:
+        return None
+    try:
+        created = _parse_ts(match["ts"])
+    except ValueError:
+        return None
+    return BackupFile(created, path, match["kind"], match["stem"])
+
+
+def backup_name(stem: str, kind: str, created: dt.datetime) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown backup kind {kind!r}")
+    return f"{stem}-{created.astimezone(dt.timezone.utc).strftime(_TS_FORMAT)}-{kind}{SUFFIX}"
+
+
+def folder_for(conn: sqlite3.Connection | None, store_path: Path) -> Path:
+    """The backup folder: the ``backup_dir`` setting when set, else beside the store."""
+    configured = None
+    if conn is not None:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            configured = settings.get(conn, SETTING_KEY)
+    if configured:
+        return Path(str(configured)).expanduser()
+    return backup_dir_for(Path(store_path))
+
+
+def list_backups(folder: Path, stem: str | None = None) -> list[BackupFile]:
+    """The backups in ``folder`` (of the store named ``stem`` when given), oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        info = parse_name(path)
+        if info is not None and path.is_file() and (stem is None or info.stem == stem):
+            found.append(info)
+    return sorted(found)
+
+
+# -- reading a file ----------------------------------------------------------------------------
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
+                               isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} cannot be opened: {exc}.") from exc
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+    return [] if rows == ["ok"] else rows
+
+
+def describe(conn: sqlite3.Connection) -> dict:
+    """Row counts of the trailed tables this store has, and the trail's count and head."""
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in records.existing_trailed_tables(conn)}
+    has_trail = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                             "AND name = 'trail'").fetchone() is not None
+    seq, head_hash = trail.head(conn) if has_trail else (0, trail.GENESIS_HASH)
+    return {"counts": counts,
+            "trail": {"count": trail.count(conn) if has_trail else 0,
+                      "head_seq": seq, "head_hash": head_hash}}
+
+
+def check_file(path: Path) -> dict:
+    """Open ``path`` read-only, run integrity_check, and describe it. StoreError if unsound."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"The backup {path} cannot be read: {exc.strerror or exc}.") from exc
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a Sefton QA backup (it is not an SQLite database).")
+    conn = open_read_only(path)
+    try:
+        problems = integrity_problems(conn)
+        if problems:
+            raise StoreError(f"The backup {path} is damaged (integrity_check: "
+                             f"{'; '.join(problems[:3])}).")
+        return describe(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"The backup {path} is damaged and cannot be read: {exc}.") from exc
+    finally:
+        conn.close()
+
+
+def read_manifest(backup: Path) -> dict:
+    path = manifest_path_for(Path(backup))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StoreError(f"The backup {backup} has no manifest ({path.name} is missing), so "
+                         "it cannot be checked before restoring.") from None
+    except OSError as exc:
+        raise StoreError(f"The manifest {path} cannot be read: {exc.strerror or exc}.") from exc
+    try:
+        manifest = json.loads(text)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("counts"), dict) \
+                or not isinstance(manifest.get("trail"), dict):
+            raise ValueError("missing counts or trail")
+    except ValueError as exc:
+        raise StoreError(f"The manifest {path} is not a valid backup manifest ({exc}).") from exc
+    return manifest
+
+
+def differences(manifest: dict, described: dict) -> list[str]:
+    """How a file's description differs from its manifest (empty when they match)."""
+    out = []
+    want, have = manifest.get("counts", {}), described["counts"]
+    for table in sorted(set(want) | set(have)):
+        if want.get(table) != have.get(table):
+            out.append(f"{table}: manifest {want.get(table)}, file {have.get(table)}")
+    for key in ("count", "head_seq", "head_hash"):
+        if manifest.get("trail", {}).get(key) != described["trail"][key]:
+            out.append(f"trail {key}: manifest {manifest.get('trail', {}).get(key)}, "
+                       f"file {described['trail'][key]}")
+    return out
+
+
+# -- writing a backup --------------------------------------------------------------------------
+def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: str, *,
+                      now: dt.datetime | None = None, source: Path | None = None) -> Path:
+    """Back up ``conn`` with the backup API into ``folder``, check it, write its manifest.
+
+    The copy is written to a ``.partial`` file and renamed only once it is whole. If the
+    finished backup fails integrity_check it is deleted and StoreError raised.
+    """
+    from sefton_qa import __version__
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the backup folder {folder}: "
+                         f"{exc.strerror or exc}.") from exc
+    destination = folder / backup_name(stem, kind, now)
+    while destination.exists():  # two backups in one microsecond: never overwrite
+        now += dt.timedelta(microseconds=1)
+        destination = folder / backup_name(stem, kind, now)
+    tmp = destination.with_name(destination.name + ".partial")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        target = sqlite3.connect(str(tmp))
+        try:
+            conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+        os.replace(tmp, destination)
+    except (sqlite3.Error, OSError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise StoreError(f"The backup into {folder} failed: {detail}. "
+                         "The store itself is unchanged.") from exc
+    try:
+        described = check_file(destination)
+        manifest = {
+            "file": destination.name,
+            "kind": kind,
+            "created_utc": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "app_version": __version__,
+            "source": str(source) if source else None,
+            "sha256": sha256_of(destination),
+            "size_bytes": destination.stat().st_size,
+            **described,
+        }
+        _write_json(manifest_path_for(destination), manifest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            destination.unlink()
+        raise
+    return destination
+
+
+def _write_json(path: Path, value: dict) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StoreError(f"Cannot write the backup manifest {path}: "
+                         f"{exc.strerror or exc}.") from exc
+
+
+def delete_backup(backup: BackupFile) -> None:
+    for path in (backup.path, backup.manifest_path):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+# -- rotation (pure) ---------------------------------------------------------------------------
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _newest_per(items: Iterable[BackupFile], key, limit: int) -> list[BackupFile]:
+    """The newest backup of each group, for the ``limit`` newest groups (newest first)."""
+    chosen: dict = {}
+    for item in sorted(items, reverse=True):
+        k = key(item)
+        if k not in chosen:
+            if len(chosen) == limit:
+                break
+            chosen[k] = item
+    return list(chosen.values())
+
+
+def to_keep(backups: Iterable[BackupFile], today: dt.date) -> set[Path]:
+    """Which backups the rotation keeps (by path). Pure: no files are touched.
+
+    Daily backups: the newest of each of the :data:`KEEP_DAILY` most recent days that have one;
+    then, for the ISO weeks before the week of the oldest daily kept, the newest of each of the
+    :data:`KEEP_WEEKLY` most recent such weeks; then, for the months before the month of the
+    oldest backup kept so far, the newest of each of the :data:`KEEP_MONTHLY` most recent such
+    months. Backups dated after ``today`` (a clock that went back) are all kept. Manual and
+    before-* backups count towards none of this: the newest :data:`KEEP_OTHER` are kept.
+    """
+    backups = list(backups)
+    keep: set[Path] = {b.path for b in backups if b.day > today}
+    dailies = [b for b in backups if b.kind == DAILY and b.day <= today]
+    kept_daily = _newest_per(dailies, lambda b: b.day, KEEP_DAILY)
+    keep.update(b.path for b in kept_daily)
+    oldest = min((b.day for b in kept_daily), default=None)
+    if oldest is not None:
+        floor = _monday(oldest)
+        rest = [b for b in dailies if b.day < floor]
+    else:
+        rest = dailies
+    kept_weekly = _newest_per(rest, lambda b: b.day.isocalendar()[:2], KEEP_WEEKLY)
+    keep.update(b.path for b in kept_weekly)
+    oldest = min((b.day for b in kept_daily + kept_weekly), default=None)
+    if oldest is not None:
+        floor = oldest.replace(day=1)
+        rest = [b for b in rest if b.day < floor]
+    kept_monthly = _newest_per(rest, lambda b: (b.day.year, b.day.month), KEEP_MONTHLY)
+    keep.update(b.path for b in kept_monthly)
+    others = sorted((b for b in backups if b.kind in OTHER_KINDS), reverse=True)
+    keep.update(b.path for b in others[:KEEP_OTHER])
+    return keep
+
+
+def rotate(folder: Path, stem: str, today: dt.date) -> list[Path]:
+    """Delete the backups (and manifests) of the store ``stem`` that the rotation drops."""
+    backups = list_backups(folder, stem)
+    keep = to_keep(backups, today)
+    removed = []
+    for b in backups:
+        if b.path not in keep:
+            delete_backup(b)
+            removed.append(b.path)
+    return removed

@@ -247,7 +247,9 @@ def _restore(args) -> int:
             print("Nothing was changed.")
             return 1
     result = restore(store_path, backup_file)
-    if result.before_restore:
+    if result.before_restore and ".damaged-" in result.before_restore.name:
+        print(f"The current store was damaged; it was kept, renamed, as {result.before_restore}")
+    elif result.before_restore:
         print(f"Backed up the current store to {result.before_restore}")
     print(f"Restored {result.store_path} from {result.restored_from} "
           f"({result.manifest['counts'].get('audits', 0):,} audits, "

@@ -323,3 +323,25 @@ def test_cli_restore_of_a_corrupt_backup_is_a_plain_error(store, capsys, tmp_pat
     code = main(["--db", str(store_path), "restore", str(bad), "--yes"])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("sefton-qa: ") and "Traceback" not in err
+
+
+def test_restore_replaces_a_damaged_store_and_keeps_it_aside(store, admin, org, make_input):
+    add_audits(admin, make_input, 2)
+    path = backups.make_backup(store)
+    store_path = store.path
+    store.close()
+    data = bytearray(store_path.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 4096] = b"\xff" * 4096
+    store_path.write_bytes(bytes(data))
+    damaged = bytes(data)
+
+    result = backups.restore(store_path, path)
+
+    assert result.before_restore.name.startswith("sefton-qa.sqlite3.damaged-")
+    assert result.before_restore.read_bytes() == damaged
+    restored = open_store(store_path)
+    try:
+        assert verify_store(restored).ok
+        assert snapshot(restored)["counts"]["audits"] == 2
+    finally:
+        restored.close()

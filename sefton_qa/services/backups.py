@@ -101,7 +101,9 @@ def check_backup(backup_file: Path) -> dict:
 class RestoreResult:
     store_path: Path
     restored_from: Path
-    before_restore: Path | None  # the backup of the store as it was, None if there was none
+    #: The before-restore backup of the store as it was; for a damaged store, the damaged
+    #: file itself, renamed to ``<name>.damaged-<timestamp>``; None if there was no store.
+    before_restore: Path | None
     manifest: dict
 
 
@@ -115,10 +117,11 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     that (verify_store, counts and trail head against the manifest); back up the current store
     (kind ``before-restore``); make sure nothing else has the store open and fold its -wal into
     it; then swap the temporary file in with os.replace. Any failure before the swap leaves the
-    current store exactly as it was.
+    current store exactly as it was. A current store that is damaged (not SQLite, or failing
+    integrity_check) cannot be copied through SQLite: it is renamed aside instead (with its
+    -wal and -shm), so restoring is the way out of a damaged store and nothing is deleted.
     """
     from sefton_qa.services.verify import verify_store
-    from sefton_qa.store.connection import check_is_sqlite_file
 
     store_path = Path(store_path).expanduser().absolute()
     backup_file = Path(backup_file).expanduser().absolute()
@@ -157,9 +160,13 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
 
         before = None
         if store_path.exists() and store_path.stat().st_size > 0:
-            check_is_sqlite_file(store_path)
-            before = _backup_current(store_path, folder, now)
-            _quiesce(store_path)
+            if _is_sound(store_path):
+                before = _backup_current(store_path, folder, now)
+                _quiesce(store_path)
+            else:
+                # A damaged store cannot be copied through SQLite; keep it, moved aside
+                # (renamed, never rewritten), so nothing is thrown away.
+                before = _set_aside(store_path, now)
         os.replace(tmp, store_path)
     except BaseException as exc:
         _remove_quietly(tmp)
@@ -206,6 +213,42 @@ def _backup_current(store_path: Path, folder: Path | None,
     backup_store.rotate(target_folder, store_path.stem,
                         (now or dt.datetime.now(dt.timezone.utc)).date())
     return path
+
+
+def _is_sound(store_path: Path) -> bool:
+    """Whether the store on disk is an SQLite file that passes integrity_check."""
+    try:
+        with open(store_path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        conn = sqlite3.connect(store_path.resolve().as_uri() + "?mode=ro", uri=True,
+                               timeout=_QUIESCE_TIMEOUT_S)
+    except (OSError, sqlite3.Error):
+        return False
+    try:
+        return not backup_store.integrity_problems(conn)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError(f"{store_path} is still open (in this or another window): {exc}. "
+                             "Close Sefton QA everywhere before restoring. Nothing was "
+                             "restored.") from exc
+        return False
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def _set_aside(store_path: Path, now: dt.datetime | None) -> Path:
+    """Rename a damaged store (and its -wal/-shm) to ``<name>.damaged-<timestamp>`` beside it."""
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = store_path.with_name(f"{store_path.name}.damaged-{stamp}")
+    for suffix in ("-wal", "-shm"):
+        companion = Path(str(store_path) + suffix)
+        if companion.exists():
+            os.replace(companion, Path(str(aside) + suffix))
+    os.replace(store_path, aside)
+    return aside
 
 
 def _quiesce(store_path: Path) -> None:

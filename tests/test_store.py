@@ -150,7 +150,9 @@ def test_pending_migration_on_a_store_with_data_is_backed_up_first(
     assert len(backups) == 1
     assert seen_during_migration == backups
     backup = backups[0]
-    assert backup.name.startswith(f"{path.stem}-before-migration-")
+    assert backup.name.startswith(f"{path.stem}-")
+    assert backup.name.endswith("-before-migration.sqlite3")
+    assert backup.with_name(backup.name + ".json").exists()  # its manifest
     assert backup.read_bytes()[:16] == b"SQLite format 3\x00"
     conn = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
     try:

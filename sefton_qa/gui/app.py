@@ -58,9 +58,23 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
         return 1
     window = MainWindow(session)
     window.show()
+    _daily_backup(window, session)
     if fill_demo and window.welcome is not None:
         window.welcome.load_demo()  # in the background, with a progress bar and Cancel
     try:
         return app.exec()
     finally:
         session.store.close()
+
+
+def _daily_backup(window, session) -> None:
+    """The first start of each day backs the store up; a failure is a warning, not a stop."""
+    from sefton_qa.services.backups import backup_if_due
+
+    try:
+        made = backup_if_due(session.store)
+    except SeftonError as exc:
+        window.statusBar().showMessage(f"Today's backup could not be made: {exc}", 30_000)
+    else:
+        if made is not None:
+            window.statusBar().showMessage(f"Today's backup: {made}", 10_000)

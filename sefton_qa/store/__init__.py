@@ -105,8 +105,11 @@ def _migrate(store: Store, backup_dir: Path) -> None:
     if not pending_migrations(store):
         return
     if _has_user_tables(store.conn):
-        backup_to(store, backup_dir / f"{store.path.stem}-before-migration-"
-                                      f"{timestamp_for_filename()}.sqlite3")
+        from sefton_qa.store import backups
+
+        # Checked with integrity_check and described by a manifest, so it can be restored.
+        backups.backup_connection(store.conn, backup_dir, store.path.stem, "before-migration",
+                                  source=store.path)
     conn = store.conn
     conn.execute("BEGIN IMMEDIATE")  # one writer migrates; others wait, then find nothing to do
     try:

@@ -29,6 +29,8 @@ from sefton_qa.services.verify import verify_store
 from sefton_qa.store import open_store
 from sefton_qa.store import trail as trail_store
 
+pytestmark = pytest.mark.slow  # about 15 s
+
 WORKER = Path(__file__).with_name("reliability_worker.py")
 ROUNDS = int(os.environ.get("SEFTON_QA_CRASH_ROUNDS", "30"))  # 2 kills a round, at least
 #: More rounds are run until this many saves were confirmed, within the time budget (on a busy

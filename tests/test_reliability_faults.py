@@ -234,9 +234,10 @@ def test_import_audits_creating_a_missing_team(loop, tmp_path):
 # -- a failure at the COMMIT itself ---------------------------------------------------------------
 @pytest.mark.xfail(strict=True, reason=(
     "BUG: Store.transaction runs COMMIT in the try's else branch, so when the COMMIT itself "
-    "fails without SQLite rolling it back itself (e.g. SQLITE_BUSY, or an error SQLite leaves the transaction open after) it neither rolls back nor closes the "
-    "transaction: the connection stays in it, the failed save is still visible to this "
-    "window, and every later save becomes a SAVEPOINT inside that dead transaction, never "
+    "fails without SQLite rolling back by itself (e.g. SQLITE_BUSY, or any exception raised "
+    "there) it neither rolls back nor closes the transaction: the connection stays in it, "
+    "the failed save is still visible to this window, and every later save becomes a "
+    "SAVEPOINT inside that dead transaction, never "
     "committed"))
 def test_a_failed_commit_leaves_no_transaction_open_and_the_store_unchanged(loop):
     store = loop.store

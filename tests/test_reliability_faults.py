@@ -232,13 +232,6 @@ def test_import_audits_creating_a_missing_team(loop, tmp_path):
 
 
 # -- a failure at the COMMIT itself ---------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Store.transaction runs COMMIT in the try's else branch, so when the COMMIT itself "
-    "fails without SQLite rolling back by itself (e.g. SQLITE_BUSY, or any exception raised "
-    "there) it neither rolls back nor closes the transaction: the connection stays in it, "
-    "the failed save is still visible to this window, and every later save becomes a "
-    "SAVEPOINT inside that dead transaction, never "
-    "committed"))
 def test_a_failed_commit_leaves_no_transaction_open_and_the_store_unchanged(loop):
     store = loop.store
     real = store.conn
@@ -266,10 +259,6 @@ def test_a_failed_commit_leaves_no_transaction_open_and_the_store_unchanged(loop
             real.execute("ROLLBACK")  # so the fixture can close the store
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: after a failed COMMIT the connection stays in the dead transaction, so the next "
-    "save 'succeeds' as a SAVEPOINT inside it and is never committed: another window (or the "
-    "next start of the app) does not see it"))
 def test_a_save_after_a_failed_commit_is_really_committed(loop):
     store = loop.store
     real = store.conn

@@ -60,12 +60,13 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
+                # Also when COMMIT itself fails (disk full, I/O error): never leave the
+                # connection inside a dead transaction that later saves would join.
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
-            else:
-                self.conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:

@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sefton-qa",
         description=f"{APP_NAME}: case-file audits, moderation and committee packs.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation on a temporary store (migrations, an "
+                             "audit, the trail, the main window offscreen, a PDF) and exit")
     parser.add_argument("--db", metavar="PATH",
                         help="the store to use (default: $SEFTON_QA_DB, else the user data "
                              "folder)")
@@ -103,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from sefton_qa.selftest import run as run_self_test
+
+        return run_self_test()
     command = args.command or "gui"
     try:
         if command == "gui":

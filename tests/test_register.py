@@ -95,3 +95,20 @@ def test_search_never_fails_on_what_people_type(demo_admin, typed):
 def test_fts_query_quotes_every_word():
     assert fts_query("LCS-123 drift") == '"LCS"* "123"* "drift"*'
     assert fts_query("  ") is None
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", ["service_area", "team", "auditor"])
+@pytest.mark.parametrize("in_memory_limit", [0, 50_000])  # walk names, or sort the filtered set
+def test_name_sorts_with_a_filter_agree_either_way(with_draft, monkeypatch, sort, descending,
+                                                   in_memory_limit):
+    from sefton_qa.store import audits as audit_store
+
+    monkeypatch.setattr(audit_store, "SORT_IN_MEMORY_UP_TO", in_memory_limit)
+    f = RegisterFilter(grade=Grade.INADEQUATE)
+    rows = all_rows(with_draft, f, sort, descending)
+    assert len(rows) == register.count(with_draft, f) > 0
+    assert all(r[6] == "inadequate" for r in rows)
+    column = {"service_area": 3, "team": 4, "auditor": 5}[sort]
+    names = [r[column].lower() for r in rows if r[column] is not None]
+    assert names == sorted(names, reverse=descending)

@@ -55,25 +55,22 @@ class MainWindow(QMainWindow):
             session, "my_work", self, fixed={"auditor_id": me.id},
             intro=f"Audits by {me.display_name}: drafts to finish and work already submitted.")
         self.register_pages = [self.audits_page, self.my_work_page]
-        self.moderation_page = ModerationPage(session, self)
-        self.conversations_page = ConversationsPage(session, self)
-        self.actions_page = ActionsPage(session, self)
-        self.drift_page = DriftPage(session, self)
-        self.calibration_page = CalibrationPage(session, self)
-        self.pages = [("Audits", self.audits_page), ("My work", self.my_work_page),
-                      ("Moderation", self.moderation_page),
-                      ("Reflective conversations", self.conversations_page),
-                      ("Actions", self.actions_page), ("Drift dashboard", self.drift_page),
-                      ("Calibration", self.calibration_page)]
+        # The loop pages are built the first time they are shown, so the window opens at
+        # once whatever the store holds.
+        self._page_factories = {"Moderation": ModerationPage,
+                                "Reflective conversations": ConversationsPage,
+                                "Actions": ActionsPage, "Drift dashboard": DriftPage,
+                                "Calibration": CalibrationPage}
+        self.pages: list[tuple[str, object]] = [("Audits", self.audits_page),
+                                                 ("My work", self.my_work_page)]
+        self.pages += [(title, None) for title in self._page_factories]
         self.welcome = None
         for title, page in self.pages:
             self.nav.addItem(title)
-            self.stack.addWidget(page)
-            if isinstance(page, RegisterPage):
+            if page is not None:
+                self.stack.addWidget(page)
                 page.open_requested.connect(self.open_audit)
                 page.count_changed.connect(self._update_count)
-            else:
-                page.changed.connect(self._after_change)
         self.nav.currentRowChanged.connect(self._show_page)
 
         self.splitter = QSplitter()
@@ -101,9 +98,19 @@ class MainWindow(QMainWindow):
         page = self.stack.currentWidget()
         return page if isinstance(page, RegisterPage) else None
 
+    def page(self, row: int):
+        """The page at ``row`` of the navigation, built on first use."""
+        title, page = self.pages[row]
+        if page is None:
+            page = self._page_factories[title](self.session, self)
+            page.changed.connect(self._after_change)
+            self.stack.addWidget(page)
+            self.pages[row] = (title, page)
+        return page
+
     def _show_page(self, row: int) -> None:
         if 0 <= row < len(self.pages):
-            page = self.pages[row][1]
+            page = self.page(row)
             self.stack.setCurrentWidget(page)
             if isinstance(page, RegisterPage):
                 self._update_count(page.model.total)
@@ -200,7 +207,8 @@ class MainWindow(QMainWindow):
     # -- actions --------------------------------------------------------------------------------
     def refresh(self) -> None:
         for _title, page in self.pages:
-            page.refresh()
+            if page is not None:
+                page.refresh()
         page = self.current_page
         if page is not None:
             self._update_count(page.model.total)
@@ -241,7 +249,7 @@ class MainWindow(QMainWindow):
         """One page changed data: every page refreshes what it shows."""
         keep = change.record_ids[0] if change.table == "audits" and change.record_ids else None
         for _title, page in self.pages:
-            if page is self.sender():
+            if page is None or page is self.sender():
                 continue
             if isinstance(page, RegisterPage):
                 page.refresh(keep_audit=keep)

@@ -1,4 +1,5 @@
-"""python -m tests.benchmarks [--audits N] [--data-dir DIR] [--quick] [--rebuild] [--verify]"""
+"""python -m tests.benchmarks [--audits N] [--data-dir DIR] [--quick] [--rebuild] [--verify]
+[--import-rows N] [--import-repeat N] [--starts N]"""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from sefton_qa.domain.grades import Grade
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services.session import Session, sign_in
 from sefton_qa.services.summary import period_summary
@@ -21,17 +21,17 @@ from sefton_qa.store import open_store
 from sefton_qa.store.audits import RegisterFilter
 
 from . import build as builder
-from . import report
-from .bare import BareStore, audits_schema, audits_triggers
+from . import importing, pack, report, startup
+from .bare import BareSearch, BareStore, audits_schema, audits_triggers
+from .register import FILTER_AREA, FILTER_GRADE, bench_screens, statistics_line
 from .report import Row, Target
 from .timing import Timing, time_in_turn
-from .workload import AuditFactory, audit_row, load_org
+from .workload import AuditFactory, audit_row, last_full_quarter, load_org
 
 DEFAULT_N = 1_000_000
 QUICK_N = 20_000
 VERIFY_UP_TO = 50_000  # fresh builds this small are verified (trail chain and replay) unasked
-QUERY_AREA = "Child Protection"
-QUERY_GRADE = Grade.INADEQUATE
+QUICK_IMPORT_ROWS = 10_000
 
 
 def compare(sefton: Callable[[int], object], bare: Callable[[int], object], *, repeat: int,
@@ -39,12 +39,6 @@ def compare(sefton: Callable[[int], object], bare: Callable[[int], object], *, r
     """Time the Sefton QA operation and its bare sqlite3 equivalent the same way, in turn."""
     ours, theirs = time_in_turn((sefton, bare), repeat=repeat, warmup=warmup)
     return ours, theirs
-
-
-def last_full_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
-    this_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    end = this_start - dt.timedelta(days=1)
-    return dt.date(end.year, end.month - 2, 1), end
 
 
 def bench_log_one(session: Session, bare: BareStore, factory: AuditFactory,
@@ -63,18 +57,18 @@ def bench_register(session: Session, bare: BareStore, area_id: int, today: dt.da
                    repeat: int, notes: list[str]) -> Row:
     start = today - dt.timedelta(days=365)
     f = RegisterFilter(date_from=start, date_to=today, service_area_id=area_id,
-                       grade=QUERY_GRADE)
+                       grade=FILTER_GRADE)
     conn = session.store.conn
     ours, theirs = (audit_store.register_page(conn, f, offset=0, limit=100),
-                    bare.first_page(area_id, QUERY_GRADE.value, start, today))
+                    bare.first_page(area_id, FILTER_GRADE.value, start, today))
     assert len(ours) == len(theirs) == 100, (len(ours), len(theirs))
-    notes.append(f"Register filter: {QUERY_GRADE.label.lower()}, {QUERY_AREA}, "
+    notes.append(f"Register filter: {FILTER_GRADE.label.lower()}, {FILTER_AREA}, "
                  f"{start:%d/%m/%Y} to {today:%d/%m/%Y}: "
                  f"{audit_store.register_count(conn, f):,} audits match; first page of 100, "
                  "newest first.")
     sefton, plain = compare(
         lambda _: audit_store.register_page(conn, f, offset=0, limit=100),
-        lambda _: bare.first_page(area_id, QUERY_GRADE.value, start, today),
+        lambda _: bare.first_page(area_id, FILTER_GRADE.value, start, today),
         repeat=repeat, warmup=10)
     return report.latency_row(f"register: grade + area + 12 months, first 100 (x{repeat})",
                               sefton, plain, Target(20, "ms median", at_least=False))
@@ -142,8 +136,16 @@ def main(argv: list[str] | None = None) -> int:
                              f"fresh builds of up to {VERIFY_UP_TO:,} audits always are")
     parser.add_argument("--repeat", type=int, default=300,
                         help="calls timed for logging one audit (queries: a third of it)")
+    parser.add_argument("--import-rows", type=int,
+                        help=f"rows in the import files (default {importing.ROWS:,}; "
+                             f"{QUICK_IMPORT_ROWS:,} with --quick)")
+    parser.add_argument("--import-repeat", type=int, default=3,
+                        help="imports timed for each file, each into a fresh store (default 3)")
+    parser.add_argument("--starts", type=int, default=startup.RUNS,
+                        help=f"cold starts timed of each window (default {startup.RUNS})")
     args = parser.parse_args(argv)
     n = args.audits or (QUICK_N if args.quick else DEFAULT_N)
+    import_rows = args.import_rows or (QUICK_IMPORT_ROWS if args.quick else importing.ROWS)
     paths = builder.Paths.for_n(args.data_dir, n)
 
     load_before = os.getloadavg()[0]
@@ -159,25 +161,35 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     with open_store(paths.store) as store:
         session = sign_in(store, os_user=builder.OS_USER)
+        statistics = statistics_line(store.conn)  # the planner's, as the timings meet them
         today = session.today()
         org = load_org(session)
         factory = AuditFactory(org, today=today, batches=1)
         bare = BareStore(paths.bare)
+        search = BareSearch(paths.store)
         try:
             print("Timing ...", file=sys.stderr, flush=True)
+            queries = max(30, args.repeat // 3)
             rows = [
                 report.rate_row(f"bulk insert via add_audits ({builder.BATCH:,}/transaction)",
                                 n, build.sefton, build.bare,
                                 Target(50_000, "audits/s", at_least=True)),
                 bench_log_one(session, bare, factory, args.repeat),
-                bench_register(session, bare, org.area_ids[QUERY_AREA], today,
-                               max(30, args.repeat // 3), notes),
+                bench_register(session, bare, org.area_ids[FILTER_AREA], today, queries, notes),
                 bench_summary(session, bare, today, max(10, args.repeat // 10), notes),
+                *bench_screens(session, bare, search, org.area_ids[FILTER_AREA], today, queries,
+                               notes),
+                *pack.bench_packs(session, args.data_dir / "pack-scratch",
+                                  max(5, args.repeat // 60), notes),
+                *importing.bench_import(args.data_dir, import_rows, audits_schema(store.conn),
+                                        args.import_repeat, notes),
+                startup.bench_cold_start(session, notes, args.starts),
             ]
             held = audit_store.count(store.conn)
             indexes = len(audits_schema(store.conn)) - 1
             triggers = audits_triggers(store.conn)
         finally:
+            search.close()
             bare.close()
 
     header = [
@@ -187,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{file_size(paths.bare)}",
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}; WAL, synchronous=FULL on both",
+        statistics,
         f"load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
         "(this process alone adds about 1; more means something else was busy)",
         f"run {dt.datetime.now():%Y-%m-%d %H:%M}"
@@ -202,9 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         "Log one audit: create_audit(submit=True) = validation, insert, read-back, trail row, "
         "commit; bare is one INSERT and its commit.",
         *notes,
-        "Ratio is the Sefton QA figure over the bare one: for the insert rate below 1 means "
-        "slower, for times above 1 means slower. Times are medians (p95 in brackets) of "
-        "repeated calls after a warm-up, with time.perf_counter.",
+        "Bare is plain sqlite3 doing the same work without the app's code, unless a note says "
+        "otherwise (openpyxl for the XLSX import, a bare PySide6 window for cold start); — "
+        "where no bare comparison makes sense. Ratio is the Sefton QA figure over the bare "
+        "one: for the insert rate below 1 means slower, for times above 1 means slower. "
+        "Times are medians (p95 in brackets) of repeated calls after a warm-up, with "
+        "time.perf_counter.",
     ]
     title = "Sefton QA benchmarks"
     print()

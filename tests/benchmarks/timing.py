@@ -20,8 +20,12 @@ class Timing:
         return sum(self.samples)
 
     @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
     def median_ms(self) -> float:
-        return 1000 * statistics.median(self.samples)
+        return 1000 * self.median
 
     @property
     def p95_ms(self) -> float:
@@ -31,6 +35,11 @@ class Timing:
     def rate(self, items: int) -> float:
         """Items per second over all samples together."""
         return items / self.total
+
+    def __add__(self, other: "Timing") -> "Timing":
+        """Two steps timed call by call (a count, then a page): the time of both, per call."""
+        assert len(self.samples) == len(other.samples)
+        return Timing(tuple(a + b for a, b in zip(self.samples, other.samples)))
 
 
 def time_calls(fn: Callable[[Any], object], *, repeat: int, warmup: int = 0,
@@ -47,14 +56,18 @@ def time_calls(fn: Callable[[Any], object], *, repeat: int, warmup: int = 0,
     return Timing(tuple(samples))
 
 
-def time_in_turn(fns: Sequence[Callable[[int], object]], *, repeat: int,
-                 warmup: int = 0) -> list[Timing]:
+def time_in_turn(fns: Sequence[Callable[[Any], object]], *, repeat: int, warmup: int = 0,
+                 setups: Sequence[Callable[[int], Any] | None] | None = None) -> list[Timing]:
     """:func:`time_calls` for several functions called in turn (a(0), b(0), a(1), b(1) ...),
-    so that each meets the same conditions (the disk's writeback, other load)."""
+    so that each meets the same conditions (the disk's writeback, other load).
+
+    ``setups``, one per function (or None), work as ``setup`` does for :func:`time_calls`.
+    """
+    setups = setups or [None] * len(fns)
     samples: list[list[float]] = [[] for _ in fns]
     for i in range(warmup + repeat):
-        for fn, out in zip(fns, samples):
-            elapsed = _clock(fn, i)
+        for fn, setup, out in zip(fns, setups, samples):
+            elapsed = _clock(fn, setup(i) if setup is not None else i)
             if i >= warmup:
                 out.append(elapsed)
     return [Timing(tuple(s)) for s in samples]

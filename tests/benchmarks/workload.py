@@ -24,7 +24,7 @@ from sefton_qa.store import themes as theme_store
 YEARS = 6
 STATUS = "submitted"
 
-_FINDINGS = {
+FINDINGS = {
     Grade.GOOD: (
         "The child's wishes and feelings are recorded in their own words.",
         "Visits are purposeful and direct work with the child is well evidenced.",
@@ -136,7 +136,14 @@ class AuditFactory:
             audit_date=day, service_area_id=team.area_id, team_id=team.team_id,
             auditor_id=rng.choice(self.org.auditor_ids), team_manager_id=team.manager_id,
             template_id=self.org.template_id, sections=sections, overall_grade=overall,
-            theme_ids=sorted(themes), findings=" ".join(rng.sample(_FINDINGS[overall], 2)))
+            theme_ids=sorted(themes), findings=" ".join(rng.sample(FINDINGS[overall], 2)))
+
+
+def last_full_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the last quarter that has ended."""
+    this_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = this_start - dt.timedelta(days=1)
+    return dt.date(end.year, end.month - 2, 1), end
 
 
 def _pick_grade(rng: random.Random, progress: float) -> Grade:

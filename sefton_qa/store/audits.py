@@ -258,6 +258,12 @@ def _register_where(f: RegisterFilter) -> tuple[str, list]:
 
 
 def register_count(conn: sqlite3.Connection, f: RegisterFilter) -> int:
+    query = fts_query(f.search) if f.search else None
+    if query and f == RegisterFilter(search=f.search):
+        # A search and nothing else: the index counts its own matches (every audit is in it),
+        # far quicker than checking a hundred thousand ids against the audits table.
+        return conn.execute("SELECT count(*) FROM audits_fts WHERE audits_fts MATCH ?",
+                            (query,)).fetchone()[0]
     where, params = _register_where(f)
     return conn.execute(f"SELECT count(*) FROM audits a {where}", params).fetchone()[0]
 

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -122,6 +123,20 @@ def file_size(path: Path) -> str:
     return f"{size / 2**20:,.0f} MiB"
 
 
+def code_version() -> str:
+    """The commit the code is at, and whether sefton_qa/ has changes not yet committed."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" with uncommitted changes in sefton_qa/"
+                   if git("status", "--porcelain", "--", "sefton_qa") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument("--audits", type=int, help=f"audits in the store (default {DEFAULT_N:,})")
@@ -149,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = builder.Paths.for_n(args.data_dir, n)
 
     load_before = os.getloadavg()[0]
+    code_before = code_version()  # what this process imports now; child processes import later
     build = None if args.rebuild else builder.existing(paths, n)
     reused = build is not None
     if build is None:
@@ -192,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             search.close()
             bare.close()
 
+    code_after = code_version()
     header = [
         f"N = {n:,} audits (store holds {held:,}: N + {build.demo_audits} demo + "
         f"{held - n - build.demo_audits:,} logged by timing runs)",
@@ -200,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}; WAL, synchronous=FULL on both",
         statistics,
+        f"code: commit {code_before}" + ("" if code_after == code_before else
+                                         f"; {code_after} by the end of the run (the "
+                                         "cold-start processes may have run that)"),
         f"load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
         "(this process alone adds about 1; more means something else was busy)",
         f"run {dt.datetime.now():%Y-%m-%d %H:%M}"

@@ -178,9 +178,10 @@ def over_note(session: Session, search: BareSearch, screen: Screen, total: Timin
     matches = screen.count(session)
     plans = query_plans(session.store.conn, screen)
     sorts_all = any("USE TEMP B-TREE FOR ORDER BY" in p for p in plans if p.startswith("page"))
-    why = [f"the page reads all {matches:,} matching audits, computes each one's names and "
-           "themes, and sorts them all for the first 100 (USE TEMP B-TREE FOR ORDER BY)"
-           if sorts_all else f"{matches:,} audits match"]
+    audits = f"{matches:,} matching audit{'s' if matches != 1 else ''}"
+    why = [f"the page reads every one of the {audits}, computes each one's names and themes, "
+           "and sorts them for the first 100 (USE TEMP B-TREE FOR ORDER BY)"
+           if sorts_all else f"{audits}"]
     if any("AUTOMATIC" in p for p in plans):
         why.append("for the join the planner builds a temporary index over every audit "
                    "(AUTOMATIC ... INDEX), as it does when sqlite_stat1 has no statistics for "

@@ -38,6 +38,9 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
 say "installing the project and PyInstaller into the build venv"
+# setuptools builds in the source tree's build/: stale files there (a module since deleted)
+# would end up in the wheel.
+rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
     "$ROOT" "pyinstaller>=6.10,<7"

@@ -93,7 +93,7 @@ def test_search_never_fails_on_what_people_type(demo_admin, typed):
 
 
 def test_fts_query_quotes_every_word():
-    assert fts_query("LCS-123 drift") == '"LCS"* "123"* "drift"*'
+    assert fts_query("LCS-123 drift") == '"LCS 123"* "drift"*'
     assert fts_query("  ") is None
 
 

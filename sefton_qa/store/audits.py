@@ -193,8 +193,10 @@ def fts_query(text: str) -> str | None:
 
     Each word is quoted, so FTS5 operators typed by the user (AND, NEAR, *, ") are just words.
     """
-    words = re.findall(r"\w+", text)
-    return " ".join(f'"{w}"*' for w in words) if words else None
+    # Each typed term is a phrase of its word parts, so "LCS-123" finds "LCS" then "123..."
+    # side by side (a case reference) rather than every audit with "LCS" anywhere.
+    phrases = [" ".join(parts) for term in text.split() if (parts := re.findall(r"\w+", term))]
+    return " ".join(f'"{p}"*' for p in phrases) if phrases else None
 
 
 #: How the register sorts: the outer table to loop over (None: audits alone), the ORDER BY
@@ -218,6 +220,13 @@ _SORT_PLANS = {
 }
 REGISTER_SORTS = tuple(_SORT_PLANS)
 SORT_IN_MEMORY_UP_TO = 50_000
+_SORT_INDEXES = {"audit_date": "audits_by_date", "case_reference": "audits_by_case_date_auditor",
+                 "overall_grade": "audits_by_grade_rank_date", "status": "audits_for_summary"}
+
+
+def _fts_matches(conn: sqlite3.Connection, query: str) -> int:
+    return conn.execute("SELECT count(*) FROM audits_fts WHERE audits_fts MATCH ?",
+                        (query,)).fetchone()[0]
 _REGISTER_COLUMNS = (
     "a.id, a.case_reference, a.audit_date, "
     "(SELECT name FROM service_areas WHERE id = a.service_area_id), "
@@ -277,7 +286,16 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
     direction = " DESC" if descending else ""
     order = ", ".join(t + direction for t in terms)
     if outer is None:
-        sql = f"SELECT {_REGISTER_COLUMNS} FROM audits a {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        # A search matching a great many audits: walk the sort's own index and keep the
+        # matches, instead of sorting every match to find the first screen.
+        hint = ""
+        query = fts_query(f.search) if f.search else None
+        if query and _fts_matches(conn, query) > SORT_IN_MEMORY_UP_TO:
+            hint = f"INDEXED BY {_SORT_INDEXES[sort]}"
+        # The page's ids first, then the names and themes for those rows only.
+        sql = (f"SELECT {_REGISTER_COLUMNS} FROM audits a WHERE a.id IN ("
+               f"SELECT a.id FROM audits a {hint} {where} ORDER BY {order} LIMIT ? OFFSET ?) "
+               f"ORDER BY {order}")
         return conn.execute(sql, [*params, limit, offset]).fetchall()
     table, column, index = outer
     if where and register_count(conn, f) <= SORT_IN_MEMORY_UP_TO:

@@ -7,8 +7,10 @@ import sqlite3
 
 from sefton_qa.domain.grades import Grade
 
-_PERIOD = ("FROM audits a WHERE a.status = 'submitted' AND a.audit_date BETWEEN ? AND ? "
-           "AND a.overall_grade IS NOT NULL")
+# INDEXED BY the covering summary index: with statistics the planner may prefer a skip-scan
+# of another index that is not covering, three to four times slower.
+_PERIOD = ("FROM audits a INDEXED BY audits_for_summary WHERE a.status = 'submitted' "
+           "AND a.audit_date BETWEEN ? AND ? AND a.overall_grade IS NOT NULL")
 
 
 def grade_counts(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> dict[Grade, int]:

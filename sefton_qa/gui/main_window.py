@@ -19,16 +19,7 @@ from sefton_qa import APP_NAME, __version__
 from sefton_qa.domain.errors import SeftonError
 from sefton_qa.domain.models import AuditStatus, Role
 from sefton_qa.gui.errors import show_error
-from sefton_qa.gui.export_dialog import ExportDialog
 from sefton_qa.gui.filter_bar import FilterBar
-from sefton_qa.gui.import_dialog import ImportDialog
-from sefton_qa.gui.loop_pages import (
-    ActionsPage,
-    CalibrationPage,
-    ConversationsPage,
-    DriftPage,
-    ModerationPage,
-)
 from sefton_qa.gui.register_page import RegisterPage
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org
@@ -57,10 +48,10 @@ class MainWindow(QMainWindow):
         self.register_pages = [self.audits_page, self.my_work_page]
         # The loop pages are built the first time they are shown, so the window opens at
         # once whatever the store holds.
-        self._page_factories = {"Moderation": ModerationPage,
-                                "Reflective conversations": ConversationsPage,
-                                "Actions": ActionsPage, "Drift dashboard": DriftPage,
-                                "Calibration": CalibrationPage}
+        self._page_factories = {title: name for title, name in (
+            ("Moderation", "ModerationPage"), ("Reflective conversations", "ConversationsPage"),
+            ("Actions", "ActionsPage"), ("Drift dashboard", "DriftPage"),
+            ("Calibration", "CalibrationPage"))}
         self.pages: list[tuple[str, object]] = [("Audits", self.audits_page),
                                                  ("My work", self.my_work_page)]
         self.pages += [(title, None) for title in self._page_factories]
@@ -102,7 +93,9 @@ class MainWindow(QMainWindow):
         """The page at ``row`` of the navigation, built on first use."""
         title, page = self.pages[row]
         if page is None:
-            page = self._page_factories[title](self.session, self)
+            from sefton_qa.gui import loop_pages  # imported on first use: a quicker start
+
+            page = getattr(loop_pages, self._page_factories[title])(self.session, self)
             page.changed.connect(self._after_change)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)
@@ -280,14 +273,18 @@ class MainWindow(QMainWindow):
             f"Undone: the audit of {audit.case_reference or 'a new case'} was {what}. "
             "The undo is in its history.", 10_000)
 
-    def open_import(self, path=None) -> ImportDialog:
+    def open_import(self, path=None):
+        from sefton_qa.gui.import_dialog import ImportDialog
+
         dialog = ImportDialog(self.session, self, path=path)
         dialog.imported.connect(lambda report: (self.refresh(), self.statusBar().showMessage(
             f"Imported {report.added:,} audits from {report.file_name}", 10_000)))
         dialog.show()
         return dialog
 
-    def open_export(self) -> ExportDialog:
+    def open_export(self):
+        from sefton_qa.gui.export_dialog import ExportDialog
+
         dialog = ExportDialog(self.session, self)
         dialog.show()
         return dialog

@@ -48,6 +48,22 @@ echo "$out"
 grep -q "(frozen bundle)" <<<"$out" || { say "ERROR: /usr/bin/sefton-qa is not the bundle"; exit 1; }
 /usr/bin/sefton-qa --version
 
+# Upgrades keep data: the installed build opens a store from the first release's schema
+# (tests/fixtures, made by scripts/make_upgrade_fixture.py), backs it up, migrates it, and
+# it still verifies.
+fixture="$ROOT/tests/fixtures/store-schema-0003.sqlite3"
+if [ -f "$fixture" ]; then
+    cp "$fixture" "$work/old-store.sqlite3"
+    /usr/bin/sefton-qa --db "$work/old-store.sqlite3" verify >/dev/null 2>&1 || true
+    /usr/bin/sefton-qa --db "$work/old-store.sqlite3" summary --from 2025-05-01 --to 2025-07-31 \
+        >/dev/null || { say "ERROR: the installed build could not open an older store"; exit 1; }
+    /usr/bin/sefton-qa --db "$work/old-store.sqlite3" verify ||
+        { say "ERROR: the upgraded store does not verify"; exit 1; }
+    ls "$work"/backups/*before-migration.sqlite3 >/dev/null ||
+        { say "ERROR: no backup was made before the upgrade"; exit 1; }
+    say "an older store was upgraded by the installed build, backed up first, and verifies"
+fi
+
 python=python3
 [ -x "$ROOT/.venv/bin/python" ] && python="$ROOT/.venv/bin/python"
 best_ms() {

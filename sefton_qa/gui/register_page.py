@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.gui.filter_bar import FilterBar
+from sefton_qa.gui.loop_common import audit_html
 from sefton_qa.gui.register_model import COL_DATE, AuditRegisterModel
 from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
@@ -119,54 +120,15 @@ class RegisterPage(QWidget):
             self.detail.setHtml(self.audit_html(audit_id))
 
     def audit_html(self, audit_id: int) -> str:
-        """The audit, its history and the other audits of the same case. Every user string
-        is escaped before it reaches the HTML."""
+        """The audit (as every page shows it), then its history from the trail. Every user
+        string is escaped before it reaches the HTML."""
         e = html.escape
-        names = register.names(self.session)
-        a = get_audit(self.session, audit_id)
-        grade = a.overall_grade.label if a.overall_grade else "Not graded"
-        themes = ", ".join(names["themes"].get(t, "?") for t in a.theme_ids) or "None"
-        rows = [
-            ("Case reference", a.case_reference or ""),
-            ("Audit date", a.audit_date.strftime("%d/%m/%Y") if a.audit_date else ""),
-            ("Audit type", a.audit_type.label),
-            ("Service area", names["service_areas"].get(a.service_area_id, "")),
-            ("Team", names["teams"].get(a.team_id, "")),
-            ("Auditor", names["staff"].get(a.auditor_id, "")),
-            ("Overall grade", grade),
-            ("Status", a.status.label),
-            ("Themes", themes),
-        ]
-        parts = [f"<h3>Audit of {e(a.case_reference or 'a new case')}</h3><table>"]
-        parts += [f"<tr><td><b>{e(k)}</b>&nbsp;</td><td>{e(v)}</td></tr>" for k, v in rows]
-        parts.append("</table>")
-        if a.findings:
-            text = e(a.findings).replace("\n", "<br>")
-            parts.append(f"<h4>Findings</h4><p>{text}</p>")
-        if a.sections:
-            titles = register.section_titles(self.session, a.template_id)
-            order = [k for k in titles if k in a.sections] + sorted(set(a.sections) - set(titles))
-            parts.append("<h4>Sections</h4><ul>")
-            for key in order:
-                s = a.sections[key]
-                label = s.grade.short_label if s.grade else "Not graded"
-                title = titles.get(key, key.replace("_", " ").capitalize())
-                notes = f" — {s.notes}" if s.notes else ""
-                parts.append(f"<li>{e(title)}: <b>{e(label)}</b>{e(notes)}</li>")
-            parts.append("</ul>")
-        if a.case_reference:
-            journey = register.case_history(self.session, a.case_reference)
-            if len(journey) > 1:
-                parts.append("<h4>Audits of this case</h4><ul>")
-                for other in journey:
-                    g = other.overall_grade.short_label if other.overall_grade else "Not graded"
-                    date = other.audit_date.strftime("%d/%m/%Y") if other.audit_date else "—"
-                    mark = " (this audit)" if other.id == a.id else ""
-                    parts.append(f"<li>{e(date)}: {e(g)}{e(mark)}</li>")
-                parts.append("</ul>")
-        parts.append("<h4>History</h4><ul>")
+        status = get_audit(self.session, audit_id).status.label
+        parts = [audit_html(self.session, audit_id, extra=[("Status", status)]),
+                 "<h4>History</h4><ul>"]
+        staff = register.names(self.session)["staff"]
         for entry in register.history(self.session, "audits", audit_id):
-            who = names["staff"].get(entry.staff_id, entry.os_user)
+            who = staff.get(entry.staff_id, entry.os_user)
             fields = "" if entry.kind in ("create", "demo", "import") else \
                 f" ({', '.join(sorted(entry.changes))})"
             reason = f" — reason: {entry.reason}" if entry.reason else ""

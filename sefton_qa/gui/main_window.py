@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import audits…", self.open_import, "Ctrl+I")
         self._action(file_menu, "&Export audits…", self.open_export, "Ctrl+E")
         file_menu.addSeparator()
+        self._action(file_menu, "&Backups…", self.open_backups, name="backups")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit_menu = bar.addMenu("&Edit")
@@ -286,6 +288,13 @@ class MainWindow(QMainWindow):
         from sefton_qa.gui.export_dialog import ExportDialog
 
         dialog = ExportDialog(self.session, self)
+        dialog.show()
+        return dialog
+
+    def open_backups(self):
+        from sefton_qa.gui.backups_dialog import BackupsDialog
+
+        dialog = BackupsDialog(self.session, self)
         dialog.show()
         return dialog
 

@@ -23,6 +23,29 @@ NETWORK_FILESYSTEMS = frozenset({
 })
 
 
+class StoreWriteError(StoreError, sqlite3.OperationalError):
+    """A save the disk refused (full, I/O error, locked too long): a StoreError with a plain
+    message, and still an ``sqlite3.OperationalError`` for code that catches that."""
+
+
+def plain_write_error(exc: sqlite3.OperationalError) -> str | None:
+    """The plain message for a write SQLite could not make, or None if it is not one of those."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+        why = "the disk is full. Nothing was saved; free some space and try again."
+    elif "disk i/o error" in lowered or getattr(exc, "sqlite_errorname", "").startswith(
+            "SQLITE_IOERR"):
+        why = (f"the disk reported an error ({text}). Nothing was saved; check the drive "
+               "and try again.")
+    elif "database is locked" in lowered or "database is busy" in lowered:
+        why = ("another window kept it busy for too long. Nothing was saved; try again in "
+               "a moment.")
+    else:
+        return None
+    return f"The store could not be written: {why}"
+
+
 class Store:
     """An open store. ``conn`` is in autocommit mode; writes go through :meth:`transaction`."""
 
@@ -57,10 +80,23 @@ class Store:
                 else:
                     self.conn.execute(f"RELEASE SAVEPOINT {name}")
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # locked past the busy timeout, I/O error
+                plain = plain_write_error(exc)
+                if plain is None:
+                    raise
+                raise StoreWriteError(plain) from exc
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                plain = plain_write_error(exc)
+                if plain is None:
+                    raise
+                raise StoreWriteError(plain) from exc
             except BaseException:
                 # Also when COMMIT itself fails (disk full, I/O error): never leave the
                 # connection inside a dead transaction that later saves would join.

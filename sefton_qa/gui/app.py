@@ -23,15 +23,17 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def open_session(path: Path, *, fill_demo: bool = False):
+def open_session(path: Path, *, fill_demo: bool = False, read_only: bool = False):
     """Open the store and sign in. With ``fill_demo``, an empty store is filled with demo data
-    here (the GUI instead loads it in the background from the welcome page)."""
+    here (the GUI instead loads it in the background from the welcome page). ``read_only``
+    opens it without migrating or writing (signing in only finds an existing staff record)."""
     from sefton_qa.services import sign_in
     from sefton_qa.services.demo import generate_demo
     from sefton_qa.store import audits as audit_store
     from sefton_qa.store import open_store
 
-    store = open_store(path)
+    store = open_store(path, read_only=True, migrate=False, create=False) if read_only \
+        else open_store(path)
     try:
         session = sign_in(store)
         if fill_demo and audit_store.count(store.conn) == 0:
@@ -49,22 +51,51 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
     log_file = setup_logging()
     install_excepthook(log_file)
     try:
-        session = open_session(path)
+        session, read_only = open_session_or_way_out(path)
     except SeftonError as exc:
         QMessageBox.critical(None, f"{APP_NAME} cannot open its store", str(exc))
         return 1
     except Exception as exc:  # shown with details and logged; never a bare traceback
         show_error(None, exc, log_file=log_file)
         return 1
+    if session is None:
+        return 1
     window = MainWindow(session)
     window.show()
-    _daily_backup(window, session)
+    if read_only:
+        window.setWindowTitle(f"{window.windowTitle()} (read-only)")
+        window.statusBar().showMessage("The store is open read-only: changes cannot be saved.")
+    else:
+        _daily_backup(window, session)
     if fill_demo and window.welcome is not None:
         window.welcome.load_demo()  # in the background, with a progress bar and Cancel
     try:
         return app.exec()
     finally:
         session.store.close()
+
+
+def open_session_or_way_out(path: Path, *, dialog_factory=None):
+    """Open a session; when the store is refused (StoreError), show the OpenProblemDialog and
+    act on its choice: reopen after a restore, open read-only, try another file, or give up.
+    Returns ``(session, read_only)``, or ``(None, False)`` when the user quits."""
+    from sefton_qa.domain.errors import StoreError
+    from sefton_qa.gui import open_problem
+
+    dialog_factory = dialog_factory or open_problem.OpenProblemDialog
+    read_only = False
+    while True:
+        try:
+            return open_session(path, read_only=read_only), read_only
+        except StoreError as exc:
+            dialog = dialog_factory(path, str(exc))
+            dialog.exec()
+            choice = dialog.choice
+            read_only = choice == open_problem.READ_ONLY
+            if choice == open_problem.OTHER and dialog.other_path is not None:
+                path = dialog.other_path
+            elif choice not in (open_problem.RESTORED, open_problem.READ_ONLY):
+                return None, False
 
 
 def _daily_backup(window, session) -> None:

@@ -3,6 +3,7 @@ manifest (counts and trail head) and the main window refreshes onto the reopened
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from sefton_qa.domain.models import AuditStatus
@@ -81,3 +82,100 @@ def test_restore_brings_the_store_back_to_the_manifest(qtbot, demo_session, gui_
                                                          conn=conn)]
     assert backup_service.BEFORE_RESTORE in kinds
     assert dialog.table.rowCount() == len(kinds)
+
+
+# -- the way out when the store cannot be opened -------------------------------------------------
+def _store_with_a_backup(tmp_path):
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+
+    path = tmp_path / "store" / "sefton-qa.sqlite3"
+    store = open_store(path)
+    sign_in(store)  # the current OS user becomes the administrator
+    backup = backup_service.make_backup(store)
+    store.close()
+    return path, backup
+
+
+def test_open_problem_restores_a_truncated_store_and_the_app_reopens_it(
+        qtbot, tmp_path, monkeypatch):
+    from sefton_qa.gui import open_problem
+    from sefton_qa.gui.app import open_session_or_way_out
+
+    path, backup = _store_with_a_backup(tmp_path)
+    manifest = backup_store.read_manifest(backup)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: pytest.fail(str(a)))
+    shown = []
+
+    def factory(p, message):
+        dialog = open_problem.OpenProblemDialog(p, message)
+        qtbot.addWidget(dialog)
+        shown.append((dialog, message))
+        assert [b.path for b in dialog.backups] == [backup]
+        assert not dialog.read_only_button.isEnabled()  # a damaged file cannot be read
+        monkeypatch.setattr(dialog, "exec", dialog.restore_selected)
+        return dialog
+
+    session, read_only = open_session_or_way_out(path, dialog_factory=factory)
+    try:
+        assert len(shown) == 1 and "could not be read" in shown[0][1]
+        assert shown[0][0].choice == open_problem.RESTORED
+        assert not read_only
+        assert backup_store.differences(manifest,
+                                        backup_store.describe(session.store.conn)) == []
+        # The damaged file was kept, renamed aside, not deleted.
+        assert shown[0][0].restore_result.before_restore.read_bytes() == data[: len(data) // 2]
+    finally:
+        session.store.close()
+
+
+def test_open_problem_quit_leaves_a_foreign_file_alone(qtbot, tmp_path, monkeypatch):
+    from sefton_qa.gui import open_problem
+    from sefton_qa.gui.app import open_session_or_way_out
+
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"not a database\n" * 100)
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    dialogs = []
+
+    def factory(p, message):
+        dialog = open_problem.OpenProblemDialog(p, message)
+        qtbot.addWidget(dialog)
+        dialogs.append(dialog)
+        assert dialog.backups == [] and not dialog.restore_button.isEnabled()
+        assert not dialog.read_only_button.isEnabled()
+        monkeypatch.setattr(dialog, "exec", dialog.reject)
+        return dialog
+
+    assert open_session_or_way_out(path, dialog_factory=factory) == (None, False)
+    assert dialogs[0].choice == open_problem.QUIT
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]
+
+
+def test_open_problem_choose_another_store(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from sefton_qa.gui import open_problem
+    from sefton_qa.gui.app import open_session_or_way_out
+
+    good, _backup = _store_with_a_backup(tmp_path)
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"x" * 4096)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
+
+    def factory(p, message):
+        dialog = open_problem.OpenProblemDialog(p, message)
+        qtbot.addWidget(dialog)
+        monkeypatch.setattr(dialog, "exec", dialog.choose_other)
+        return dialog
+
+    session, read_only = open_session_or_way_out(bad, dialog_factory=factory)
+    try:
+        assert session.store.path == good and not read_only
+    finally:
+        session.store.close()

@@ -3,6 +3,7 @@ is exactly what its trail rebuilds (so an edit made outside the app is found).""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 
 from sefton_qa.store import Store, records, trail
@@ -33,36 +34,61 @@ class VerifyReport:
 
 
 def verify_store(store: Store) -> VerifyReport:
+    """Every check in turn; a check that the damaged file itself stops is a FAIL line naming
+    the damage, never an exception."""
     report = VerifyReport()
-    with store.snapshot() as conn:
-        problems = integrity_problems(conn)
-        report.checks.append(Check("integrity_check", not problems,
-                                   "the database file is sound" if not problems
-                                   else "; ".join(problems)))
-        problems = foreign_key_problems(conn)
-        report.checks.append(Check("foreign_key_check", not problems,
-                                   "every reference points to a record" if not problems
-                                   else "; ".join(problems)))
-        if "audits_fts" in {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}:
-            problems = search_index_problems(conn)
-            report.checks.append(Check("search index", not problems,
-                                       "matches every audit" if not problems
-                                       else "; ".join(problems)))
-        missing = trail.missing_protection(conn)
-        report.checks.append(Check("trail protection", not missing,
-                                   "the trail refuses edits and deletions" if not missing
-                                   else f"the trigger(s) {', '.join(missing)} were removed "
-                                        "outside the app"))
-        checked, broken = trail.check_chain(conn)
-        if broken:
-            report.checks.append(Check("trail chain", False,
-                                       f"breaks at trail row {broken.seq}: {broken.problem}"))
-        else:
-            report.checks.append(Check("trail chain", True,
-                                       f"{checked:,} rows, every hash matches"))
-        report.checks.append(_replay_check(conn))
+    checks = [("integrity_check", _integrity), ("foreign_key_check", _foreign_keys),
+              ("search index", _search_index), ("trail protection", _protection),
+              ("trail chain", _chain), ("records match trail", _replay_check)]
+    try:
+        with store.snapshot() as conn:
+            for name, check in checks:
+                try:
+                    result = check(conn)
+                except sqlite3.DatabaseError as exc:
+                    result = Check(name, False, f"the file is damaged and could not be read "
+                                                f"({exc}); restore it from a backup")
+                if result is not None:
+                    report.checks.append(result)
+    except sqlite3.DatabaseError as exc:
+        report.checks.append(Check("reading the store", False,
+                                   f"the file is damaged ({exc}); restore it from a backup"))
     return report
+
+
+def _integrity(conn) -> Check:
+    problems = integrity_problems(conn)
+    return Check("integrity_check", not problems,
+                 "the database file is sound" if not problems else "; ".join(problems))
+
+
+def _foreign_keys(conn) -> Check:
+    problems = foreign_key_problems(conn)
+    return Check("foreign_key_check", not problems,
+                 "every reference points to a record" if not problems else "; ".join(problems))
+
+
+def _search_index(conn) -> Check | None:
+    if "audits_fts" not in {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+        return None
+    problems = search_index_problems(conn)
+    return Check("search index", not problems,
+                 "matches every audit" if not problems else "; ".join(problems))
+
+
+def _protection(conn) -> Check:
+    missing = trail.missing_protection(conn)
+    return Check("trail protection", not missing,
+                 "the trail refuses edits and deletions" if not missing
+                 else f"the trigger(s) {', '.join(missing)} were removed outside the app")
+
+
+def _chain(conn) -> Check:
+    checked, broken = trail.check_chain(conn)
+    if broken:
+        return Check("trail chain", False, f"breaks at trail row {broken.seq}: {broken.problem}")
+    return Check("trail chain", True, f"{checked:,} rows, every hash matches")
 
 
 def _replay_check(conn) -> Check:

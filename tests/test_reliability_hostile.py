@@ -39,7 +39,7 @@ from sefton_qa.services import sign_in
 from sefton_qa.services.audits import clean_text
 from sefton_qa.services.reports import PackOptions, committee_pack
 from sefton_qa.services.session import Session
-from sefton_qa.services.spreadsheets import unescape_cell
+from sefton_qa.services.spreadsheets import XLSX_MAX_CELL_CHARS, unescape_cell
 from sefton_qa.services.verify import verify_store
 from sefton_qa.store import loop as loop_store
 from sefton_qa.store import open_store
@@ -308,6 +308,130 @@ def test_complete_action_evidence(loop_template, evidence):
 
         attempt("moderation.complete_action", c.store,
                 lambda: moderation.complete_action(owner, refs["action"], evidence), accepted)
+
+
+
+# -- the importer ----------------------------------------------------------------------------------
+HEADERS = ["case_reference", "audit_date", "service_area", "team", "auditor", "grade",
+           "findings"]
+
+
+def _xlsx_safe(text: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def write_sheet(path: Path, cells: list[str]) -> Path:
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.append(HEADERS)
+        sheet.append(cells)
+        workbook.save(path)
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(HEADERS)
+            writer.writerow(cells)
+    return path
+
+
+def either(good: str):
+    """Mostly the good value (so most files get as far as their findings), else hostile."""
+    return st.integers(0, 9).flatmap(
+        lambda n: st.just(good) if n < 7 else hostile.map(lambda t: t[:200]) if n < 9
+        else hostile)
+
+
+@settings(max_examples=60, **HYP)
+@given(suffix=st.sampled_from([".csv", ".xlsx"]), case_reference=either("LCS-300001"),
+       area=either("Child Protection"), team=either("CP Team 1"), auditor=either("Alex Auditor"),
+       grade=either("Good"), findings=hostile, create_missing=st.booleans())
+def test_import_of_hostile_cells(loop_template, suffix, case_reference, area, team, auditor,
+                                 grade, findings, create_missing):
+    path, ids, refs = loop_template
+    cells = [case_reference, "01/11/2026", area, team, auditor, grade, findings]
+    if suffix == ".xlsx":
+        # What the file can hold: openpyxl refuses some control characters, and writes at
+        # most Excel's 32,767 characters a cell (it cuts longer text itself).
+        cells = [_xlsx_safe(v)[:XLSX_MAX_CELL_CHARS] for v in cells]
+    with Copy(path) as c:
+        session = c.session()
+        sheet = write_sheet(c.folder / f"hostile{suffix}", cells)
+        before = dump(c.store)
+        name = f"import_export.import_audits ({suffix[1:].upper()})"
+        try:
+            report = import_export.import_audits(session, sheet, create_missing=create_missing)
+        except SeftonError:
+            assert dump(c.store) == before, f"{name}: a refused file changed the store"
+            tally(name, "refused")
+            return
+        if not report.ok:
+            assert dump(c.store) == before, f"{name}: a file with problems changed the store"
+            tally(name, "refused")
+            return
+        assert verify_store(c.store).ok
+        assert report.added == 1
+        (stored,) = c.store.conn.execute(
+            "SELECT findings FROM audits WHERE id = (SELECT max(id) FROM audits)").fetchone()
+        if suffix == ".csv":
+            typed = unescape_cell(cells[-1])  # (the app's own apostrophe before a formula)
+        else:
+            # openpyxl writes a carriage return raw into the XML, and XML parsers (openpyxl's
+            # own reader too) read a raw CR or CRLF as LF: that is what the file holds.
+            typed = cells[-1].replace("\r\n", "\n").replace("\r", "\n")
+            # openpyxl also writes a literal "_x0041_" unescaped, and OOXML (so Excel, and the
+            # app) reads _xHHHH_ as the character U+HHHH: "A".
+            typed = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), typed)
+        assert stored == clean_text(typed)
+        tally(name, "accepted")
+
+
+# -- the committee pack ----------------------------------------------------------------------------
+MARKUP_ARTEFACTS = ("&lt;", "&gt;", "&amp;", "&#", "<br/>", "<para", "</font>")
+
+
+@settings(max_examples=10, **HYP)
+@given(findings=st.lists(st.one_of(short_hostile, huge.map(lambda t: t[:100_000])),
+                         min_size=1, max_size=4))
+def test_committee_pack_over_hostile_findings(loop_template, findings):
+    """The internal pack with its appendix of audits (which prints each audit's findings)."""
+    from pypdf import PdfReader
+
+    path, ids, refs = loop_template
+    with Copy(path) as c:
+        officer = c.session("qa.officer")
+        for n, text in enumerate(findings):
+            audit_service.create_audit(officer, base_input(
+                ids, f"LCS-4000{n:02d}", findings=text, sections={
+                    "voice": SectionGrade(Grade.GOOD, text[:500])}), submit=True)
+        admin = c.session()
+        out = c.folder / "pack.pdf"
+        before = dump(c.store)
+        try:
+            result = committee_pack(admin, dt.date(2026, 11, 1), TODAY, out,
+                                    options=PackOptions(appendix=True))
+        except SeftonError:
+            assert dump(c.store) == before, "a refused pack changed the store"
+            assert not out.exists() and not list(c.folder.glob("*.partial"))
+            tally("reports.committee_pack", "refused")
+            return
+        assert verify_store(c.store).ok
+        assert result.audits >= len(findings)
+        text = "\n".join(page.extract_text() for page in PdfReader(str(result.path)).pages)
+        printed = re.sub(r"\s", "", text)  # (a long word may wrap anywhere in its cell)
+        typed = re.sub(r"\s", "", "".join(findings))
+        for artefact in MARKUP_ARTEFACTS:
+            if artefact not in typed:
+                assert artefact not in printed, f"unescaped markup in the pack: {artefact!r}"
+        # Markup is printed as typed, not obeyed. (Only checked for plain ASCII: pypdf's
+        # text extraction reorders right-to-left runs, so "\u0640 <b>" comes out "< \u0640b>".)
+        if "<b>" in findings[0][:150] and re.fullmatch(r"[ -~]*", findings[0][:150]):
+            assert "<b>" in printed
+        tally("reports.committee_pack", "accepted")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -319,6 +319,8 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
         problems = []
         if not evidence.strip():
             problems.append(FieldProblem("evidence", "is required: what shows it is done"))
+        elif len(evidence) > MAX_TEXT:
+            problems.append(FieldProblem("evidence", f"is longer than {MAX_TEXT:,} characters"))
         if completed_on > session.today():
             problems.append(FieldProblem("completed_on", "is in the future"))
         conversation = (loop_store.get_conversation(conn, action.conversation_id)

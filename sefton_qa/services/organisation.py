@@ -50,6 +50,9 @@ def _name_problem(field: str, name: str) -> FieldProblem | None:
         return FieldProblem(field, f"is longer than {MAX_NAME} characters")
     if name != name.strip():
         return FieldProblem(field, "must not start or end with spaces")
+    if any(ord(c) < 32 or ord(c) == 127 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+           for c in name):
+        return FieldProblem(field, "must not contain control or text-direction characters")
     return None
 
 

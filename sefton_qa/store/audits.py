@@ -16,6 +16,7 @@ from typing import Sequence
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import Audit, AuditStatus, AuditType, SectionGrade
 from sefton_qa.store import records, trail
+from sefton_qa.store.sql import date_range, in_chunks
 
 TABLE = "audits"
 #: Every column a service writes (all but id, the generated quarter and the bookkeeping).
@@ -238,13 +239,7 @@ _REGISTER_COLUMNS = (
 
 
 def _register_where(f: RegisterFilter) -> tuple[str, list]:
-    clauses, params = [], []
-    if f.date_from:
-        clauses.append("a.audit_date >= ?")
-        params.append(f.date_from.isoformat())
-    if f.date_to:
-        clauses.append("a.audit_date <= ?")
-        params.append(f.date_to.isoformat())
+    clauses, params = date_range("a.audit_date", f.date_from, f.date_to)
     for column, value in (("a.service_area_id", f.service_area_id), ("a.team_id", f.team_id),
                           ("a.auditor_id", f.auditor_id)):
         if value is not None:
@@ -341,13 +336,8 @@ def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
                 date_to: dt.date | None) -> list[tuple]:
     """Submitted audits in a date range for export: (id, case_reference, audit_date, audit_type,
     service area, team, auditor, overall_grade, themes joined with '; ', findings)."""
-    clauses, params = ["a.status = 'submitted'"], []
-    if date_from:
-        clauses.append("a.audit_date >= ?")
-        params.append(date_from.isoformat())
-    if date_to:
-        clauses.append("a.audit_date <= ?")
-        params.append(date_to.isoformat())
+    clauses, params = date_range("a.audit_date", date_from, date_to)
+    clauses.insert(0, "a.status = 'submitted'")
     return conn.execute(
         "SELECT a.id, a.case_reference, a.audit_date, a.audit_type, sa.name, t.name, "
         "s.display_name, a.overall_grade, "
@@ -361,24 +351,12 @@ def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
 def existing_keys(conn: sqlite3.Connection, case_references) -> set[tuple[str, str, int]]:
     """(case reference, ISO audit date, auditor id) of the audits (not withdrawn) of the given
     cases: how an import finds rows it already holds."""
-    refs = sorted(set(case_references))
-    keys: set[tuple[str, str, int]] = set()
-    for start in range(0, len(refs), 900):
-        chunk = refs[start:start + 900]
-        marks = ",".join("?" * len(chunk))
-        keys.update(conn.execute(
-            "SELECT case_reference, audit_date, auditor_id FROM audits "
-            f"WHERE case_reference IN ({marks}) AND status != 'withdrawn'", chunk))
-    return keys
+    return set(in_chunks(conn, "SELECT case_reference, audit_date, auditor_id FROM audits "
+                               "WHERE case_reference IN ({marks}) AND status != 'withdrawn'",
+                         sorted(set(case_references))))
 
 
 def flag_info(conn: sqlite3.Connection, audit_ids) -> list[tuple]:
     """(id, status, overall_grade, case_reference, audit_date) of many audits at once."""
-    ids = list(audit_ids)
-    out = []
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        marks = ",".join("?" * len(chunk))
-        out += conn.execute("SELECT id, status, overall_grade, case_reference, audit_date "
-                            f"FROM audits WHERE id IN ({marks})", chunk).fetchall()
-    return out
+    return list(in_chunks(conn, "SELECT id, status, overall_grade, case_reference, audit_date "
+                                "FROM audits WHERE id IN ({marks})", audit_ids))

@@ -17,6 +17,7 @@ from sefton_qa.domain.models import (
     RemedialAction,
 )
 from sefton_qa.store import records
+from sefton_qa.store.sql import date_range, in_chunks
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -156,15 +157,8 @@ def cases_awaiting_reaudit(conn: sqlite3.Connection) -> set[str]:
 
 
 def audits_with_moderation(conn: sqlite3.Connection, audit_ids) -> set[int]:
-    ids = list(audit_ids)
-    found: set[int] = set()
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(
-            f"SELECT audit_id FROM moderations WHERE status != 'cancelled' "
-            f"AND audit_id IN ({marks})", chunk))
-    return found
+    return {r[0] for r in in_chunks(conn, "SELECT audit_id FROM moderations WHERE status != "
+                                         "'cancelled' AND audit_id IN ({marks})", audit_ids)}
 
 
 def open_reaudit_actions(conn: sqlite3.Connection, case_reference: str, after: dt.date
@@ -217,13 +211,7 @@ def open_actions(conn: sqlite3.Connection) -> list[tuple]:
 def inadequate_audit_ids(conn: sqlite3.Connection, start: dt.date | None = None,
                          end: dt.date | None = None) -> list[int]:
     """Audits whose loop is tracked: those with an inadequate flag or a conversation."""
-    clauses, params = [], []
-    if start:
-        clauses.append("a.audit_date >= ?")
-        params.append(start.isoformat())
-    if end:
-        clauses.append("a.audit_date <= ?")
-        params.append(end.isoformat())
+    clauses, params = date_range("a.audit_date", start, end)
     where = (" AND " + " AND ".join(clauses)) if clauses else ""
     # One IN over the (few) loop records, so only those audits are looked at.
     return [r[0] for r in conn.execute(
@@ -237,13 +225,8 @@ def done_moderations(conn: sqlite3.Connection, start: dt.date | None = None,
                      end: dt.date | None = None) -> list[tuple]:
     """(auditor_id, auditor name, original_grade, moderated_grade, flagged_on,
     moderation_date, flagged_because, moderator_id) for moderations completed in the range."""
-    clauses, params = ["x.status = 'done'"], []
-    if start:
-        clauses.append("x.moderation_date >= ?")
-        params.append(start.isoformat())
-    if end:
-        clauses.append("x.moderation_date <= ?")
-        params.append(end.isoformat())
+    clauses, params = date_range("x.moderation_date", start, end)
+    clauses.insert(0, "x.status = 'done'")
     return conn.execute(
         "SELECT a.auditor_id, s.display_name, x.original_grade, x.moderated_grade, "
         "x.flagged_on, x.moderation_date, x.flagged_because, x.moderator_id "

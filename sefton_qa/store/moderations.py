@@ -6,6 +6,7 @@ import sqlite3
 from typing import Sequence
 
 from sefton_qa.store import records, trail
+from sefton_qa.store.sql import in_chunks
 
 TABLE = "moderations"
 COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
@@ -17,15 +18,12 @@ def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -
     """audit id → (moderator name, moderated grade, moderation date) of its latest completed
     moderation."""
     out: dict[int, tuple] = {}
-    ids = list(audit_ids)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        marks = ",".join("?" * len(chunk))
-        for audit_id, name, grade, date in conn.execute(
-                "SELECT m.audit_id, s.display_name, m.moderated_grade, m.moderation_date "
-                "FROM moderations m LEFT JOIN staff s ON s.id = m.moderator_id "
-                f"WHERE m.status = 'done' AND m.audit_id IN ({marks}) ORDER BY m.id", chunk):
-            out[audit_id] = (name, grade, date)
+    for audit_id, name, grade, date in in_chunks(
+            conn, "SELECT m.audit_id, s.display_name, m.moderated_grade, m.moderation_date "
+                  "FROM moderations m LEFT JOIN staff s ON s.id = m.moderator_id "
+                  "WHERE m.status = 'done' AND m.audit_id IN ({marks}) ORDER BY m.id",
+            audit_ids):
+        out[audit_id] = (name, grade, date)  # later rows (newer moderations) win
     return out
 
 

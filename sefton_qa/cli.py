@@ -125,11 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _open(args, *, demo: bool = False, read_only: bool = False, create: bool = True):
+def _open(args, *, demo: bool = False, read_only: bool = False, create: bool = True,
+          check: bool = False):
+    """Open the store; ``check`` (commands that write audits) refuses a store that fails the
+    quick check on opening (a trail changed outside the app) before anything is written."""
     from sefton_qa.store import open_store
 
     return open_store(resolve_store_path(args.db, demo=demo), read_only=read_only,
-                      create=create)
+                      create=create, check=check)
 
 
 def _gui(args) -> int:
@@ -143,7 +146,7 @@ def _demo(args) -> int:
     from sefton_qa.services import sign_in
     from sefton_qa.services.demo import generate_demo
 
-    with _open(args) as store:
+    with _open(args, check=True) as store:
         session = sign_in(store)
 
         def progress(done: int, total: int, message: str) -> None:
@@ -212,6 +215,10 @@ def _verify(args) -> int:
 
     with _open(args, read_only=True, create=False) as store:
         report = verify_store(store)
+        newer = store.newer_version
+    if newer:
+        print("Note: this store was written by a newer version of Sefton QA; it was checked "
+              "read-only, as far as this version understands it.")
     print("\n".join(report.lines()))
     print("The store is sound." if report.ok else "The store FAILED verification.")
     return 0 if report.ok else 1
@@ -302,7 +309,7 @@ def _import(args) -> int:
     from sefton_qa.services.import_export import import_audits
 
     mapping = _parse_map(args.map)
-    with _open(args, create=False) as store:
+    with _open(args, create=False, check=True) as store:
         session = sign_in(store)
         report = import_audits(session, args.file, dry_run=args.dry_run,
                                create_missing=args.create_missing, mapping=mapping)

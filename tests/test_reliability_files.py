@@ -11,94 +11,28 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from damaged_stores import (
+    make_flipped,
+    make_foreign,
+    make_newer,
+    make_not_sqlite,
+    make_rows_deleted,
+    make_tail_edited,
+    make_tampered,
+    make_truncated,
+)
+
 from sefton_qa import cli
-from sefton_qa.domain.errors import StoreError
+from sefton_qa.domain.errors import StoreDamaged, StoreError, StoreFromNewerVersion
+from sefton_qa.store import audits as audit_store
 from sefton_qa.store import open_store
 
 PERIOD = ["--from", "2020-01-01", "--to", "2030-12-31"]
-
-
-# -- making the damaged files ------------------------------------------------------------------
-def _copy(template: Path, dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, dest)
-    return dest
-
-
-def _page_size(path: Path) -> int:
-    return int.from_bytes(path.read_bytes()[16:18], "big") or 65536
-
-
-def _middle_btree_page(data: bytes, page_size: int) -> int:
-    """The index (0-based) of the first b-tree page at or after the middle of the file."""
-    pages = len(data) // page_size
-    for page in range(pages // 2, pages):
-        if data[page * page_size] in (0x02, 0x05, 0x0A, 0x0D):
-            return page
-    raise AssertionError("no b-tree page in the second half of the file")
-
-
-def make_truncated(template: Path, dest: Path) -> Path:
-    data = template.read_bytes()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data[: len(data) // 2])
-    return dest
-
-
-def make_flipped(template: Path, dest: Path) -> Path:
-    """Flip the page-type byte of a b-tree page in the middle of the file."""
-    data = bytearray(template.read_bytes())
-    size = _page_size(template)
-    data[_middle_btree_page(bytes(data), size) * size] ^= 0xFF
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(bytes(data))
-    return dest
-
-
-def make_not_sqlite(template: Path, dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(b"Minutes of the QA panel, November\n" * 200)
-    return dest
-
-
-def make_foreign(template: Path, dest: Path) -> Path:
-    """An SQLite database that is not ours: one unrelated, empty table."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(dest)
-    conn.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")
-    conn.commit()
-    conn.close()
-    return dest
-
-
-def make_newer(template: Path, dest: Path) -> Path:
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                 "VALUES ('sefton_qa', '9999_from_the_future', '2031-01-01 00:00:00')")
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
-
-
-def make_tampered(template: Path, dest: Path) -> Path:
-    """The trail edited outside the app: its protecting trigger dropped and a row changed."""
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    conn.execute("DROP TRIGGER trail_is_append_only_update")
-    conn.execute("UPDATE trail SET os_user = 'someone.else' "
-                 "WHERE seq = (SELECT max(seq) / 2 FROM trail)")
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
 
 
 # -- looking at a file -------------------------------------------------------------------------
@@ -125,7 +59,6 @@ REFUSED = [
     ("truncated", make_truncated, "could not be read as a Sefton QA store"),
     ("not sqlite", make_not_sqlite, "not an SQLite database"),
     ("foreign sqlite", make_foreign, "not a Sefton QA store"),
-    ("newer version", make_newer, "newer version of Sefton QA"),
 ]
 
 
@@ -149,6 +82,63 @@ def test_refused_files_give_a_clear_message_and_are_not_written(
         assert "Traceback" not in out + err
         _assert_unwritten(path, before)
     assert not list(path.parent.glob("backups/*")), "a refused file was backed up (a write)"
+
+
+def test_a_newer_version_store_is_refused_for_writing_and_opens_read_only(
+        tmp_path, demo_store_template):
+    path = make_newer(demo_store_template, tmp_path / "store" / "sefton-qa.sqlite3")
+    before = _snapshot(path)
+    message = "newer version of Sefton QA"
+
+    with pytest.raises(StoreFromNewerVersion, match=message):
+        open_store(path)
+    with pytest.raises(StoreFromNewerVersion, match="open it read-only"):
+        open_store(path, check=True)
+    _assert_unwritten(path, before)
+    store = open_store(path, read_only=True, migrate=False)  # the GUI's "Open read-only"
+    try:
+        assert store.newer_version and store.read_only
+        assert audit_store.count(store.conn) > 0
+    finally:
+        store.close()
+    _assert_unwritten(path, before)
+
+    code, out, err = _cli(path, "summary", *PERIOD)
+    assert code == 1 and err.startswith("sefton-qa: ") and message in err
+    code, out, err = _cli(path, "verify")  # verify only reads: it looks, and says so
+    assert "newer version" in out and "Traceback" not in out + err
+    _assert_unwritten(path, before)
+    assert not list(path.parent.glob("backups/*")), "a refused file was backed up (a write)"
+
+
+TAMPERED = [
+    ("trigger dropped, a middle row edited", make_tampered, "protection"),
+    ("newest row edited, triggers put back", make_tail_edited, "does not match its hash"),
+    ("early rows deleted, triggers put back", make_rows_deleted, "rows are missing"),
+]
+
+
+@pytest.mark.parametrize("name, maker, words", TAMPERED, ids=[t[0] for t in TAMPERED])
+def test_a_tampered_trail_is_refused_on_opening_before_anything_is_written(
+        tmp_path, demo_store_template, name, maker, words):
+    path = maker(demo_store_template, tmp_path / "store" / "sefton-qa.sqlite3")
+    before = _snapshot(path)
+
+    with pytest.raises(StoreDamaged, match=words) as caught:
+        open_store(path, check=True)  # as the app's window and the CLI's writers open it
+    assert "Open it read-only" in str(caught.value) and "restore it from a backup" in str(
+        caught.value)
+    _assert_unwritten(path, before)
+    code, out, err = _cli(path, "import", str(path.parent / "nothing.csv"))
+    assert code == 1 and err.startswith("sefton-qa: ") and "failed its check" in err
+    code, out, err = _cli(path, "verify")
+    assert code == 1 and "FAIL" in out and "Traceback" not in out + err
+    # Opened and closed without the check (and without writing), it is not changed either.
+    open_store(path).close()
+    _assert_unwritten(path, before)
+    open_store(path, read_only=True, migrate=False).close()
+    _assert_unwritten(path, before)
+    assert not list(path.parent.glob("backups/*"))
 
 
 def test_tampered_trail_opens_but_verify_names_the_problem(tmp_path, demo_store_template):

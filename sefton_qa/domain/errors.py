@@ -51,5 +51,14 @@ class StoreError(SeftonError):
     """The store cannot be opened or used (wrong file, network drive, newer version...)."""
 
 
+class StoreDamaged(StoreError):
+    """The store opens, but its quick check at opening failed (the trail was changed outside the
+    app, or the file is damaged). It can still be opened read-only, or restored from a backup."""
+
+
+class StoreFromNewerVersion(StoreError):
+    """The store was written by a newer version of the app. It can be opened read-only."""
+
+
 class TrailBroken(SeftonError):
     pass

@@ -26,14 +26,16 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def open_session(path: Path, *, fill_demo: bool = False, read_only: bool = False):
     """Open the store and sign in. With ``fill_demo``, an empty store is filled with demo data
     here (the GUI instead loads it in the background from the welcome page). ``read_only``
-    opens it without migrating or writing (signing in only finds an existing staff record)."""
+    opens it without migrating or writing (signing in only finds an existing staff record);
+    otherwise a store that fails the quick check on opening is refused (StoreDamaged) before
+    anything is written, and the OpenProblemDialog offers read-only or a restore."""
     from sefton_qa.services import sign_in
     from sefton_qa.services.demo import generate_demo
     from sefton_qa.store import audits as audit_store
     from sefton_qa.store import open_store
 
     store = open_store(path, read_only=True, migrate=False, create=False) if read_only \
-        else open_store(path)
+        else open_store(path, check=True)
     try:
         session = sign_in(store)
         if fill_demo and audit_store.count(store.conn) == 0:
@@ -62,11 +64,9 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
         return 1
     window = MainWindow(session)
     window.show()
-    if read_only:
-        window.setWindowTitle(f"{window.windowTitle()} (read-only)")
-        window.statusBar().showMessage("The store is open read-only: changes cannot be saved.")
-    else:
+    if not read_only:
         _daily_backup(window, session)
+    window.check_store()  # the full check, in the background; a banner if it fails
     if fill_demo and window.welcome is not None:
         window.welcome.load_demo()  # in the background, with a progress bar and Cancel
     try:

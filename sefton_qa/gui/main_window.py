@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from sefton_qa import APP_NAME, __version__
@@ -21,6 +23,7 @@ from sefton_qa.domain.models import AuditStatus, Role
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.register_page import RegisterPage
+from sefton_qa.gui.store_check import StoreChecker, StoreCheckBanner
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
@@ -31,7 +34,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.settings = settings or QSettings()
-        self.setWindowTitle(f"{APP_NAME} — {session.store.path.name}")
         self._forms: list = []
 
         self.nav = QListWidget()
@@ -68,7 +70,17 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.nav)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.splitter)
+        # The banner the store's background check shows when it fails (store_check.py).
+        self.store_check_banner = StoreCheckBanner()
+        self.store_check_banner.read_only_requested.connect(self.switch_to_read_only)
+        self.store_check_banner.restore_requested.connect(self.open_backups)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.store_check_banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
@@ -77,9 +89,11 @@ class MainWindow(QMainWindow):
         self.path_label = QLabel(str(session.store.path))
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
+        self.store_checker = StoreChecker(self)
         self._build_menus()
         self.nav.setCurrentRow(0)
         self._restore_layout()
+        self.show_read_only_state()
         if org.needs_first_run(session):
             self.show_welcome()
 
@@ -207,6 +221,7 @@ class MainWindow(QMainWindow):
         page = self.current_page
         if page is not None:
             self._update_count(page.model.total)
+        self._update_title()
 
     def _update_count(self, n: int) -> None:
         self.count_label.setText(f"{n:,} audit{'s' if n != 1 else ''}")
@@ -318,6 +333,47 @@ class MainWindow(QMainWindow):
         self.rebuild_filters()
         self.refresh()
 
+    # -- the store's state -----------------------------------------------------------------------
+    def check_store(self) -> None:
+        """Run the store's full check in the background (once the window is open)."""
+        self.store_checker.start()
+
+    def _update_title(self) -> None:
+        store = self.session.store
+        read_only = " (read-only)" if store.read_only else ""
+        self.setWindowTitle(f"{APP_NAME} — {store.path.name}{read_only}")
+
+    def show_read_only_state(self) -> None:
+        store = self.session.store
+        self._update_title()
+        if store.read_only:
+            why = (" It was written by a newer version of Sefton QA." if store.newer_version
+                   else "")
+            self.statusBar().showMessage(
+                f"The store is open read-only: changes cannot be saved.{why}")
+
+    def switch_to_read_only(self) -> bool:
+        """Close the store and reopen it read-only into the same session (the banner's way out
+        when the full check fails). Open audit forms are closed first, saving their drafts."""
+        from sefton_qa.store import open_store
+
+        for form in list(self._forms):
+            if not form.close():
+                return False
+        store = self.session.store
+        path = store.path
+        store.close()
+        try:
+            self.session.store = open_store(path, read_only=True, migrate=False, create=False)
+        except Exception as exc:  # the store is closed; say so plainly, with details
+            show_error(self, exc)
+            self.setEnabled(False)
+            return False
+        self.store_check_banner.read_only_button.hide()
+        self.show_read_only_state()
+        self.refresh()
+        return True
+
     # -- remembering the layout -----------------------------------------------------------------
     def _restore_layout(self) -> None:
         geometry = self.settings.value("main_window/geometry")
@@ -345,5 +401,6 @@ class MainWindow(QMainWindow):
             if not form.close():  # each form saves its draft as it closes, or asks
                 event.ignore()
                 return
+        self.store_checker.stop()
         self.save_layout()
         super().closeEvent(event)

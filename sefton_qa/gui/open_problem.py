@@ -6,9 +6,10 @@
   :func:`sefton_qa.services.backups.restore`, which keeps the current file, backed up or renamed
   aside) sets :attr:`choice` to ``RESTORED`` so the app reopens the store.
 * **Open read-only**: offered only when ``open_store(path, read_only=True, migrate=False)``
-  succeeds (for example a store whose folder cannot be written). A store from a newer version,
-  a damaged file or a file that is not a store cannot be opened read-only; then ``sefton-qa
-  verify`` is the way to look at it, and the button says so.
+  succeeds: a store from a newer version, a store whose trail failed the quick check on
+  opening, or one whose folder cannot be written. A damaged file or a file that is not a store
+  cannot be opened even read-only; then ``sefton-qa verify`` is the way to look at it, and the
+  button says so.
 * **Choose another store…** (sets :attr:`other_path`) and **Quit**.
 
 Nothing here writes to the refused file: the backup folder setting is read with SQLite's

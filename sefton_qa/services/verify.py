@@ -24,6 +24,8 @@ class Check:
 @dataclass
 class VerifyReport:
     checks: list[Check] = field(default_factory=list)
+    #: True when the caller's progress callback stopped the checks early.
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -33,16 +35,26 @@ class VerifyReport:
         return [f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in self.checks]
 
 
-def verify_store(store: Store) -> VerifyReport:
+CHECKS = ("integrity_check", "foreign_key_check", "search index", "trail protection",
+          "trail chain", "records match trail")
+
+
+def verify_store(store: Store, progress=None) -> VerifyReport:
     """Every check in turn; a check that the damaged file itself stops is a FAIL line naming
-    the damage, never an exception."""
+    the damage, never an exception.
+
+    ``progress(done, total, message)`` is called before each check; when it returns False the
+    remaining checks are skipped and the report is marked ``cancelled``.
+    """
     report = VerifyReport()
-    checks = [("integrity_check", _integrity), ("foreign_key_check", _foreign_keys),
-              ("search index", _search_index), ("trail protection", _protection),
-              ("trail chain", _chain), ("records match trail", _replay_check)]
+    checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection, _chain,
+                               _replay_check)))
     try:
         with store.snapshot() as conn:
-            for name, check in checks:
+            for done, (name, check) in enumerate(checks):
+                if progress is not None and progress(done, len(checks), name) is False:
+                    report.cancelled = True
+                    return report
                 try:
                     result = check(conn)
                 except sqlite3.DatabaseError as exc:

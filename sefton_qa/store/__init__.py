@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sefton_qa.domain.errors import StoreError
+from sefton_qa.domain.errors import StoreDamaged, StoreError, StoreFromNewerVersion
 from sefton_qa.store.connection import (
     Store,
     backup_to,
@@ -28,12 +28,20 @@ def _has_user_tables(conn: sqlite3.Connection) -> bool:
 
 
 def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
-               read_only: bool = False, backup_dir: Path | None = None) -> Store:
+               read_only: bool = False, backup_dir: Path | None = None,
+               check: bool = False) -> Store:
     """Open (and create, and migrate) the store at ``path``.
 
     Refuses network filesystems, files that are not SQLite, and stores written by a newer
-    version of the app. When a migration is pending on a store that already holds data, a
-    backup is taken first with SQLite's backup API; a failed migration is rolled back whole.
+    version of the app (those open read-only, with ``store.newer_version`` set). When a
+    migration is pending on a store that already holds data, a backup is taken first with
+    SQLite's backup API; a failed migration is rolled back whole.
+
+    With ``check`` (the app's windows and the CLI's writing commands), a read-write open first
+    runs a quick check on a read-only connection: the trail's append-only triggers are there,
+    no trail row is missing and the newest trail rows match their hashes. A store that fails it
+    is refused with :class:`StoreDamaged` before anything is written; it can still be opened
+    read-only, or restored from a backup.
     """
     path = Path(path).expanduser().absolute()
     if is_network_path(path):
@@ -52,10 +60,13 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
         raise StoreError(f"{path} is a folder, not a store file. Give the path of the store "
                          "file itself (for example sefton-qa.sqlite3).")
     check_is_sqlite_file(path)
+    newer = False
     if path.exists() and path.stat().st_size > 0:
-        _probe(path)  # read-only: a file we refuse is never changed (not even to WAL)
+        # read-only: a file we refuse is never changed (not even to WAL)
+        newer = _probe(path, allow_newer=read_only, check=check and not read_only)
     conn = connect(path, read_only=read_only)
     store = Store(path, conn, read_only=read_only)
+    store.newer_version = newer
     try:
         if migrate and not read_only:
             _migrate(store, backup_dir or path.parent / "backups")
@@ -69,14 +80,23 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
     return store
 
 
-def _probe(path: Path) -> None:
-    """Check, without writing, that ``path`` is a Sefton QA store this version can open."""
+def _probe(path: Path, *, allow_newer: bool = False, check: bool = False) -> bool:
+    """Check, without writing, that ``path`` is a Sefton QA store this version can open.
+    Returns True for a store from a newer version (only when ``allow_newer``)."""
     try:
         probe = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"{path} cannot be opened: {exc}.") from exc
     try:
-        _check_version(probe, path)
+        try:
+            _check_version(probe, path)
+        except StoreFromNewerVersion:
+            if not allow_newer:
+                raise
+            return True
+        if check:
+            _check_at_open(probe, path)
+        return False
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} could not be read as a Sefton QA store: {exc}. "
                          "It may be damaged; restore it from a backup.") from exc
@@ -88,13 +108,35 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
     applied = [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
     unknown = [name for name in applied if name not in KNOWN_MIGRATIONS]
     if unknown:
-        raise StoreError(
+        raise StoreFromNewerVersion(
             f"{path} was written by a newer version of Sefton QA (schema step "
-            f"{unknown[-1]!r} is unknown to this version). Install the newer version to open it; "
-            "nothing has been changed.")
+            f"{unknown[-1]!r} is unknown to this version). Install the newer version to work "
+            "in it, or open it read-only to look at it; nothing has been changed.")
     if _has_user_tables(conn) and not applied:
         raise StoreError(f"{path} is an SQLite database but not a Sefton QA store. "
                          "Choose another file; nothing has been changed.")
+
+
+def _check_at_open(conn: sqlite3.Connection, path: Path) -> None:
+    """The quick check before a read-write open (milliseconds at any size; the full check is
+    ``sefton-qa verify``, which the app also runs in the background once its window is open)."""
+    from sefton_qa.store import trail
+
+    if "trail" not in {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+        return  # a store from before the first migration: nothing to check yet
+    problems = []
+    missing = trail.missing_protection(conn)
+    if missing:
+        problems.append(f"the trail's protection ({', '.join(missing)}) was removed")
+    _checked, broken = trail.check_tail(conn)
+    if broken is not None:
+        problems.append(f"the audit trail breaks at row {broken.seq:,}: {broken.problem}")
+    if problems:
+        raise StoreDamaged(
+            f"{path} failed its check on opening: {'; '.join(problems)}. It may have been "
+            "changed outside Sefton QA, or be damaged. Nothing has been written to it. Open it "
+            "read-only to look at it, or restore it from a backup.")
 
 
 def pending_migrations(store: Store) -> list[str]:
@@ -115,6 +157,7 @@ def _migrate(store: Store, backup_dir: Path) -> None:
     try:
         migrations.apply(store.db)
         conn.execute("COMMIT")
+        store.wrote = True
     except BaseException as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

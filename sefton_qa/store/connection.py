@@ -54,6 +54,10 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.read_only = read_only
+        #: Set by ``open_store`` for a store written by a newer version (opened read-only).
+        self.newer_version = False
+        #: True once a write transaction of this connection has committed.
+        self.wrote = False
         self._lock = threading.RLock()
 
     # -- transactions -------------------------------------------------------------------------
@@ -90,6 +94,7 @@ class Store:
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
+                self.wrote = True
             except sqlite3.OperationalError as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -123,8 +128,9 @@ class Store:
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
-            if not self.read_only and not self.conn.in_transaction:
-                # Keeps the query planner's statistics fresh (cheap; SQLite's advice).
+            if self.wrote and not self.read_only and not self.conn.in_transaction:
+                # Keeps the query planner's statistics fresh (cheap; SQLite's advice). Only
+                # after this connection wrote: opening and closing a store never changes it.
                 self.conn.execute("PRAGMA optimize")
             self.conn.close()
 

@@ -192,10 +192,34 @@ class ChainBreak:
 
 def check_chain(conn: sqlite3.Connection) -> tuple[int, ChainBreak | None]:
     """Walk the whole chain. Returns (rows checked, first break or None)."""
-    prev = GENESIS_HASH
-    expected_seq = 1
+    return _walk(iter_entries(conn), GENESIS_HASH, 1)
+
+
+def check_tail(conn: sqlite3.Connection, rows: int = 1000) -> tuple[int, ChainBreak | None]:
+    """A quick check for opening a store: no row is missing anywhere (the highest seq equals
+    the number of rows) and the last ``rows`` rows chain onto each other and match their hashes.
+
+    It cannot see an edit to an older row whose later rows were left alone (only
+    :func:`check_chain` walks everything), but it sees a dropped or rewritten tail, deleted
+    rows, and any edit made since the last ``rows`` saves, in milliseconds at any size.
+    """
+    last, total = conn.execute("SELECT coalesce(max(seq), 0), count(*) FROM trail").fetchone()
+    if last != total:
+        return 0, ChainBreak(last, f"the trail holds {total:,} rows but its last row is number "
+                                   f"{last:,}: rows are missing")
+    if total == 0:
+        return 0, None
+    first = max(1, last - rows + 1)
+    prev = GENESIS_HASH if first == 1 else conn.execute(
+        "SELECT hash FROM trail WHERE seq = ?", (first - 1,)).fetchone()[0]
+    tail = conn.execute(f"SELECT {_COLUMNS} FROM trail WHERE seq >= ? ORDER BY seq",
+                        (first,)).fetchall()
+    return _walk(tail, prev, first)
+
+
+def _walk(rows: Iterable[tuple], prev: str, expected_seq: int) -> tuple[int, ChainBreak | None]:
     checked = 0
-    for row in iter_entries(conn):
+    for row in rows:
         seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes, reason, p, h = row
         if seq != expected_seq:
             return checked, ChainBreak(seq, f"sequence jumps from {expected_seq - 1} to {seq}: "

@@ -1,0 +1,158 @@
+"""The store's full check, run in the background once the window is open (issue 8, item 5).
+
+Opening a store only runs the quick check (:func:`sefton_qa.store.open_store` with
+``check=True``: the trail's triggers, no missing rows, the newest rows' hashes), which takes
+milliseconds at any size. A flipped byte in the middle of the file, or an old trail row edited
+outside the app, is only found by the full check (``sefton-qa verify``: integrity_check, the
+whole hash chain, every record rebuilt from the trail). :class:`StoreChecker` runs that check
+on its own read-only connection in a worker thread, shows its progress in the status bar, and
+when the check fails shows :class:`StoreCheckBanner` at the top of the window: what failed, and
+the ways out (switch to read-only, restore from a backup).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from sefton_qa.gui.jobs import Job
+from sefton_qa.services.verify import VerifyReport, verify_store
+from sefton_qa.store import open_store
+
+
+class StoreCheckBanner(QFrame):
+    """A warning strip across the top of the main window; hidden until a check fails."""
+
+    read_only_requested = Signal()
+    restore_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("storeCheckBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#storeCheckBanner { background: #fdecea; border: 1px solid #b3261e; }"
+                           " QLabel { color: #410e0b; }")
+        layout = QVBoxLayout(self)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setAccessibleName("Store check problem")
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        self.read_only_button = QPushButton("Switch to &read-only")
+        self.read_only_button.setToolTip("Keep looking at the store without changing it.")
+        self.read_only_button.clicked.connect(self.read_only_requested)
+        self.restore_button = QPushButton("Restore from a &backup…")
+        self.restore_button.clicked.connect(self.restore_requested)
+        self.hide_button = QPushButton("Hide")
+        self.hide_button.clicked.connect(self.hide)
+        row.addWidget(self.read_only_button)
+        row.addWidget(self.restore_button)
+        row.addStretch(1)
+        row.addWidget(self.hide_button)
+        layout.addLayout(row)
+        self.hide()
+
+    def show_report(self, report: VerifyReport, *, read_only: bool) -> None:
+        failed = [c for c in report.checks if not c.ok]
+        details = "\n".join(f"• {c.name}: {c.detail}" for c in failed[:4])
+        advice = ("It is open read-only, so nothing will be written to it. Restore it from a "
+                  "backup to carry on working." if read_only else
+                  "Work saved now may sit on a damaged store. Switch to read-only to look "
+                  "without changing anything, or restore it from a backup.")
+        self.message.setText("The store failed its full check. It may have been changed "
+                             f"outside Sefton QA, or be damaged.\n{details}\n{advice}")
+        self.read_only_button.setVisible(not read_only)
+        self.show()
+
+
+class StoreChecker(QObject):
+    """Runs the full check once in the background and reports to the window."""
+
+    #: Emitted with the VerifyReport when the check finishes (not when cancelled).
+    checked = Signal(object)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.job: Job | None = None
+        self.report: VerifyReport | None = None
+        self._store_lock = threading.Lock()
+        self._check_store = None
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setAccessibleName("Store check progress")
+        self.progress.setFormat("Checking store %p%")
+        self.progress.hide()
+        window.statusBar().addPermanentWidget(self.progress)
+
+    def start(self) -> None:
+        session = self.window.session
+        self.job = Job(session, self._run, self)
+        self.job.progressed.connect(self._progressed)
+        self.job.succeeded.connect(self._succeeded)
+        self.job.failed.connect(self._failed)
+        self.progress.setRange(0, 6)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.job.start()
+
+    def _run(self, session, progress):
+        store = open_store(session.store.path, read_only=True, migrate=False, create=False)
+        with self._store_lock:
+            self._check_store = store
+        try:
+            return verify_store(store, progress=progress)
+        finally:
+            with self._store_lock:
+                self._check_store = None
+            store.close()
+
+    def _progressed(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setToolTip(f"Checking the store in the background: {message}")
+
+    def _succeeded(self, report: VerifyReport) -> None:
+        self.progress.hide()
+        if self.job is not None and self.job.cancelled or report.cancelled:
+            return
+        self.report = report
+        if report.ok:
+            self.window.statusBar().showMessage(
+                "Store checked: sound (integrity, trail chain and every record).", 8_000)
+        else:
+            self.window.store_check_banner.show_report(
+                report, read_only=self.window.session.store.read_only)
+        self.checked.emit(report)
+
+    def _failed(self, exc) -> None:
+        self.progress.hide()
+        if self.job is not None and self.job.cancelled:
+            return
+        self.window.statusBar().showMessage(f"The store could not be checked: {exc}", 30_000)
+
+    def stop(self, msecs: int = 10_000) -> None:
+        """Cancel a running check (interrupting its current query) and wait for it."""
+        if self.job is None:
+            return
+        self.job.cancel()
+        with self._store_lock:
+            if self._check_store is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._check_store.conn.interrupt()
+        self.job.wait(msecs)
+
+    def wait(self, msecs: int = 60_000) -> bool:
+        return self.job.wait(msecs) if self.job is not None else True

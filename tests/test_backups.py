@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from figures import record_figure
 
 from sefton_qa import __version__
 from sefton_qa.cli import main
@@ -119,6 +120,11 @@ def test_restore_brings_back_an_earlier_state(store, admin, org, make_input):
     assert result.before_restore.name.endswith("-before-restore.sqlite3")
     assert describe_file(result.before_restore) == newer
     assert not list(store_path.parent.glob(".*restoring*"))
+    record_figure("backup and restore",
+                  f"backup of {manifest['counts']['audits']} audits / "
+                  f"{manifest['trail']['count']} trail rows restored over a store of "
+                  f"{newer['counts']['audits']} audits: counts and trail head equal the "
+                  "manifest's, verify ok, the replaced store kept as a before-restore backup")
 
 
 def test_a_corrupt_backup_is_refused_and_the_store_untouched(store, admin, org, make_input):
@@ -213,6 +219,9 @@ def test_rotation_over_400_days():
     others = sorted((b for b in kept if b.kind != "daily"), reverse=True)
     assert len(others) == 10
     assert others[0].day == today and others[0].kind == "manual"
+    record_figure("backup rotation",
+                  f"400 simulated days: {len(kept)} backups kept: 7 daily, 4 weekly, "
+                  f"12 monthly, {len(others)} manual/before-*")
 
 
 def test_rotation_one_shot_rule():

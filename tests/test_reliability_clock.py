@@ -14,6 +14,7 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from figures import record_figure
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.services import audits as audit_service
@@ -57,8 +58,7 @@ def assert_sound(store) -> None:
 
 
 def test_a_clock_jumping_back_an_hour_leaves_the_trail_in_seq_order(store, auditor,
-                                                                    make_input, monkeypatch,
-                                                                    capsys):
+                                                                    make_input, monkeypatch):
     start = dt.datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     clock = SetClock(stamp(start))
     monkeypatch.setattr(trail, "utc_now", clock)
@@ -110,14 +110,14 @@ def test_a_clock_jumping_back_an_hour_leaves_the_trail_in_seq_order(store, audit
         assert (rec["_version"], rec["_created_at"], rec["_updated_at"]) == tuple(row)
         backwards += row[2] < row[1]
     assert backwards >= 1
-    with capsys.disabled():
-        print(f"\n[clock back 1 h] {len(rows)} trail rows, {went_back} written with an "
-              f"earlier time than the row before; seq {rows[0][0]}..{rows[-1][0]} unbroken; "
-              f"{backwards} audit(s) with updated_at < created_at; verify + replay ok")
+    record_figure("clock back 1 h",
+                  f"{len(rows)} trail rows, {went_back} written with an earlier time than the "
+                  f"row before; seq {rows[0][0]}..{rows[-1][0]} unbroken; {backwards} audit(s) "
+                  "with updated_at < created_at; verify + replay ok")
 
 
 def test_the_uk_clock_changes_keep_distinct_increasing_utc_times(store, auditor, make_input,
-                                                                monkeypatch, capsys):
+                                                                monkeypatch):
     # March 29 2026: 00:59 GMT then 02:00 BST (01:xx local never happens).
     # October 25 2026: 01:30 BST, then 01:30 GMT an hour later (01:30 local happens twice).
     moments = [local(2026, 3, 29, 0, 59), local(2026, 3, 29, 2, 0), local(2026, 3, 29, 2, 1),
@@ -149,10 +149,10 @@ def test_the_uk_clock_changes_keep_distinct_increasing_utc_times(store, auditor,
              .astimezone(LONDON).strftime("%H:%M") for _s, at in twice}
     assert shown == {"01:30"}
     assert_sound(store)
-    with capsys.disabled():
-        print(f"\n[UK clock changes] {len(moments)} saves across 29/03 and 25/10/2026, "
-              f"{len(rows)} trail rows; the two 01:30 local saves are seq {twice[0][0]} "
-              f"({twice[0][1]}) and seq {twice[1][0]} ({twice[1][1]}); verify + replay ok")
+    record_figure("UK clock changes",
+                  f"{len(moments)} saves across 29/03 and 25/10/2026, {len(rows)} trail rows; "
+                  f"the two 01:30 local saves are seq {twice[0][0]} ({twice[0][1]}) and seq "
+                  f"{twice[1][0]} ({twice[1][1]}); verify + replay ok")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from figures import record_figure
 
 from sefton_qa.domain.errors import ConflictError
 from sefton_qa.services import audits as audit_service
@@ -113,9 +114,10 @@ def test_two_processes_editing_at_once_lose_no_update(shared):
     assert sum(map(len, ok.values())) > 0
     report = verify_store(store)
     assert report.ok, "\n".join(report.lines())
-    print(f"\nCONCURRENCY: 2 processes, {EDIT_SECONDS:g} s, "
-          f"{sum(map(len, ok.values()))} confirmed updates, {len(conflicts)} refused as "
-          "stale (ConflictError), 0 lost, 0 'database is locked'")
+    record_figure("two windows",
+                  f"2 processes, {EDIT_SECONDS:g} s, {sum(map(len, ok.values())):,} confirmed "
+                  f"updates, {len(conflicts):,} refused as stale (ConflictError), 0 lost, "
+                  "0 'database is locked', verify ok")
 
 
 def test_an_edit_from_a_stale_version_is_refused_and_changes_nothing(shared):

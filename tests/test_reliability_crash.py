@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
+from figures import record_figure
 
 from sefton_qa.services.verify import verify_store
 from sefton_qa.store import open_store
@@ -141,8 +142,9 @@ def test_sigkilled_writers_lose_no_reported_save(tmp_path, org_store_template):
         assert extra <= kills
     finally:
         store.close()
-    print(f"\nCRASH: {kills} kills, {len(reported)} confirmed saves, 0 lost, "
-          f"{extra} committed but unreported, {len(stored)} audits in store, "
-          f"integrity ok, {elapsed:.1f} s")
+    record_figure("crash",
+                  f"{kills} kills, {len(reported):,} confirmed saves, 0 lost, {extra} committed "
+                  f"but unreported, {len(stored):,} audits in store, integrity and chain ok, "
+                  f"{elapsed:.1f} s")
     assert kills >= min(50, ROUNDS * WORKERS_PER_ROUND)
     assert len(reported) > 0

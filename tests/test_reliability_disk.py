@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from figures import record_figure
 
 from sefton_qa.domain.errors import SeftonError, StoreError
 from sefton_qa.domain.grades import Grade
@@ -50,8 +51,7 @@ def limit_pages(store, extra: int) -> int:
     return pages
 
 
-def test_a_full_disk_refuses_the_save_plainly_and_loses_nothing(store, auditor, make_input,
-                                                               capsys):
+def test_a_full_disk_refuses_the_save_plainly_and_loses_nothing(store, auditor, make_input):
     for i in range(3):
         audit_service.create_audit(auditor, make_input(case_reference=f"LCS-7{i:05d}"),
                                    submit=True)
@@ -97,11 +97,11 @@ def test_a_full_disk_refuses_the_save_plainly_and_loses_nothing(store, auditor, 
     report = verify_store(store)
     assert report.ok, report.lines()
     assert "LCS-799999" in refs_seen_by_another_window(store.path)
-    with capsys.disabled():
-        print(f"\n[disk full] store of {pages} pages, limit +4: {len(saved)} saves fitted, "
-              f"then refused plainly; {full_counts['audits']} audits / "
-              f"{full_counts['trail']} trail rows unchanged by the refusal; verify ok; "
-              f"saving works again after the limit was raised")
+    record_figure("disk full (max_page_count)",
+                  f"store of {pages} pages, limit +4: {len(saved)} saves fitted, then refused "
+                  f"plainly; {full_counts['audits']} audits / {full_counts['trail']} trail rows "
+                  "unchanged by the refusal; verify ok; saving works again after the limit "
+                  "was raised")
 
 
 def test_an_edit_on_a_full_disk_leaves_the_audit_as_it_was(store, auditor, make_input):

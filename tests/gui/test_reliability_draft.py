@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from figures import record_figure
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -61,7 +62,7 @@ def type_findings(qtbot, form: AuditForm, typed: str) -> None:
 
 
 def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room(
-        qtbot, form, demo_session, error_dialogs, capsys):
+        qtbot, form, demo_session, error_dialogs):
     store = demo_session.store
     qtbot.keyClicks(form.case_edit, "LCS-88")
     qtbot.keyClick(form.case_edit, Qt.Key.Key_S, CTRL)
@@ -100,10 +101,10 @@ def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room
     assert audit.findings == "Typed while the disk was full." + PASTED
     assert audit.version == saved_version + 1
     assert error_dialogs == []
-    with capsys.disabled():
-        print(f"\n[draft, disk full] store of {pages} pages held at its size: autosave refused "
-              f"plainly, {len(form.findings_edit.toPlainText()):,} characters kept in the "
-              f"form; saved (version {audit.version}) once there was room")
+    record_figure("draft on a full disk (GUI)",
+                  f"store of {pages} pages held at its size: autosave refused plainly, "
+                  f"{len(form.findings_edit.toPlainText()):,} characters kept in the form; "
+                  f"saved (version {audit.version}) once there was room")
 
 
 def test_a_new_audit_on_a_full_disk_is_kept_and_created_when_there_is_room(

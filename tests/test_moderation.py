@@ -366,6 +366,27 @@ def test_holding_the_conversation_records_it_and_its_actions(w):
     assert kinds(w.conn, "remedial_actions", first.id) == ["create"]
 
 
+def test_the_loops_free_text_is_stored_as_plain_text(w):
+    """Pasted control characters (a Word page break, ESC, NUL) never reach the store, the
+    export or the pack: the same cleaning as an audit's findings; right-to-left text stays."""
+    audit_id, conversation = moderated_to_conversation(w)
+    sm = w.as_(w.org.manager, D(2026, 12, 3))
+    moderation.hold_conversation(
+        sm, conversation.id, held_on=D(2026, 12, 2), participants=["auditor"],
+        learning="\x1b[31mPlans\x00 drifted\x0cfor months \u05e9\u05dc\u05d5\u05dd\x07",
+        actions=[ActionInput("\x00\x1bSee the child alone.\x7f ", w.team_manager,
+                             D(2026, 12, 16))])
+    c = loop_store.get_conversation(w.conn, conversation.id)
+    assert c.learning == "[31mPlans drifted\nfor months \u05e9\u05dc\u05d5\u05dd"
+    (action,) = loop_store.actions_for_audit(w.conn, audit_id)
+    assert action.description == "See the child alone."
+    owner = w.as_(w.team_manager, D(2026, 12, 4))
+    with pytest.raises(ValidationError, match="evidence"):
+        moderation.complete_action(owner, action.id, "\x00\x1b\x07 ")  # only controls: empty
+    moderation.complete_action(owner, action.id, "Seen\x0balone\x1b.")
+    assert loop_store.get_action(w.conn, action.id).evidence == "Seen\nalone."
+
+
 def test_an_administrator_may_hold_a_conversation_for_someone_else(w):
     _audit_id, conversation = moderated_to_conversation(w)
     moderation.hold_conversation(w.admin, conversation.id, held_on=TODAY,

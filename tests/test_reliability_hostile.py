@@ -5,8 +5,8 @@ Hypothesis feeds every service a user's text reaches with control characters, NU
 characters, markup (<b>, <img src=x>, &amp;, ]]>) and SQL fragments. The property, for each:
 
 * either the call succeeds, ``verify_store`` passes and the text reads back exactly as typed
-  (or in its documented cleaned form: ``audits.clean_text`` for audits, ``str.strip`` for the
-  moderation loop's free text),
+  (or in its documented cleaned form: ``domain.text.clean_text`` for audits' findings and
+  notes, ``domain.text.clean_line`` for reasons and the moderation loop's free text),
 * or it raises one of the app's own errors (``SeftonError``) and the store is byte-for-byte
   unchanged (``iterdump`` before and after);
 * never any other exception.
@@ -37,7 +37,7 @@ from sefton_qa.services import import_export
 from sefton_qa.services import moderation
 from sefton_qa.services import organisation as org_service
 from sefton_qa.services import sign_in
-from sefton_qa.services.audits import clean_text
+from sefton_qa.domain.text import clean_line, clean_text
 from sefton_qa.services.reports import PackOptions, committee_pack
 from sefton_qa.services.session import Session
 from sefton_qa.services.spreadsheets import XLSX_MAX_CELL_CHARS, unescape_cell
@@ -227,7 +227,7 @@ def test_withdraw_reason(loop_template, reason):
             row = c.store.conn.execute(
                 "SELECT reason FROM trail WHERE table_name='audits' AND record_id=? "
                 "AND kind='withdraw'", (refs["submitted"],)).fetchone()
-            assert row[0] == reason.strip()
+            assert row[0] == clean_line(reason)
 
         attempt("audits.withdraw_audit", c.store,
                 lambda: audit_service.withdraw_audit(session, refs["submitted"], reason),
@@ -268,8 +268,9 @@ def test_moderation_reason_and_comments(loop_template, reason, comment, grade):
 
         def accepted(_change):
             m = loop_store.get_moderation(c.store.conn, refs["moderation"])
-            assert (m.reason or "") == reason.strip()
-            assert m.section_comments == ({"voice": comment.strip()} if comment.strip() else {})
+            assert (m.reason or "") == clean_line(reason)
+            assert m.section_comments == ({"voice": clean_line(comment)} if clean_line(comment)
+                                          else {})
 
         attempt("moderation.moderate", c.store,
                 lambda: moderation.moderate(mod, refs["moderation"], grade, reason=reason,
@@ -286,9 +287,9 @@ def test_conversation_learning_and_actions(loop_template, learning, description)
 
         def accepted(_change):
             conv = loop_store.get_conversation(c.store.conn, refs["conversation"])
-            assert conv.learning == learning.strip()
+            assert conv.learning == clean_line(learning)
             actions = [a for a in loop_store.actions_for_audit(c.store.conn, conv.audit_id)]
-            assert [a.description for a in actions] == [description.strip()]
+            assert [a.description for a in actions] == [clean_line(description)]
 
         attempt("moderation.hold_conversation", c.store,
                 lambda: moderation.hold_conversation(sm, refs["conversation"], held_on=TODAY,
@@ -305,7 +306,7 @@ def test_complete_action_evidence(loop_template, evidence):
 
         def accepted(_change):
             action = loop_store.get_action(c.store.conn, refs["action"])
-            assert action.evidence == evidence.strip()
+            assert action.evidence == clean_line(evidence)
 
         attempt("moderation.complete_action", c.store,
                 lambda: moderation.complete_action(owner, refs["action"], evidence), accepted)

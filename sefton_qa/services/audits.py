@@ -13,6 +13,7 @@ from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_PATTERN,
     case_reference_problem,
 )
+from sefton_qa.domain.text import clean_line, clean_text
 from sefton_qa.services import moderation
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
@@ -27,14 +28,6 @@ from sefton_qa.store import themes as theme_store
 
 MAX_FINDINGS_CHARS = 100_000
 MAX_DRAFT_REFERENCE = 100
-#: Word's line and page breaks become new lines; other control characters are dropped, so
-#: findings are always plain text that a spreadsheet or a PDF can hold.
-_TEXT_CLEANUP = {0x0B: "\n", 0x0C: "\n", **{c: None for c in range(0x20) if c not in
-                                              (0x09, 0x0A, 0x0B, 0x0C, 0x0D)}, 0x7F: None}
-
-
-def clean_text(text: str) -> str:
-    return text.translate(_TEXT_CLEANUP)
 LOGGERS = (Role.QA_OFFICER, Role.ADMINISTRATOR)
 
 
@@ -201,14 +194,15 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
         if inp.auditor_id is None:
             inp.auditor_id = current.auditor_id
         submitted = current.status is AuditStatus.SUBMITTED
-        if submitted and not (reason and reason.strip()):
+        reason = clean_line(reason) or None
+        if submitted and not reason:
             raise ValidationError.single("reason", "a reason is required to edit a submitted "
                                                    "audit")
         problems = validate(inp, _Lookups(conn), today=session.today(), complete=submitted)
         if problems:
             raise ValidationError(problems)
         audit_store.update(conn, audit_id, _values(inp, current.status), who=session.who,
-                           reason=reason.strip() if reason else None,
+                           reason=reason,
                            expected_version=expected_version)
         if submitted:
             moderation.refresh_flag_after_edit(session, audit_id)
@@ -239,7 +233,8 @@ def withdraw_audit(session: Session, audit_id: int, reason: str, *,
                    expected_version: int | None = None) -> Change:
     """Withdraw an audit (logged in error, wrong case...). It stays in the store and the trail."""
     session.require(*LOGGERS, doing="withdraw audits")
-    if not reason or not reason.strip():
+    reason = clean_line(reason)
+    if not reason:
         raise ValidationError.single("reason", "a reason is required to withdraw an audit")
     with session.store.transaction() as conn:
         current = audit_store.get(conn, audit_id)
@@ -248,9 +243,9 @@ def withdraw_audit(session: Session, audit_id: int, reason: str, *,
         if current.status is AuditStatus.WITHDRAWN:
             raise ValidationError.single("status", "this audit is already withdrawn")
         audit_store.update(conn, audit_id, {"status": AuditStatus.WITHDRAWN.value},
-                           who=session.who, kind="withdraw", reason=reason.strip(),
+                           who=session.who, kind="withdraw", reason=reason,
                            expected_version=expected_version)
-        moderation.cancel_open_steps(session, audit_id, f"Audit withdrawn: {reason.strip()}")
+        moderation.cancel_open_steps(session, audit_id, f"Audit withdrawn: {reason}")
     return Change("audits", (audit_id,), "withdraw")
 
 

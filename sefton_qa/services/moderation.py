@@ -23,6 +23,7 @@ from sefton_qa.domain.models import (
     Role,
 )
 from sefton_qa.domain.stats import weighted_kappa
+from sefton_qa.domain.text import clean_line
 from sefton_qa.domain.working_days import WorkingCalendar
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
@@ -156,11 +157,12 @@ def moderate(session: Session, moderation_id: int, grade: Grade, *, reason: str 
         if grade not in grade_store.active(conn):
             problems.append(FieldProblem("grade", f'"{grade.label}" is not on the grade scale'))
         changed = grade is not audit.overall_grade
-        reason = (reason or "").strip()
+        reason = clean_line(reason)
         if changed and not reason:
             problems.append(FieldProblem("reason", "a reason is required when the grade is "
                                                    "changed"))
-        comments = {k: v.strip() for k, v in (section_comments or {}).items() if v.strip()}
+        comments = {k: clean_line(v) for k, v in (section_comments or {}).items()
+                    if clean_line(v)}
         if len(reason) > MAX_TEXT:
             problems.append(FieldProblem("reason", f"is longer than {MAX_TEXT:,} characters"))
         for key, text in comments.items():
@@ -198,7 +200,7 @@ def _action_problems(conn, actions: Iterable[ActionInput], *, earliest: dt.date,
     problems = []
     for n, action in enumerate(actions, start=1):
         label = f"{prefix}action {n}"
-        if not action.description.strip():
+        if not clean_line(action.description):
             problems.append(FieldProblem(f"{label} description", "is required"))
         elif len(action.description) > MAX_TEXT:
             problems.append(FieldProblem(f"{label} description", "is too long"))
@@ -223,7 +225,7 @@ def _insert_actions(session: Session, audit_id: int, conversation_id: int | None
     conn = session.store.conn
     return [loop_store.insert_action(conn, {
         "audit_id": audit_id, "conversation_id": conversation_id,
-        "description": a.description.strip(), "owner_id": a.owner_id,
+        "description": clean_line(a.description), "owner_id": a.owner_id,
         "due_date": a.due_date.isoformat(), "status": ActionStatus.OPEN.value,
         "evidence": "", "reaudit_by": a.reaudit_by.isoformat() if a.reaudit_by else None},
         who=session.who) for a in actions]
@@ -255,7 +257,8 @@ def hold_conversation(session: Session, conversation_id: int, *, held_on: dt.dat
         elif unknown:
             problems.append(FieldProblem("participants", f"unknown role(s): {', '.join(unknown)}"
                                                          f" (use {', '.join(PARTICIPANT_ROLES)})"))
-        if not learning.strip():
+        learning = clean_line(learning)
+        if not learning:
             problems.append(FieldProblem("learning", "is required: what was learnt, in plain "
                                                      "words"))
         elif len(learning) > MAX_TEXT:
@@ -276,7 +279,7 @@ def hold_conversation(session: Session, conversation_id: int, *, held_on: dt.dat
             "status": ConversationStatus.HELD.value, "held_on": held_on.isoformat(),
             "facilitator_id": facilitator_id or session.actor.id,
             "participants": sorted(set(participants), key=PARTICIPANT_ROLES.index),
-            "learning": learning.strip()}, who=session.who, kind="held",
+            "learning": learning}, who=session.who, kind="held",
             expected_version=expected_version)
         _insert_actions(session, audit.id, conversation_id, actions)
     return Change("reflective_conversations", (conversation_id,), "held")
@@ -317,7 +320,8 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
                                                    f"{action.status.label.lower()}")
         completed_on = completed_on or session.today()
         problems = []
-        if not evidence.strip():
+        evidence = clean_line(evidence)
+        if not evidence:
             problems.append(FieldProblem("evidence", "is required: what shows it is done"))
         elif len(evidence) > MAX_TEXT:
             problems.append(FieldProblem("evidence", f"is longer than {MAX_TEXT:,} characters"))
@@ -333,7 +337,7 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
         if problems:
             raise ValidationError(problems)
         loop_store.update_action(conn, action_id, {
-            "status": ActionStatus.DONE.value, "evidence": evidence.strip(),
+            "status": ActionStatus.DONE.value, "evidence": evidence,
             "completed_on": completed_on.isoformat()}, who=session.who, kind="done",
             expected_version=expected_version)
     return Change("remedial_actions", (action_id,), "done")
@@ -342,7 +346,8 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
 def action_not_needed(session: Session, action_id: int, reason: str, *,
                       expected_version: int | None = None) -> Change:
     session.require(*FACILITATORS, doing="close actions as no longer needed")
-    if not reason or not reason.strip():
+    reason = clean_line(reason)
+    if not reason:
         raise ValidationError.single("reason", "a reason is required")
     with session.store.transaction() as conn:
         action = loop_store.get_action(conn, action_id)
@@ -351,9 +356,9 @@ def action_not_needed(session: Session, action_id: int, reason: str, *,
         if action.status is not ActionStatus.OPEN:
             raise ValidationError.single("status", "only an open action can be closed")
         loop_store.update_action(conn, action_id, {
-            "status": ActionStatus.NOT_NEEDED.value, "status_reason": reason.strip(),
+            "status": ActionStatus.NOT_NEEDED.value, "status_reason": reason,
             "completed_on": session.today().isoformat()}, who=session.who, kind="not-needed",
-            reason=reason.strip(), expected_version=expected_version)
+            reason=reason, expected_version=expected_version)
     return Change("remedial_actions", (action_id,), "not-needed")
 
 

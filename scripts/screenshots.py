@@ -67,7 +67,37 @@ def main() -> int:
         form.close()
         window.close()
         store.close()
+        grab_store_check(app, Path(tmp) / "demo.sqlite3", settings, out)
     return 0
+
+
+def grab_store_check(app, path: Path, settings, out: Path) -> None:
+    """The banner the background check shows for a store whose old trail row was edited
+    outside the app (the quick check on opening reads only the newest rows, so it opens)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
+                       "'trail_is_append_only_update'").fetchone()[0]
+    conn.execute("DROP TRIGGER trail_is_append_only_update")
+    conn.execute("UPDATE trail SET os_user = 'someone.else' WHERE seq = 40")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    store = open_store(path, check=True)
+    session = sign_in(store, os_user="qa.officer", today=lambda: TODAY)
+    window = MainWindow(session, settings)
+    window.resize(1400, 860)
+    window.move(10, 10)
+    window.show()
+    done = []
+    window.store_checker.checked.connect(done.append)
+    window.check_store()
+    while not done:
+        app.processEvents()
+    grab(app, window, out / "store-check-banner.png")
+    window.close()
+    store.close()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ the ways out (switch to read-only, restore from a backup).
 from __future__ import annotations
 
 import contextlib
+import html
 import sqlite3
 import threading
 
@@ -46,6 +47,7 @@ class StoreCheckBanner(QFrame):
         layout = QVBoxLayout(self)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)  # every text in it is escaped
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setAccessibleName("Store check problem")
         layout.addWidget(self.message)
@@ -66,13 +68,15 @@ class StoreCheckBanner(QFrame):
 
     def show_report(self, report: VerifyReport, *, read_only: bool) -> None:
         failed = [c for c in report.checks if not c.ok]
-        details = "\n".join(f"• {c.name}: {c.detail}" for c in failed[:4])
+        details = "<br>".join(f"• {html.escape(c.name)}: {html.escape(c.detail)}"
+                              for c in failed[:4])
         advice = ("It is open read-only, so nothing will be written to it. Restore it from a "
                   "backup to carry on working." if read_only else
                   "Work saved now may sit on a damaged store. Switch to read-only to look "
                   "without changing anything, or restore it from a backup.")
-        self.message.setText("The store failed its full check. It may have been changed "
-                             f"outside Sefton QA, or be damaged.\n{details}\n{advice}")
+        self.message.setText("<b>The store failed its full check.</b> It may have been "
+                             f"changed outside Sefton QA, or be damaged.<br>{details}<br>"
+                             f"{html.escape(advice)}")
         self.read_only_button.setVisible(not read_only)
         self.show()
 

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from damaged_stores import make_newer, make_old_row_edited, make_tail_edited
 
 from sefton_qa.gui import open_problem
@@ -100,9 +101,10 @@ def test_an_old_trail_row_edited_outside_the_app_shows_the_banner_and_read_only_
         assert banner.isVisible()
         text = banner.message.text()
         assert "failed its full check" in text and "trail chain: breaks at trail row 5" in text
+        assert banner.message.textFormat() == Qt.TextFormat.RichText
         assert banner.read_only_button.isVisible() and banner.restore_button.isVisible()
 
-        qtbot.mouseClick(banner.read_only_button, qtbot_left())
+        qtbot.mouseClick(banner.read_only_button, Qt.MouseButton.LeftButton)
         assert session.store.read_only
         assert window.windowTitle().endswith("(read-only)")
         assert not banner.read_only_button.isVisible()
@@ -112,12 +114,6 @@ def test_an_old_trail_row_edited_outside_the_app_shows_the_banner_and_read_only_
             window.close()
         session.store.close()
     assert _snapshot(path) == before
-
-
-def qtbot_left():
-    from PySide6.QtCore import Qt
-
-    return Qt.MouseButton.LeftButton
 
 
 def test_the_newest_trail_rows_edited_is_refused_on_opening_and_opens_read_only(

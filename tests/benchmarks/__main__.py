@@ -22,7 +22,7 @@ from sefton_qa.store import open_store
 from sefton_qa.store.audits import RegisterFilter
 
 from . import build as builder
-from . import importing, pack, report, startup
+from . import checks, importing, pack, report, startup
 from .bare import BareSearch, BareStore, audits_schema, audits_triggers
 from .register import FILTER_AREA, FILTER_GRADE, bench_screens, statistics_line
 from .report import Row, Target
@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                 *importing.bench_import(args.data_dir, import_rows, audits_schema(store.conn),
                                         args.import_repeat, notes),
                 startup.bench_cold_start(session, notes, args.starts),
+                checks.bench_open_check(paths.store, max(10, args.repeat // 10), notes),
+                checks.bench_full_check(paths.store, n, notes),
             ]
             held = audit_store.count(store.conn)
             indexes = len(audits_schema(store.conn)) - 1

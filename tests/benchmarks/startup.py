@@ -61,7 +61,7 @@ def _sefton(store_path: str, settings_path: str, marks: dict[str, float]) -> Non
 
     marks["imported"] = time.monotonic()
     app = make_app([sys.argv[0]])
-    session = sign_in(open_store(store_path), os_user="bench")
+    session = sign_in(open_store(store_path, check=True), os_user="bench")  # as the app
     marks["signed in"] = time.monotonic()
     window = MainWindow(session, QSettings(settings_path, QSettings.Format.IniFormat))
     marks["window built"] = time.monotonic()

@@ -432,6 +432,81 @@ def test_excel_unicode_text_utf16_is_read_too(admin, org, store, tmp_path):
     assert imported(store, "LCS-100001")["findings"] == FINDING_1252
 
 
+def _with_control(tmp_path, name, finding, encoding="utf-8"):
+    return write_rows(tmp_path / name, [row(1, findings=finding), row(2)], encoding=encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize("finding, stored", [
+    ("First line\x0bsecond line", "First line\nsecond line"),    # Word's line break
+    ("Page one\x0cpage two", "Page one\npage two"),              # Word's page break
+    ("\x1b[31mred\x1b[0m and \x07 bell", "[31mred[0m and  bell"),  # dropped, as typed text
+    ("Unit\x1csep\x1dar\x1eators", "Unitseparators"),  # (str.splitlines breaks lines there)
+])
+def test_a_text_file_holding_control_characters_is_read_as_text(admin, org, store, tmp_path,
+                                                                 encoding, finding, stored):
+    """A control character pasted into a cell does not make the file unreadable (it did, and
+    the message said the file was not UTF-8); findings are cleaned as typed text is."""
+    path = _with_control(tmp_path, f"control-{encoding}.csv", finding, encoding)
+    sheet = read_sheet(path)
+    assert [number for number, _cells in sheet.rows] == [2, 3]  # no line break was added
+    assert sheet.rows[0][1][-1] == finding
+    report = import_audits(admin, path)
+    assert report.ok and report.added == 2, report.problems
+    assert imported(store, "LCS-100001")["findings"] == stored == audit_service.clean_text(
+        finding)
+
+
+def test_control_characters_in_other_cells_are_reported_by_row_and_column(admin, org, store,
+                                                                          tmp_path):
+    before = counts(store.conn)
+    path = write_rows(tmp_path / "control.csv", [
+        row(1, case_reference="LCS-\x1b100001"), row(2, grade="Go\x0bod"),
+        row(3, audit_date="31/05\x07/2024"), row(4, findings="fine\x0b")])
+    report = import_audits(admin, path)
+    assert report.problems == [
+        'row 2, case_reference: "LCS-\x1b100001" is not a valid case reference (3 to 20 '
+        "letters, digits or hyphens)",
+        'row 3, grade: "Go\x0bod" is not a grade on this store\'s scale (Good, Requires '
+        "improvement to be good, Inadequate, or RI)",
+        'row 4, audit_date: "31/05\x07/2024" is not a date (use 31/05/2024 or 2024-05-31)']
+    assert_nothing_written(store, before)
+
+
+NOT_TEXT = {
+    "nul": (b"case_reference,audit_date\x00,service_area\n",
+            "nul.csv is not a readable text file: it holds NUL bytes, so it looks like a binary "
+            "file, not a CSV. Save it from Excel as CSV UTF-8 or .xlsx."),
+    "undecodable": (b"case_reference,audit_date\nLCS-1,\x81\x8d\n",
+                    "undecodable.csv is not a readable text file: line 2 holds the byte 0x81, "
+                    "which is neither UTF-8 nor Windows-1252 text. Save it from Excel as CSV "
+                    "UTF-8 or .xlsx."),
+    "bom then not utf-8": (b"\xef\xbb\xbfcase_reference\n\nLCS-\xe9\n",
+                           "bom then not utf-8.csv is not a readable text file: it begins as "
+                           "UTF-8 text, but line 3 holds the byte 0xE9, which is not UTF-8. "
+                           "Save it from Excel as CSV UTF-8 or .xlsx."),
+    "odd utf-16": (b"\xff\xfea\x00b",
+                   "odd utf-16.csv is not a readable text file: it begins as UTF-16 text, but "
+                   "its byte 5 (of 5) cannot be read as UTF-16. Save it from Excel as CSV "
+                   "UTF-8 or .xlsx."),
+    "utf-16 nul": ("case_reference\x00\n".encode("utf-16"),
+                   "utf-16 nul.csv is not a readable text file: it holds NUL characters, so it "
+                   "looks like a binary file, not a CSV. Save it from Excel as CSV UTF-8 or "
+                   ".xlsx."),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_TEXT))
+def test_a_file_that_is_not_text_says_what_was_found(admin, org, store, tmp_path, case):
+    data, message = NOT_TEXT[case]
+    (path := tmp_path / f"{case}.csv").write_bytes(data)
+    before = counts(store.conn)
+    with pytest.raises(SpreadsheetError) as info:
+        import_audits(admin, path, create_missing=True)
+    assert str(info.value) == message
+    assert_nothing_written(store, before)
+
+
 # -- unknown names and --create-missing --------------------------------------------------------
 def _rows_with_new_names():
     return [row(1, themes="Neglect; Online harm"),
@@ -523,6 +598,80 @@ def test_create_missing_creates_each_new_name_once_whatever_its_case(admin, org,
     after = counts(store.conn)
     assert (after["service_areas"] - before["service_areas"], after["teams"] - before["teams"],
             after["staff"] - before["staff"], after["themes"] - before["themes"]) == (1, 1, 1, 1)
+
+
+LONG = "x" * 121  # one more than the organisation service's 120 characters
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_create_missing_reports_names_too_long_to_create_with_their_rows(admin, org, store,
+                                                                         tmp_path, suffix):
+    """A name the organisation service would refuse is a problem of its row and column, listed
+    with the others, not an error that stops the import (found by the hostile-input
+    properties)."""
+    rows = [row(1),
+            row(2, service_area="A" * 121, team="EH 1"),                # row 3
+            row(3, team="T" * 121, grade="Great"),                      # row 4
+            row(4, auditor="P" * 121, moderator="M" * 200, moderated_grade="Good",
+                moderation_date="01/06/2024"),                          # row 5
+            row(5, themes=f"Neglect; New theme; {LONG}"),               # row 6
+            row(6, themes=LONG),                                        # row 7
+            row(7, team="T" * 121)]                                     # row 8: same team
+    before = counts(store.conn)
+    report = import_audits(admin, write_rows(tmp_path / f"long{suffix}", rows),
+                           create_missing=True)
+    assert report.problems == [
+        'row 4, grade: "Great" is not a grade on this store\'s scale (Good, Requires '
+        "improvement to be good, Inadequate, or RI)",
+        "row 3, service_area: the name is longer than 120 characters; shorten it in the file",
+        "row 4, team: the name is longer than 120 characters; shorten it in the file",
+        "row 5, auditor: the name is longer than 120 characters; shorten it in the file",
+        "row 5, moderator: the name is longer than 120 characters; shorten it in the file",
+        "row 6, themes: the name of theme 3 is longer than 120 characters; shorten it in the "
+        "file",
+        "row 7, themes: the name is longer than 120 characters; shorten it in the file",
+        "row 8, team: the name is longer than 120 characters; shorten it in the file"]
+    assert report.added == 0 and not report.ok
+    assert "8 problem(s); nothing was imported:" in report.lines()
+    assert_nothing_written(store, before)
+    # The dry run reports the same, and names of exactly 120 characters are created.
+    assert import_audits(admin, write_rows(tmp_path / f"again{suffix}", rows), dry_run=True,
+                         create_missing=True).problems == report.problems
+    assert_nothing_written(store, before)
+    fixed = [row(2, service_area="A" * 120, team="T" * 120, auditor="P" * 120,
+                 themes="N" * 120)]
+    report = import_audits(admin, write_rows(tmp_path / f"fixed{suffix}", fixed),
+                           create_missing=True)
+    assert report.ok and report.added == 1, report.problems
+    facts = imported(store, "LCS-100002")
+    assert (facts["area"], facts["team"], facts["auditor"], facts["themes"]) == (
+        "A" * 120, "T" * 120, "P" * 120, ("N" * 120,))
+
+
+def test_create_missing_reports_names_with_control_or_direction_characters(admin, org, store,
+                                                                           tmp_path):
+    """The organisation service's other rule for names, applied the same way."""
+    rows = [row(1, service_area="Early\x1bHelp", team="EH 1"),
+            row(2, team="CP \u202eTeam", auditor="Jo\x07 Bloggs")]
+    before = counts(store.conn)
+    report = import_audits(admin, write_rows(tmp_path / "control.csv", rows),
+                           create_missing=True)
+    assert report.problems == [
+        "row 2, service_area: the name must not contain control or text-direction "
+        "characters; correct it in the file",
+        "row 3, team: the name must not contain control or text-direction characters; "
+        "correct it in the file",
+        "row 3, auditor: the name must not contain control or text-direction characters; "
+        "correct it in the file"]
+    assert_nothing_written(store, before)
+
+
+def test_a_known_name_is_never_checked_as_a_new_one(admin, org, store, tmp_path):
+    """Only the names that would be created are checked against the naming rules."""
+    report = import_audits(admin, write_rows(tmp_path / "known.csv", [
+        row(1, team="New team", themes="Neglect")]), create_missing=True)
+    assert report.ok and report.added == 1, report.problems
+    assert report.created == {"teams": ["New team (Child Protection)"]}
 
 
 # -- all or nothing ----------------------------------------------------------------------------

@@ -473,20 +473,64 @@ def _resolve_names(session: Session, report: ImportReport, rows: list[_Row],
     session.require(Role.ADMINISTRATOR, doing="create service areas, teams, staff or themes "
                                               "during an import")
     report.created = {k: list(v) for k, v in report.missing.items()}
-    for name in missing["service_areas"]:
-        areas[name.lower()] = org.add_service_area(session, name).record_id
-    for row in rows:
-        area_id = areas.get(row.service_area.lower())
-        if row.team and area_id and (area_id, row.team.lower()) not in teams:
-            teams[(area_id, row.team.lower())] = org.add_team(session, row.team,
-                                                              area_id).record_id
-    for name in missing["staff"]:
-        moderator = any(r.moderator.lower() == name.lower() for r in rows)
-        roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if moderator else [])
-        people[name.lower()] = org.add_staff(session, name, roles=roles).record_id
-    for name in missing["themes"]:
-        themes[name.lower()] = org.add_theme(session, name).record_id
+    problems.extend(_new_name_problems(rows, missing, areas, teams))
+    if problems:  # nothing is written, so nothing need be created
+        return areas, teams, people, themes
+    try:
+        for name in missing["service_areas"]:
+            areas[name.lower()] = org.add_service_area(session, name).record_id
+        for row in rows:
+            area_id = areas.get(row.service_area.lower())
+            if row.team and area_id and (area_id, row.team.lower()) not in teams:
+                teams[(area_id, row.team.lower())] = org.add_team(session, row.team,
+                                                                  area_id).record_id
+        for name in missing["staff"]:
+            moderator = any(r.moderator.lower() == name.lower() for r in rows)
+            roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if moderator else [])
+            people[name.lower()] = org.add_staff(session, name, roles=roles).record_id
+        for name in missing["themes"]:
+            themes[name.lower()] = org.add_theme(session, name).record_id
+    except ValidationError as exc:  # a rule _new_name_problems does not know (yet): reported
+        problems.append(f"what is missing cannot be created: {exc}")  # (and rolled back)
     return areas, teams, people, themes
+
+
+def _new_name_problems(rows: list[_Row], missing: dict[str, list[str]], areas: dict,
+                       teams: dict) -> list[str]:
+    """The names "create what is missing" would create that the organisation service refuses
+    (too long, control or text-direction characters...), as problems of the rows and columns
+    that hold them, found before anything is created so that they are reported with the rest.
+
+    ``areas`` and ``teams`` are the ones already in the store.
+    """
+    new = {kind: {name.lower() for name in names} for kind, names in missing.items()}
+    verdicts: dict[str, FieldProblem | None] = {}
+    out: list[str] = []
+
+    def check(number: int, column: str, name: str, which: str = "") -> None:
+        if name not in verdicts:
+            verdicts[name] = org._name_problem("name", name)  # the service's own rules
+        problem = verdicts[name]
+        if problem is not None:
+            advice = "shorten it" if len(name) > org.MAX_NAME else "correct it"
+            out.append(f"row {number}, {column}: the name{which} {problem.message}; {advice} "
+                       "in the file")
+
+    for row in rows:
+        if row.service_area.lower() in new["service_areas"]:
+            check(row.number, "service_area", row.service_area)
+        area_id = areas.get(row.service_area.lower())
+        if row.team and (area_id is None or (area_id, row.team.lower()) not in teams):
+            check(row.number, "team", row.team)
+        for column in ("auditor", "moderator"):
+            name = getattr(row, column)
+            if name and name.lower() in new["staff"]:
+                check(row.number, column, name)
+        for position, theme in enumerate(row.themes, 1):
+            if theme.lower() in new["themes"]:
+                which = f" of theme {position}" if len(row.themes) > 1 else ""
+                check(row.number, "themes", theme, which)
+    return out
 
 
 def _import_rows(session: Session, report: ImportReport, rows: list[_Row], problems: list[str],

@@ -25,7 +25,6 @@ XLSX_MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 MAX_ROWS = 1_000_000
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted (password) workbooks and old .xls
-_CONTROL = {chr(c) for c in range(0x20)} - {"\t", "\n", "\r"}
 #: Cells that a spreadsheet program could run as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,26 +79,55 @@ def read_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> 
 
 
 # -- CSV ----------------------------------------------------------------------------------------
+_SAVE_AS = "Save it from Excel as CSV UTF-8 or .xlsx."
+
+
+def _not_text(name: str, found: str) -> SpreadsheetError:
+    return SpreadsheetError(f"{name} is not a readable text file: {found}. {_SAVE_AS}")
+
+
+def _byte_at(data: bytes, position: int) -> str:
+    line = data.count(b"\n", 0, position) + 1
+    return f"line {line:,} holds the byte 0x{data[position]:02X}"
+
+
 def _decode(data: bytes, name: str) -> str:
-    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpreadsheetError(f"{name} contains NUL bytes, so it is not a text (CSV) file. "
-                               "Save it from Excel as CSV UTF-8 or .xlsx.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ("utf-16",)
-    elif data.startswith(b"\xef\xbb\xbf"):
-        encodings = ("utf-8-sig",)
-    else:
-        encodings = ("utf-8", "cp1252")
-    for encoding in encodings:
+    """The file's text: UTF-16 (with its BOM), UTF-8 (with or without a BOM) or Windows-1252.
+
+    Control characters (a vertical tab or a page break pasted from Word, an ESC) do not make
+    a file unreadable: they are text, and each cell is checked or cleaned like typed text.
+    Only a file that is not text is refused: one holding NUL bytes (a binary file), or one
+    that no encoding here can read.
+    """
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" in data:
+        raise _not_text(name, "it holds NUL bytes, so it looks like a binary file, not a CSV")
+    if utf16:
         try:
-            text = data.decode(encoding)
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _not_text(name, f"it begins as UTF-16 text, but its byte {exc.start + 1:,} "
+                                  f"(of {len(data):,}) cannot be read as UTF-16") from None
+    elif data.startswith(b"\xef\xbb\xbf"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:  # (its position is counted after the BOM)
+            raise _not_text(name, f"it begins as UTF-8 text, but "
+                                  f"{_byte_at(data, 3 + exc.start)}, "
+                                  "which is not UTF-8") from None
+    else:
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
-            continue
-        if any(ch in _CONTROL for ch in text[:1_000_000]) or "\x00" in text:
-            break
-        return text
-    raise SpreadsheetError(f"{name} is not a readable text file (not UTF-8 or Windows-1252 "
-                           "text). Save it from Excel as CSV UTF-8 or .xlsx.")
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise _not_text(name, f"{_byte_at(data, exc.start)}, which is neither UTF-8 "
+                                      "nor Windows-1252 text") from None
+    if "\x00" in text:
+        raise _not_text(name, "it holds NUL characters, so it looks like a binary file, not a "
+                              "CSV")
+    return text
 
 
 def _sniff_delimiter(first_line: str) -> str:

@@ -151,6 +151,10 @@ def test_a_store_from_a_newer_version_opens_read_only_and_says_why(
         window = _window(qtbot, session, gui_settings)
         assert window.windowTitle().endswith("(read-only)")
         assert "newer version" in window.statusBar().currentMessage()
+        # The background check runs on it too (read-only), and finds it sound.
+        with qtbot.waitSignal(window.store_checker.checked, timeout=60_000) as blocker:
+            window.check_store()
+        assert blocker.args[0].ok and window.store_check_banner.isHidden()
     finally:
         if window is not None:
             window.close()

@@ -102,13 +102,15 @@ def make_tail_edited(template: Path, dest: Path) -> Path:
 
 
 def make_rows_deleted(template: Path, dest: Path) -> Path:
-    """Early trail rows deleted (triggers dropped and put back), the rest left alone."""
+    """Three of the newest trail rows deleted (triggers dropped and put back), the rest left
+    alone."""
     _copy(template, dest)
     conn = sqlite3.connect(dest)
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
                        "'trail_is_append_only_delete'").fetchone()[0]
     conn.execute("DROP TRIGGER trail_is_append_only_delete")
-    conn.execute("DELETE FROM trail WHERE seq BETWEEN 10 AND 12")
+    conn.execute("DELETE FROM trail WHERE seq BETWEEN (SELECT max(seq) - 20 FROM trail) "
+                 "AND (SELECT max(seq) - 18 FROM trail)")
     conn.execute(sql)
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -117,7 +117,7 @@ def test_a_newer_version_store_is_refused_for_writing_and_opens_read_only(
 TAMPERED = [
     ("trigger dropped, a middle row edited", make_tampered, "protection"),
     ("newest row edited, triggers put back", make_tail_edited, "does not match its hash"),
-    ("early rows deleted, triggers put back", make_rows_deleted, "rows are missing"),
+    ("recent rows deleted, triggers put back", make_rows_deleted, "rows are missing"),
 ]
 
 

@@ -74,16 +74,11 @@ def main() -> int:
 def grab_store_check(app, path: Path, settings, out: Path) -> None:
     """The banner the background check shows for a store whose old trail row was edited
     outside the app (the quick check on opening reads only the newest rows, so it opens)."""
-    import sqlite3
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from damaged_stores import edit_trail_outside_the_app
 
-    conn = sqlite3.connect(path)
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
-                       "'trail_is_append_only_update'").fetchone()[0]
-    conn.execute("DROP TRIGGER trail_is_append_only_update")
-    conn.execute("UPDATE trail SET os_user = 'someone.else' WHERE seq = 40")
-    conn.execute(sql)
-    conn.commit()
-    conn.close()
+    edit_trail_outside_the_app(path, "UPDATE trail SET os_user = 'someone.else' WHERE seq = 40",
+                               "trail_is_append_only_update")
     store = open_store(path, check=True)
     session = sign_in(store, os_user="qa.officer", today=lambda: TODAY)
     window = MainWindow(session, settings)

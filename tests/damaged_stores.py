@@ -62,73 +62,69 @@ def make_foreign(template: Path, dest: Path) -> Path:
     return dest
 
 
-def make_newer(template: Path, dest: Path) -> Path:
+def _edit(template: Path, dest: Path, *statements: str) -> Path:
+    """A copy of ``template`` with ``statements`` run on it by plain sqlite3, as a tool outside
+    the app would, and checkpointed so the main file holds the change."""
     _copy(template, dest)
     conn = sqlite3.connect(dest)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                 "VALUES ('sefton_qa', '9999_from_the_future', '2031-01-01 00:00:00')")
+    for sql in statements:
+        conn.execute(sql)
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return dest
+
+
+def edit_trail_outside_the_app(path: Path, sql: str, trigger: str) -> None:
+    """Run ``sql`` on the trail in place, with its protecting ``trigger`` dropped for the
+    edit and put back afterwards, so that only the hash chain can tell."""
+    conn = sqlite3.connect(path)
+    (create,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                             (trigger,)).fetchone()
+    conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute(sql)
+    conn.execute(create)
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def _trail_edited(template: Path, dest: Path, sql: str,
+                  trigger: str = "trail_is_append_only_update") -> Path:
+    _copy(template, dest)
+    edit_trail_outside_the_app(dest, sql, trigger)
+    return dest
+
+
+def make_newer(template: Path, dest: Path) -> Path:
+    return _edit(template, dest,
+                 "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('sefton_qa', '9999_from_the_future', '2031-01-01 00:00:00')")
 
 
 def make_tampered(template: Path, dest: Path) -> Path:
     """The trail edited outside the app: its protecting trigger dropped and a row changed."""
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    conn.execute("DROP TRIGGER trail_is_append_only_update")
-    conn.execute("UPDATE trail SET os_user = 'someone.else' "
+    return _edit(template, dest, "DROP TRIGGER trail_is_append_only_update",
+                 "UPDATE trail SET os_user = 'someone.else' "
                  "WHERE seq = (SELECT max(seq) / 2 FROM trail)")
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
 
 
 def make_tail_edited(template: Path, dest: Path) -> Path:
     """The newest trail row edited and the triggers put back: only the chain can tell."""
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
-                       "'trail_is_append_only_update'").fetchone()[0]
-    conn.execute("DROP TRIGGER trail_is_append_only_update")
-    conn.execute("UPDATE trail SET os_user = 'someone.else' WHERE seq = (SELECT max(seq) FROM trail)")
-    conn.execute(sql)
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
+    return _trail_edited(template, dest, "UPDATE trail SET os_user = 'someone.else' "
+                                         "WHERE seq = (SELECT max(seq) FROM trail)")
 
 
 def make_rows_deleted(template: Path, dest: Path) -> Path:
     """Three of the newest trail rows deleted (triggers dropped and put back), the rest left
     alone."""
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
-                       "'trail_is_append_only_delete'").fetchone()[0]
-    conn.execute("DROP TRIGGER trail_is_append_only_delete")
-    conn.execute("DELETE FROM trail WHERE seq BETWEEN (SELECT max(seq) - 20 FROM trail) "
-                 "AND (SELECT max(seq) - 18 FROM trail)")
-    conn.execute(sql)
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
+    return _trail_edited(template, dest,
+                         "DELETE FROM trail WHERE seq BETWEEN (SELECT max(seq) - 20 FROM trail) "
+                         "AND (SELECT max(seq) - 18 FROM trail)", "trail_is_append_only_delete")
 
 
 def make_old_row_edited(template: Path, dest: Path, seq: int = 5) -> Path:
     """An old trail row edited and the triggers put back: the quick check on opening cannot
     see it (it reads only the newest rows); the full check (``verify``) does."""
-    _copy(template, dest)
-    conn = sqlite3.connect(dest)
-    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = "
-                       "'trail_is_append_only_update'").fetchone()[0]
-    conn.execute("DROP TRIGGER trail_is_append_only_update")
-    conn.execute("UPDATE trail SET os_user = 'someone.else' WHERE seq = ?", (seq,))
-    conn.execute(sql)
-    conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return dest
+    return _trail_edited(template, dest,
+                         f"UPDATE trail SET os_user = 'someone.else' WHERE seq = {int(seq)}")

@@ -11,7 +11,6 @@ refused. Prints one JSON object with what it saw; exits 0 only when every expect
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -29,23 +28,9 @@ from sefton_qa.store import open_store
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reliability_worker import AUDITOR_OS_USER, TODAY, make_input  # noqa: E402
+from test_reliability_disk import FULL_MESSAGE, counts, refs_seen_by_another_window  # noqa: E402
 
-FULL_MESSAGE = ("The store could not be written: the disk is full. Nothing was saved; free "
-                "some space and try again.")
-COUNTED = ("audits", "audit_themes", "trail", "moderations")
 ROOM = 1024 * 1024  # what the filler leaves free
-
-
-def counts(conn) -> dict[str, int]:
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED}
-
-
-def refs_seen_by_another_window(path: Path) -> set[str]:
-    other = sqlite3.connect(str(path), timeout=5)
-    try:
-        return {r[0] for r in other.execute("SELECT case_reference FROM audits")}
-    finally:
-        other.close()
 
 
 def free_bytes(folder: Path) -> int:

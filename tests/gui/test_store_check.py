@@ -116,20 +116,20 @@ def test_an_old_trail_row_edited_outside_the_app_shows_the_banner_and_read_only_
     assert _snapshot(path) == before
 
 
-def test_the_newest_trail_rows_edited_is_refused_on_opening_and_opens_read_only(
-        qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
-    path = make_tail_edited(own_store_template, tmp_path / "tail" / "store.sqlite3")
+def _open_read_only_through_the_dialog(qtbot, monkeypatch, gui_settings, path, check):
+    """Open ``path`` as the app does; the OpenProblemDialog must offer, and get, read-only.
+    ``check(message, session, window)`` looks at what the user sees. The file is unchanged."""
     before = _snapshot(path)
     factory, shown = _dialogs(qtbot, monkeypatch, "open_read_only")
     session, read_only = open_session_or_way_out(path, dialog_factory=factory)
     window = None
     try:
         (dialog, message), = shown
-        assert "failed its check on opening" in message and "does not match its hash" in message
         assert dialog.read_only_button.isEnabled()
         assert read_only and session.store.read_only
         window = _window(qtbot, session, gui_settings)
         assert window.windowTitle().endswith("(read-only)")
+        check(message, session, window)
     finally:
         if window is not None:
             window.close()
@@ -137,26 +137,26 @@ def test_the_newest_trail_rows_edited_is_refused_on_opening_and_opens_read_only(
     assert _snapshot(path) == before
 
 
+def test_the_newest_trail_rows_edited_is_refused_on_opening_and_opens_read_only(
+        qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
+    def check(message, _session, _window):
+        assert "failed its check on opening" in message and "does not match its hash" in message
+
+    _open_read_only_through_the_dialog(
+        qtbot, monkeypatch, gui_settings,
+        make_tail_edited(own_store_template, tmp_path / "tail" / "store.sqlite3"), check)
+
+
 def test_a_store_from_a_newer_version_opens_read_only_and_says_why(
         qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
-    path = make_newer(own_store_template, tmp_path / "newer" / "store.sqlite3")
-    before = _snapshot(path)
-    factory, shown = _dialogs(qtbot, monkeypatch, "open_read_only")
-    session, read_only = open_session_or_way_out(path, dialog_factory=factory)
-    window = None
-    try:
-        (dialog, message), = shown
-        assert "newer version of Sefton QA" in message
-        assert read_only and session.store.newer_version
-        window = _window(qtbot, session, gui_settings)
-        assert window.windowTitle().endswith("(read-only)")
+    def check(message, session, window):
+        assert "newer version of Sefton QA" in message and session.store.newer_version
         assert "newer version" in window.statusBar().currentMessage()
         # The background check runs on it too (read-only), and finds it sound.
         with qtbot.waitSignal(window.store_checker.checked, timeout=60_000) as blocker:
             window.check_store()
         assert blocker.args[0].ok and window.store_check_banner.isHidden()
-    finally:
-        if window is not None:
-            window.close()
-        session.store.close()
-    assert _snapshot(path) == before
+
+    _open_read_only_through_the_dialog(
+        qtbot, monkeypatch, gui_settings,
+        make_newer(own_store_template, tmp_path / "newer" / "store.sqlite3"), check)

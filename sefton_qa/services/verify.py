@@ -104,24 +104,38 @@ def _chain(conn) -> Check:
 
 
 def _replay_check(conn) -> Check:
-    rebuilt = trail.replay(conn)
+    """Each trailed table and its rebuild from the trail, merged in id order (both streams
+    are read once, a record at a time, so memory stays flat at any size)."""
+    tables = records.existing_trailed_tables(conn)
+    for table in trail.trail_tables(conn):
+        if table not in tables:
+            return Check("records match trail", False,
+                         f"the trail has rows for {table}, which this store does not have "
+                         "(deleted outside the app)")
     seen = 0
-    for table in records.existing_trailed_tables(conn):
-        for key, record in records.canonical_records(conn, table):
+    for table in tables:
+        rebuilt = trail.replay_table(conn, table)
+        expected_next = next(rebuilt, None)
+        for (_table, record_id), record in records.canonical_records(conn, table):
             seen += 1
-            expected = rebuilt.pop(key, None)
-            if expected is None:
+            if expected_next is not None and expected_next[0] < record_id:
                 return Check("records match trail", False,
-                             f"{table} record {key[1]} has no trail rows (added outside the app)")
+                             f"{table} record {expected_next[0]} is in the trail but missing "
+                             "from the store (deleted outside the app)")
+            if expected_next is None or expected_next[0] != record_id:
+                return Check("records match trail", False,
+                             f"{table} record {record_id} has no trail rows (added outside "
+                             "the app)")
+            expected = expected_next[1]
             if expected != record:
                 fields = sorted(k.lstrip("_") for k in set(expected) | set(record)
                                 if expected.get(k) != record.get(k))
                 return Check("records match trail", False,
-                             f"{table} record {key[1]} differs from its trail in "
+                             f"{table} record {record_id} differs from its trail in "
                              f"{', '.join(fields)} (changed outside the app)")
-    if rebuilt:
-        (table, record_id) = next(iter(rebuilt))
-        return Check("records match trail", False,
-                     f"{table} record {record_id} is in the trail but missing from the store "
-                     "(deleted outside the app)")
+            expected_next = next(rebuilt, None)
+        if expected_next is not None:
+            return Check("records match trail", False,
+                         f"{table} record {expected_next[0]} is in the trail but missing from "
+                         "the store (deleted outside the app)")
     return Check("records match trail", True, f"{seen:,} records rebuilt exactly from the trail")

@@ -7,6 +7,7 @@ a record rebuild all of its other columns exactly (see :func:`sefton_qa.store.tr
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sefton_qa.domain.errors import ConflictError, NotFound
@@ -127,25 +128,45 @@ def existing_trailed_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def canonical_records(conn: sqlite3.Connection, table: str):
-    """Yield ((table, id), record) as the trail would rebuild it, for every row of ``table``."""
+    """Yield ((table, id), record) as the trail would rebuild it, for every row of ``table``,
+    in id order. Streams: the linked rows (an audit's themes) are read alongside, in the same
+    order, so memory does not grow with the table."""
     generated = GENERATED.get(table, frozenset())
     links = LINKED_FIELDS.get(table, {})
-    link_rows: dict[str, dict[int, list[int]]] = {}
-    for field, (link_table, parent_col, child_col) in links.items():
-        grouped: dict[int, list[int]] = {}
-        for parent, child in conn.execute(
-                f"SELECT {parent_col}, {child_col} FROM {link_table} "
-                f"ORDER BY {parent_col}, {child_col}"):
-            grouped.setdefault(parent, []).append(child)
-        link_rows[field] = grouped
+    link_groups = {field: _grouped(conn.execute(
+        f"SELECT {parent_col}, {child_col} FROM {link_table} ORDER BY {parent_col}, {child_col}"))
+        for field, (link_table, parent_col, child_col) in links.items()}
+    pending = {field: next(groups, None) for field, groups in link_groups.items()}
     cur = conn.execute(f"SELECT * FROM {table} ORDER BY id")
     names = [c[0] for c in cur.description]
     for row in cur:
         values = dict(zip(names, row))
+        record_id = values["id"]
         rec = {k: v for k, v in values.items() if k not in BOOKKEEPING and k not in generated}
-        for field in links:
-            rec[field] = link_rows[field].get(values["id"], [])
+        for field, groups in link_groups.items():
+            group = pending[field]
+            while group is not None and group[0] < record_id:  # links to no record: skipped
+                group = next(groups, None)
+            if group is not None and group[0] == record_id:
+                rec[field] = group[1]
+                group = next(groups, None)
+            else:
+                rec[field] = []
+            pending[field] = group
         rec["_version"] = values["version"]
         rec["_created_at"] = values["created_at"]
         rec["_updated_at"] = values["updated_at"]
-        yield (table, values["id"]), rec
+        yield (table, record_id), rec
+
+
+def _grouped(rows) -> Iterator[tuple[int, list[int]]]:
+    """(parent, [children]) from rows ordered by parent."""
+    current, children = None, []
+    for parent, child in rows:
+        if parent != current:
+            if current is not None:
+                yield current, children
+            current, children = parent, []
+        children.append(child)
+    if current is not None:
+        yield current, children

@@ -243,19 +243,46 @@ def replay(conn: sqlite3.Connection) -> dict[tuple[str, int], dict]:
 
     Also rebuilds the bookkeeping fields each trailed table keeps: ``version`` (number of
     changes), ``created_at`` and ``updated_at`` (times of the first and last change).
+    Holds every record in memory; :func:`replay_table` streams one table instead.
     """
     records: dict[tuple[str, int], dict] = {}
     for row in iter_entries(conn):
-        seq, at_utc, _staff, _os, table_name, record_id, kind, changes, _reason, _p, _h = row
+        _seq, at_utc, _staff, _os, table_name, record_id, _kind, changes, *_rest = row
         key = (table_name, record_id)
         rec = records.get(key)
         if rec is None:
             rec = records[key] = {"_version": 0, "_created_at": at_utc}
-        for field, (_old, new) in json.loads(changes).items():
-            rec[field] = new
-        rec["_version"] += 1
-        rec["_updated_at"] = at_utc
+        _apply(rec, at_utc, changes)
     return records
+
+
+def _apply(rec: dict, at_utc: str, changes: str) -> None:
+    for field, (_old, new) in json.loads(changes).items():
+        rec[field] = new
+    rec["_version"] += 1
+    rec["_updated_at"] = at_utc
+
+
+def trail_tables(conn: sqlite3.Connection) -> list[str]:
+    """The tables the trail has rows for."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT table_name FROM trail "
+                                       "INDEXED BY trail_by_record ORDER BY table_name")]
+
+
+def replay_table(conn: sqlite3.Connection, table_name: str) -> Iterator[tuple[int, dict]]:
+    """Rebuild the records of one table from the trail, in id order, one at a time:
+    (id, record) as :func:`replay` builds it, with memory for one record whatever the size."""
+    cur = conn.execute("SELECT record_id, at_utc, changes FROM trail INDEXED BY trail_by_record "
+                       "WHERE table_name = ? ORDER BY record_id, seq", (table_name,))
+    current, rec = None, None
+    for record_id, at_utc, changes in cur:
+        if record_id != current:
+            if rec is not None:
+                yield current, rec
+            current, rec = record_id, {"_version": 0, "_created_at": at_utc}
+        _apply(rec, at_utc, changes)
+    if rec is not None:
+        yield current, rec
 
 
 PROTECTION_TRIGGERS = ("trail_is_append_only_update", "trail_is_append_only_delete")

@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 startup.bench_cold_start(session, notes, args.starts),
                 checks.bench_open_check(paths.store, max(10, args.repeat // 10), notes),
                 checks.bench_full_check(paths.store, n, notes),
+                checks.bench_gui_during_check(paths.store, args.data_dir / "gui-lag", notes),
             ]
             held = audit_store.count(store.conn)
             indexes = len(audits_schema(store.conn)) - 1

@@ -15,12 +15,14 @@ import sys
 FIGURES_ENV = "SEFTON_QA_FIGURES"
 
 
-def record_figure(key: str, text: str) -> None:
+def record_figure(key: str, text: str, *, test: str | None = None) -> None:
+    """``test`` names where the figure comes from when it is not the running test (a
+    module-scoped fixture's teardown, which runs during the module's last test)."""
     print(f"\n[{key}] {text}")
     target = os.environ.get(FIGURES_ENV)
     if not target:
         return
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    test = test or os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     with open(target, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"key": key, "test": test, "text": text}, ensure_ascii=False) + "\n")
 

@@ -442,4 +442,5 @@ def print_figures():
     for name, counts in sorted(FIGURES.items()):
         record_figure("hostile input", f"{name}: {counts['examples']} examples, "
                                        f"{counts['accepted']} accepted, {counts['refused']} "
-                                       "refused cleanly, 0 unexpected exceptions")
+                                       "refused cleanly, 0 unexpected exceptions",
+                      test="tests/test_reliability_hostile.py (its properties together)")

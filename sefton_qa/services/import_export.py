@@ -484,9 +484,9 @@ def _resolve_names(session: Session, report: ImportReport, rows: list[_Row],
             if row.team and area_id and (area_id, row.team.lower()) not in teams:
                 teams[(area_id, row.team.lower())] = org.add_team(session, row.team,
                                                                   area_id).record_id
+        moderators = {r.moderator.lower() for r in rows if r.moderator}
         for name in missing["staff"]:
-            moderator = any(r.moderator.lower() == name.lower() for r in rows)
-            roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if moderator else [])
+            roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if name.lower() in moderators else [])
             people[name.lower()] = org.add_staff(session, name, roles=roles).record_id
         for name in missing["themes"]:
             themes[name.lower()] = org.add_theme(session, name).record_id

@@ -117,18 +117,8 @@ _INSERT_MANY = ("INSERT INTO audits ("
                 + ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
                 + f") VALUES ({', '.join('?' * (len(COLUMNS) + 4))})")
 _column_values = operator.itemgetter(*COLUMNS)
-#: The trail's changes for a new audit are {field: [None, value]} over COLUMNS and themes;
-#: trail.dumps writes the fields in sorted order.
-_CREATED_FIELDS = COLUMNS + ("themes",)
-_CREATED_ORDER = tuple(sorted(range(len(_CREATED_FIELDS)), key=_CREATED_FIELDS.__getitem__))
-_CREATED_KEYS = tuple(f"{trail.json_value(_CREATED_FIELDS[i])}:[null," for i in _CREATED_ORDER)
-
-
-def _created_json(values: tuple) -> str:
-    """``trail.dumps({f: [None, v] for f, v in zip(_CREATED_FIELDS, values)})``, written out."""
-    json_value = trail.json_value
-    return "{" + "],".join([key + json_value(values[i])
-                            for key, i in zip(_CREATED_KEYS, _CREATED_ORDER)]) + "]}"
+#: The trail's changes for a new audit: {field: [None, value]} over COLUMNS and themes.
+_created_json = trail.created_encoder(COLUMNS + ("themes",))
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,

@@ -12,6 +12,9 @@ TABLE = "moderations"
 COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
            "moderated_grade", "moderation_date", "reason", "section_comments", "status",
            "flagged_on", "selection")
+_COMMENTS, _STATUS = COLUMNS.index("section_comments"), COLUMNS.index("status")
+#: The trail's changes for a new moderation: {field: [None, value]} over COLUMNS.
+_created_json = trail.created_encoder(COLUMNS)
 
 
 def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -> dict[int, tuple]:
@@ -35,15 +38,12 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
     at_utc = trail.utc_now()
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM moderations").fetchone()[0]
     values, changes = [], []
-    for offset, row in enumerate(rows):
-        record_id = first + offset
+    for record_id, row in enumerate(rows, start=first):
         cells = [row.get(c) for c in COLUMNS]
-        cells[COLUMNS.index("section_comments")] = row.get("section_comments") or "{}"
-        cells[COLUMNS.index("status")] = row.get("status") or "pending"
+        cells[_COMMENTS] = cells[_COMMENTS] or "{}"
+        cells[_STATUS] = cells[_STATUS] or "pending"
         values.append((record_id, *cells, 1, at_utc, at_utc))
-        changes.append(trail.PendingChange(TABLE, record_id, kind,
-                                           {c: [None, v] for c, v in zip(COLUMNS, cells)},
-                                           reason))
+        changes.append(trail.EncodedChange(TABLE, record_id, kind, _created_json(cells), reason))
     names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
     marks = ", ".join("?" * (len(COLUMNS) + 4))
     conn.executemany(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)

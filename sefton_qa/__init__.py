@@ -3,12 +3,9 @@
 The core (``domain``, ``store``, ``services``, ``reports``) never imports Qt; ``gui`` sits on top.
 """
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("sefton-qa")
-except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
+#: The one place the version is written: pyproject.toml reads it from here (setuptools'
+#: dynamic version), and the app does not pay for importlib.metadata at every start.
+__version__ = "0.1.0"
 
 APP_NAME = "Sefton QA"
 APP_ID = "sefton-qa"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import shutil
 import sqlite3
 import sys
@@ -16,7 +17,7 @@ from sefton_qa.services import audits as audit_service
 from sefton_qa.store import connection, open_store, trail
 from sefton_qa.store.connection import BUSY_TIMEOUT_MS
 
-migrations_module = sys.modules["sefton_qa.store.migrations"]
+migrations_module = importlib.import_module("sefton_qa.store.migrations")
 REAL_MIGRATIONS = migrations_module.migrations
 MIGRATION_SET = migrations_module.MIGRATION_SET
 
@@ -42,15 +43,15 @@ def pragmas(conn: sqlite3.Connection) -> dict:
 @pytest.fixture
 def extra_migrations(monkeypatch):
     """Install a Migrations set holding the real migrations plus test ones; returns a
-    decorator-like ``add(name, fn)``. open_store reads ``migrations`` and ``KNOWN_MIGRATIONS``
-    from the store package, so both places are patched."""
+    decorator-like ``add(name, fn)``. open_store reads ``KNOWN_MIGRATIONS`` from the store
+    package and applies ``migrations`` from the migrations module, so both are patched."""
     patched = type(REAL_MIGRATIONS)(MIGRATION_SET)
     patched._migrations = list(REAL_MIGRATIONS._migrations)
 
     def install():
         known = tuple(m.name for m in patched._migrations)
+        monkeypatch.setattr(migrations_module, "migrations", patched)
         for target in (store_pkg, migrations_module):
-            monkeypatch.setattr(target, "migrations", patched)
             monkeypatch.setattr(target, "KNOWN_MIGRATIONS", known)
 
     def add(name, fn):
@@ -444,3 +445,19 @@ def test_a_second_connection_sees_committed_changes_only(store, admin, org, make
             audit_service.create_audit(admin, make_input())
             assert other.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 0
         assert other.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 1
+
+
+def test_opening_an_up_to_date_store_does_not_import_sqlite_utils(store_path):
+    """Start-up cost: the schema check reads the migrations table itself; sqlite-utils (and
+    the click, pluggy and importlib.metadata it pulls in) loads only when a step is pending.
+    The steps listed for that check are exactly the migrations defined."""
+    import subprocess
+
+    code = ("import sys; from sefton_qa.store import open_store, pending_migrations; "
+            f"s = open_store({str(store_path)!r}, check=True); assert pending_migrations(s) == []; "
+            "s.close(); print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sqlite_utils', 'click', 'pluggy') or m == 'importlib.metadata'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+    assert migrations_module.KNOWN_MIGRATIONS == store_pkg.KNOWN_MIGRATIONS

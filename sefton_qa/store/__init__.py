@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from sefton_qa.domain.errors import StoreDamaged, StoreError, StoreFromNewerVersion
 from sefton_qa.store.connection import (
     Store,
@@ -16,7 +14,7 @@ from sefton_qa.store.connection import (
     is_network_path,
     timestamp_for_filename,
 )
-from sefton_qa.store.migrations import KNOWN_MIGRATIONS, migrations
+from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
 
 __all__ = ["Store", "open_store", "StoreError"]
 
@@ -105,7 +103,7 @@ def _probe(path: Path, *, allow_newer: bool = False, check: bool = False) -> boo
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:
-    applied = [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
+    applied = applied_names(conn)
     unknown = [name for name in applied if name not in KNOWN_MIGRATIONS]
     if unknown:
         raise StoreFromNewerVersion(
@@ -140,7 +138,15 @@ def _check_at_open(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def pending_migrations(store: Store) -> list[str]:
-    return [m.name for m in migrations.pending(store.db)]
+    applied = set(applied_names(store.conn))
+    return [name for name in KNOWN_MIGRATIONS if name not in applied]
+
+
+def _steps():
+    """The migrations themselves (imports sqlite-utils): only when one is pending."""
+    from sefton_qa.store import migrations as steps  # a plain import, so bundlers see it
+
+    return steps.migrations
 
 
 def _migrate(store: Store, backup_dir: Path) -> None:
@@ -155,7 +161,7 @@ def _migrate(store: Store, backup_dir: Path) -> None:
     conn = store.conn
     conn.execute("BEGIN IMMEDIATE")  # one writer migrates; others wait, then find nothing to do
     try:
-        migrations.apply(store.db)
+        _steps().apply(store.db)
         conn.execute("COMMIT")
         store.wrote = True
     except BaseException as exc:

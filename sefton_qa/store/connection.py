@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-import sqlite_utils
 
 from sefton_qa.domain.errors import StoreError
 
@@ -52,13 +51,23 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False):
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._db = None
         self.read_only = read_only
         #: Set by ``open_store`` for a store written by a newer version (opened read-only).
         self.newer_version = False
         #: True once a write transaction of this connection has committed.
         self.wrote = False
         self._lock = threading.RLock()
+
+    @property
+    def db(self):
+        """A sqlite-utils Database over the connection (for migrations), made when first
+        asked for: importing sqlite-utils is most of an idle start's cost."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- transactions -------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -18,9 +18,9 @@ from sefton_qa.domain.reference import (
     DEFAULT_TEMPLATE_SECTIONS,
     DEFAULT_THEMES,
 )
-from sefton_qa.store import records
+from sefton_qa.store import records, schema_steps
+from sefton_qa.store.schema_steps import MIGRATION_SET
 
-MIGRATION_SET = "sefton_qa"
 migrations = Migrations(MIGRATION_SET)
 
 SETUP = records.Who(staff_id=None, os_user="sefton-qa setup")
@@ -312,3 +312,7 @@ def m0005_faster_bulk_insert(db: Database) -> None:
 
 
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
+if KNOWN_MIGRATIONS != schema_steps.KNOWN_MIGRATIONS or \
+        Migrations.migrations_table != schema_steps.MIGRATIONS_TABLE:
+    raise RuntimeError("sefton_qa/store/schema_steps.py must list exactly the migrations "
+                       "defined here, in order, and sqlite-utils' migrations table")

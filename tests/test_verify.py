@@ -155,3 +155,29 @@ def test_cli_verify_does_not_change_the_store(demo_path, capsys):
     before = demo_path.read_bytes()
     assert main(["--db", str(demo_path), "verify"]) == 0
     assert demo_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("sql", [
+    # the newest trail row's record id as text: sorts after every integer
+    "UPDATE trail SET record_id = 'abc' WHERE seq = (SELECT max(seq) FROM trail)",
+    # a theme link whose audit id is text (no trail row either)
+    "INSERT INTO audit_themes (audit_id, theme_id) VALUES ('zz', 1)",
+    # a blob where the trail keeps a number
+    "UPDATE trail SET record_id = x'01' WHERE seq = 50",
+])
+def test_values_the_app_never_writes_are_fail_lines_not_exceptions(demo_path, raw_sql, sql):
+    raw_sql(demo_path, "PRAGMA foreign_keys = OFF", sql, drop_trail_triggers=True)
+    report = verify_path(demo_path)  # must not raise
+    assert not report.ok
+    assert any(not c.ok and ("outside the app" in c.detail or "breaks" in c.detail
+                             or "never writes" in c.detail or "missing" in c.detail)
+               for c in report.checks), report.lines()
+
+
+def test_a_blob_in_the_newest_trail_rows_is_refused_on_opening(demo_path, raw_sql):
+    from sefton_qa.domain.errors import StoreDamaged
+
+    raw_sql(demo_path, "UPDATE trail SET record_id = x'01' "
+                       "WHERE seq = (SELECT max(seq) - 3 FROM trail)", drop_trail_triggers=True)
+    with pytest.raises(StoreDamaged):
+        open_store(demo_path, check=True)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from sefton_qa.domain.errors import SeftonError
+from sefton_qa.domain.errors import SeftonError, StoreDamaged
 from sefton_qa.domain.models import Role
 from sefton_qa.gui.errors import show_error
 from sefton_qa.services import backups as backup_service
@@ -160,6 +160,7 @@ class BackupsDialog(QDialog):
         store = self.session.store
         store_path = Path(store.path)
         folder = backup_service.backup_folder(store)
+        was_read_only = store.read_only
         store.close()
         result, failure = None, None
         try:
@@ -167,7 +168,16 @@ class BackupsDialog(QDialog):
         except SeftonError as exc:
             failure = exc
         try:
-            self.session.store = open_store(store_path, backup_dir=folder)
+            if failure is not None and was_read_only:  # the same store: read-only it stays
+                self.session.store = open_store(store_path, read_only=True, migrate=False,
+                                                create=False)
+            else:
+                try:
+                    self.session.store = open_store(store_path, backup_dir=folder, check=True)
+                except StoreDamaged as exc:  # the backup itself fails the quick check
+                    self.session.store = open_store(store_path, read_only=True,
+                                                    migrate=False, create=False)
+                    failure = failure or exc
         except Exception as exc:  # the store is closed; say so plainly, with details
             show_error(self, exc)
             self.setEnabled(False)

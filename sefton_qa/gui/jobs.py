@@ -101,5 +101,6 @@ class Job(QObject):
         self.failed.emit(exc)
         self.finished.emit()
 
-    def wait(self, msecs: int = 60_000) -> bool:
-        return self._thread.wait(msecs)
+    def wait(self, msecs: int | None = 60_000) -> bool:
+        """Wait for the worker thread to end; ``None`` waits however long it takes."""
+        return self._thread.wait() if msecs is None else self._thread.wait(msecs)

@@ -310,8 +310,17 @@ class MainWindow(QMainWindow):
         from sefton_qa.gui.backups_dialog import BackupsDialog
 
         dialog = BackupsDialog(self.session, self)
+        dialog.restored.connect(self._after_restore)
         dialog.show()
         return dialog
+
+    def _after_restore(self, _result) -> None:
+        """A restored store is another file: the old banner goes, the title says whether it
+        is read-only, and the full check runs again on it."""
+        self.store_check_banner.hide()
+        self.store_check_banner.read_only_button.show()
+        self.show_read_only_state()
+        self.check_store()
 
     def open_report(self):
         from sefton_qa.gui.report_dialog import ReportDialog

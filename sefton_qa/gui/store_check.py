@@ -66,7 +66,8 @@ class StoreCheckBanner(QFrame):
         layout.addLayout(row)
         self.hide()
 
-    def show_report(self, report: VerifyReport, *, read_only: bool) -> None:
+    def show_report(self, report: VerifyReport, *, read_only: bool,
+                    newer_version: bool = False) -> None:
         failed = [c for c in report.checks if not c.ok]
         details = "<br>".join(f"• {html.escape(c.name)}: {html.escape(c.detail)}"
                               for c in failed[:4])
@@ -74,9 +75,11 @@ class StoreCheckBanner(QFrame):
                   "backup to carry on working." if read_only else
                   "Work saved now may sit on a damaged store. Switch to read-only to look "
                   "without changing anything, or restore it from a backup.")
-        self.message.setText("<b>The store failed its full check.</b> It may have been "
-                             f"changed outside Sefton QA, or be damaged.<br>{details}<br>"
-                             f"{html.escape(advice)}")
+        why = ("It was written by a newer version of Sefton QA, which this version may not "
+               "fully understand; or it may have been changed outside Sefton QA." if newer_version
+               else "It may have been changed outside Sefton QA, or be damaged.")
+        self.message.setText(f"<b>The store failed its full check.</b> {html.escape(why)}<br>"
+                             f"{details}<br>{html.escape(advice)}")
         self.read_only_button.setVisible(not read_only)
         self.show()
 
@@ -102,6 +105,8 @@ class StoreChecker(QObject):
         window.statusBar().addPermanentWidget(self.progress)
 
     def start(self) -> None:
+        """Run the check (again: a check still running is stopped first)."""
+        self.stop()
         session = self.window.session
         self.job = Job(session, self._run, self)
         self.job.progressed.connect(self._progressed)
@@ -114,6 +119,10 @@ class StoreChecker(QObject):
 
     def _run(self, session, progress):
         store = open_store(session.store.path, read_only=True, migrate=False, create=False)
+        job = self.job
+        # Once cancelled, SQLite aborts whatever statement this connection runs next (an
+        # interrupt alone is lost when it lands between two batches of the chain's walk).
+        store.conn.set_progress_handler(lambda: 1 if job.cancelled else 0, 1_000)
         with self._store_lock:
             self._check_store = store
         try:
@@ -137,8 +146,9 @@ class StoreChecker(QObject):
             self.window.statusBar().showMessage(
                 "Store checked: sound (integrity, trail chain and every record).", 8_000)
         else:
+            store = self.window.session.store
             self.window.store_check_banner.show_report(
-                report, read_only=self.window.session.store.read_only)
+                report, read_only=store.read_only, newer_version=store.newer_version)
         self.checked.emit(report)
 
     def _failed(self, exc) -> None:
@@ -147,8 +157,10 @@ class StoreChecker(QObject):
             return
         self.window.statusBar().showMessage(f"The store could not be checked: {exc}", 30_000)
 
-    def stop(self, msecs: int = 10_000) -> None:
-        """Cancel a running check (interrupting its current query) and wait for it."""
+    def stop(self) -> None:
+        """Cancel a running check and wait until its thread has ended: SQLite aborts the
+        check's current statement at once (interrupt) and any later one (progress handler),
+        so this takes about one batch of the chain's walk (milliseconds)."""
         if self.job is None:
             return
         self.job.cancel()
@@ -156,7 +168,7 @@ class StoreChecker(QObject):
             if self._check_store is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._check_store.conn.interrupt()
-        self.job.wait(msecs)
+        self.job.wait(None)  # never let the thread outlive the window (Qt would abort)
 
     def wait(self, msecs: int = 60_000) -> bool:
         return self.job.wait(msecs) if self.job is not None else True

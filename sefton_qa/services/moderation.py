@@ -200,9 +200,10 @@ def _action_problems(conn, actions: Iterable[ActionInput], *, earliest: dt.date,
     problems = []
     for n, action in enumerate(actions, start=1):
         label = f"{prefix}action {n}"
-        if not clean_line(action.description):
+        description = clean_line(action.description)
+        if not description:
             problems.append(FieldProblem(f"{label} description", "is required"))
-        elif len(action.description) > MAX_TEXT:
+        elif len(description) > MAX_TEXT:
             problems.append(FieldProblem(f"{label} description", "is too long"))
         owner = staff_store.get(conn, action.owner_id) if action.owner_id else None
         if owner is None:

@@ -60,6 +60,11 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
                 except sqlite3.DatabaseError as exc:
                     result = Check(name, False, f"the file is damaged and could not be read "
                                                 f"({exc}); restore it from a backup")
+                except (TypeError, ValueError, KeyError) as exc:  # values no app writes
+                    result = Check(name, False, f"the store holds values Sefton QA never "
+                                                f"writes ({type(exc).__name__}: {exc}); it was "
+                                                "changed outside the app: restore it from a "
+                                                "backup")
                 if result is not None:
                     report.checks.append(result)
     except sqlite3.DatabaseError as exc:
@@ -107,9 +112,12 @@ def _replay_check(conn) -> Check:
     """Each trailed table and its rebuild from the trail, merged in id order (both streams
     are read once, a record at a time, so memory stays flat at any size)."""
     tables = records.existing_trailed_tables(conn)
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table in trail.trail_tables(conn):
         if table not in tables:
             return Check("records match trail", False,
+                         f"the trail has rows for {table}, a table this version of Sefton QA "
+                         "does not know (a newer version's?)" if table in present else
                          f"the trail has rows for {table}, which this store does not have "
                          "(deleted outside the app)")
     seen = 0

@@ -280,13 +280,13 @@ def _apply(rec: dict, at_utc: str, changes: str) -> None:
 def trail_tables(conn: sqlite3.Connection) -> list[str]:
     """The tables the trail has rows for."""
     return [r[0] for r in conn.execute("SELECT DISTINCT table_name FROM trail "
-                                       "INDEXED BY trail_by_record ORDER BY table_name")]
+                                       "ORDER BY table_name")]
 
 
 def replay_table(conn: sqlite3.Connection, table_name: str) -> Iterator[tuple[int, dict]]:
     """Rebuild the records of one table from the trail, in id order, one at a time:
     (id, record) as :func:`replay` builds it, with memory for one record whatever the size."""
-    cur = conn.execute("SELECT record_id, at_utc, changes FROM trail INDEXED BY trail_by_record "
+    cur = conn.execute("SELECT record_id, at_utc, changes FROM trail "
                        "WHERE table_name = ? ORDER BY record_id, seq", (table_name,))
     current, rec = None, None
     for record_id, at_utc, changes in cur:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -170,3 +171,86 @@ def test_a_store_from_a_newer_version_opens_read_only_and_says_why(
     _open_read_only_through_the_dialog(
         qtbot, monkeypatch, gui_settings,
         make_newer(own_store_template, tmp_path / "newer" / "store.sqlite3"), check)
+
+
+def test_closing_the_window_stops_a_check_between_two_statements(
+        qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
+    """The chain's walk runs a query, then hashes in Python with no statement running, then
+    queries again. An interrupt landing in that gap is lost; closing the window must still end
+    the check's thread (Qt aborts the app if a QThread outlives its owner), with no banner."""
+    import threading
+
+    from sefton_qa.services import verify as verify_service
+
+    walking = threading.Event()
+    outcome = {}
+
+    def slow_chain(conn):
+        walking.set()
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                conn.execute("SELECT count(*) FROM trail").fetchone()
+                time.sleep(0.002)  # Python work between two statements
+        except sqlite3.OperationalError as exc:
+            outcome["aborted"] = str(exc)
+            raise
+        outcome["ran to its deadline"] = True
+        return verify_service.Check("trail chain", True, "slow")
+
+    monkeypatch.setattr(verify_service, "_chain", slow_chain)
+    path = tmp_path / "slow.sqlite3"
+    shutil.copy(own_store_template, path)
+    session, _read_only = open_session_or_way_out(path)
+    try:
+        window = _window(qtbot, session, gui_settings)
+        window.check_store()
+        assert walking.wait(30)
+        job = window.store_checker.job
+        window.close()
+        assert not job._thread.isRunning()
+        # SQLite aborted the check's next statement (it did not run on to its deadline).
+        assert "interrupted" in outcome.get("aborted", ""), outcome
+        assert window.store_check_banner.isHidden()
+    finally:
+        session.store.close()
+
+
+def test_restoring_from_the_banner_clears_it_and_checks_the_restored_store(
+        qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    from damaged_stores import edit_trail_outside_the_app
+
+    from sefton_qa.services import backups as backup_service
+
+    path = tmp_path / "restore" / "store.sqlite3"
+    path.parent.mkdir()
+    shutil.copy(own_store_template, path)
+    store = open_store(path)
+    backup = backup_service.make_backup(store)
+    store.close()
+    edit_trail_outside_the_app(path, "UPDATE trail SET os_user = 'x' WHERE seq = 7",
+                               "trail_is_append_only_update")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: pytest.fail(str(a)))
+    session, _read_only = open_session_or_way_out(path)
+    window = None
+    try:
+        window = _window(qtbot, session, gui_settings)
+        with qtbot.waitSignal(window.store_checker.checked, timeout=60_000):
+            window.check_store()
+        assert window.store_check_banner.isVisible()
+        qtbot.mouseClick(window.store_check_banner.read_only_button, Qt.MouseButton.LeftButton)
+        assert session.store.read_only
+
+        dialog = window.open_backups()  # what the banner's "Restore from a backup…" opens
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(window.store_checker.checked, timeout=60_000) as blocker:
+            assert dialog.restore(backup) is not None
+        assert blocker.args[0].ok
+        assert window.store_check_banner.isHidden()
+        assert not session.store.read_only
+        assert not window.windowTitle().endswith("(read-only)")
+    finally:
+        if window is not None:
+            window.close()
+        session.store.close()

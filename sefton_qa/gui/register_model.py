@@ -51,10 +51,10 @@ class AuditRegisterModel(QAbstractTableModel):
     as the view asks for them, and only the last few pages are kept. Sorting and filtering
     are SQL in the store, so the register stays quick at a million audits."""
 
-    def __init__(self, session: Session, parent=None):
+    def __init__(self, session: Session, parent=None, *, filter: RegisterFilter | None = None):
         super().__init__(parent)
         self._session = session
-        self._filter = RegisterFilter()
+        self._filter = filter or RegisterFilter()
         self._sort, self._descending = "audit_date", True
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._total = 0
@@ -85,6 +85,8 @@ class AuditRegisterModel(QAbstractTableModel):
         return sum(len(p) for p in self._pages.values())
 
     def set_filter(self, f: RegisterFilter) -> None:
+        if f == self._filter:
+            return  # the same rows: nothing to count or fetch again
         self._filter = f
         self.reload()
 
@@ -100,9 +102,14 @@ class AuditRegisterModel(QAbstractTableModel):
         key = SORT_KEYS.get(column)
         if key is None:
             return
-        self._sort = key
-        self._descending = order == Qt.SortOrder.DescendingOrder
-        self.reload()
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort, self._descending):
+            return
+        self._sort, self._descending = key, descending
+        # The same rows in another order: the pages are fetched again, the count stands.
+        self.beginResetModel()
+        self._pages.clear()
+        self.endResetModel()
 
     def row_of(self, audit_id: int) -> int | None:
         """The row an audit is on, if it is in the pages already fetched."""

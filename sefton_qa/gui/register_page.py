@@ -36,8 +36,7 @@ class RegisterPage(QWidget):
         self.session = session
         self.name = name
         self.filters = FilterBar(session, self, fixed=fixed)
-        self.model = AuditRegisterModel(session, self)
-        self.model.set_filter(self.filters.current())
+        self.model = AuditRegisterModel(session, self, filter=self.filters.current())
         self.filters.changed.connect(self._apply_filter)
 
         self.table = QTableView()

@@ -144,3 +144,24 @@ def test_grade_colours_follow_a_dark_palette(qapp):
         assert grade_colours() is GRADE_COLOURS_ON_DARK
     finally:
         qapp.setPalette(original)
+
+
+def test_opening_the_window_counts_each_register_once(qtbot, demo_session, gui_settings,
+                                                      monkeypatch):
+    """At a million audits each count is milliseconds: opening the window counts each of its
+    two registers once; sorting fetches pages again but never recounts; the same filter set
+    again changes nothing."""
+    from sefton_qa.services import register
+
+    calls = []
+    real = register.count
+    monkeypatch.setattr(register, "count", lambda *a, **k: calls.append(1) or real(*a, **k))
+    window = MainWindow(demo_session, settings=gui_settings)
+    qtbot.addWidget(window)
+    assert len(calls) == 2
+    model = window.audits_page.model
+    total = model.total
+    model.sort(COL_AUDITOR, Qt.SortOrder.AscendingOrder)
+    model.set_filter(model.filter)
+    assert len(calls) == 2 and model.total == total
+    assert model.data(model.index(0, COL_AUDITOR)) is not None

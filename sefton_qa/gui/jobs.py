@@ -9,6 +9,7 @@ callback.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -66,8 +67,13 @@ class Job(QObject):
     failed = Signal(object)
     finished = Signal()
 
-    def __init__(self, session: Session, fn: JobFn, parent=None):
+    #: Jobs whose thread may be running (the GUI thread's bookkeeping; see :meth:`running`).
+    _live: "weakref.WeakSet[Job]" = weakref.WeakSet()
+
+    def __init__(self, session: Session, fn: JobFn, parent=None, *, writes: bool = True):
         super().__init__(parent)
+        #: False for jobs that only read (the store check); True for imports, demo data…
+        self.writes = writes
         self._cancelled = threading.Event()
         self._thread = QThread()
         self._worker = _Worker(session, fn, self._cancelled)
@@ -78,7 +84,14 @@ class Job(QObject):
         self._worker.failed.connect(self._on_failure)
 
     def start(self) -> None:
+        Job._live.add(self)
         self._thread.start()
+
+    @classmethod
+    def running(cls, *, writing: bool = True) -> list["Job"]:
+        """The jobs still running (only those that write, unless ``writing`` is False)."""
+        return [job for job in list(cls._live)
+                if job._thread.isRunning() and (job.writes or not writing)]
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -367,7 +367,7 @@ class Loader(QObject):
         self._generation += 1
         generation = self._generation
         self._pending += 1
-        job = Job(self.session, lambda session, _progress: fn(session))
+        job = Job(self.session, lambda session, _progress: fn(session), writes=False)
         _RUNNING.add(job)
 
         def done(result, ok: bool) -> None:

@@ -364,8 +364,15 @@ class MainWindow(QMainWindow):
     def switch_to_read_only(self) -> bool:
         """Close the store and reopen it read-only into the same session (the banner's way out
         when the full check fails). Open audit forms are closed first, saving their drafts."""
+        from sefton_qa.gui.jobs import Job
         from sefton_qa.store import open_store
 
+        if Job.running():
+            QMessageBox.information(
+                self, "Work is still being saved",
+                "An import or other work is still being written to the store. Wait for it to "
+                "finish, or cancel it, then switch to read-only.")
+            return False
         for form in list(self._forms):
             if not form.close():
                 return False

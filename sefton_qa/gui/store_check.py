@@ -108,7 +108,7 @@ class StoreChecker(QObject):
         """Run the check (again: a check still running is stopped first)."""
         self.stop()
         session = self.window.session
-        self.job = Job(session, self._run, self)
+        self.job = Job(session, self._run, self, writes=False)
         self.job.progressed.connect(self._progressed)
         self.job.succeeded.connect(self._succeeded)
         self.job.failed.connect(self._failed)

@@ -254,3 +254,42 @@ def test_restoring_from_the_banner_clears_it_and_checks_the_restored_store(
         if window is not None:
             window.close()
         session.store.close()
+
+
+def test_switching_to_read_only_waits_for_work_still_being_written(
+        qtbot, tmp_path, own_store_template, gui_settings, monkeypatch):
+    """An import still running holds its own read-write connection: the switch is refused
+    with a plain message until it has finished (a read-only job does not hold it up)."""
+    import threading
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from sefton_qa.gui.jobs import Job
+
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
+    path = tmp_path / "busy.sqlite3"
+    shutil.copy(own_store_template, path)
+    session, _read_only = open_session_or_way_out(path)
+    window = None
+    release = threading.Event()
+    try:
+        window = _window(qtbot, session, gui_settings)
+        writer = Job(session, lambda s, p: release.wait(30))
+        reader = Job(session, lambda s, p: release.wait(30), writes=False)
+        writer.start()
+        reader.start()
+        qtbot.waitUntil(lambda: writer in Job.running())
+        assert reader not in Job.running() and reader in Job.running(writing=False)
+
+        assert window.switch_to_read_only() is False
+        assert not session.store.read_only and "still being written" in told[0]
+
+        release.set()
+        assert writer.wait(30_000) and reader.wait(30_000)
+        assert window.switch_to_read_only() is True and session.store.read_only
+    finally:
+        release.set()
+        if window is not None:
+            window.close()
+        session.store.close()

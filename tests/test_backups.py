@@ -354,3 +354,23 @@ def test_restore_replaces_a_damaged_store_and_keeps_it_aside(store, admin, org, 
         assert snapshot(restored)["counts"]["audits"] == 2
     finally:
         restored.close()
+
+
+@pytest.mark.parametrize("stop_after", [0, 3])
+def test_a_backup_stopped_while_it_is_checked_keeps_nothing(demo_store, tmp_path, stop_after):
+    """Closing the app stops the day's backup: during its integrity_check (SQLite aborts it)
+    or its checksum; nothing is left in the folder, and the next backup works."""
+    from sefton_qa.store.backups import BackupCancelled
+
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) > stop_after
+
+    folder = tmp_path / "stopped"
+    with pytest.raises(BackupCancelled, match="nothing was kept"):
+        backups.backup_if_due(demo_store, folder=folder, should_stop=should_stop)
+    assert asked and list(folder.iterdir()) == []
+    made = backups.backup_if_due(demo_store, folder=folder, should_stop=lambda: False)
+    assert made is not None and backup_store.read_manifest(made)["counts"]["audits"] > 0

@@ -64,8 +64,7 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
         return 1
     window = MainWindow(session)
     window.show()
-    if not read_only:
-        _daily_backup(window, session)
+    window.start_daily_backup()  # in the background: seconds to a minute on a big store
     window.check_store()  # the full check, in the background; a banner if it fails
     if fill_demo and window.welcome is not None:
         window.welcome.load_demo()  # in the background, with a progress bar and Cancel
@@ -96,16 +95,3 @@ def open_session_or_way_out(path: Path, *, dialog_factory=None):
                 path = dialog.other_path
             elif choice not in (open_problem.RESTORED, open_problem.READ_ONLY):
                 return None, False
-
-
-def _daily_backup(window, session) -> None:
-    """The first start of each day backs the store up; a failure is a warning, not a stop."""
-    from sefton_qa.services.backups import backup_if_due
-
-    try:
-        made = backup_if_due(session.store)
-    except SeftonError as exc:
-        window.statusBar().showMessage(f"Today's backup could not be made: {exc}", 30_000)
-    else:
-        if made is not None:
-            window.statusBar().showMessage(f"Today's backup: {made}", 10_000)

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
         self.store_checker = StoreChecker(self)
+        self._backup_job = None
         self._build_menus()
         self.nav.setCurrentRow(0)
         self._restore_layout()
@@ -343,6 +344,38 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # -- the store's state -----------------------------------------------------------------------
+    def start_daily_backup(self):
+        """The first start of each day backs the store up (services.backups.backup_if_due), in
+        the background: at a million audits it takes half a minute, which the window must not
+        wait for. A failure is a warning in the status bar, not a stop. Returns the Job, or
+        None for a read-only store."""
+        from sefton_qa.gui.jobs import Job
+        from sefton_qa.services.backups import backup_if_due
+
+        if self.session.store.read_only:
+            return None
+        def work(session, progress):
+            def should_stop() -> bool:
+                return progress(0, 0, "Making today's backup") is False
+
+            return backup_if_due(session.store, should_stop=should_stop)
+
+        # It reads the store and writes only the backup folder.
+        job = Job(self.session, work, self, writes=False)
+        job.succeeded.connect(self._daily_backup_made)
+        job.failed.connect(lambda exc: None if job.cancelled else self.statusBar().showMessage(
+            f"Today's backup could not be made: {exc}", 30_000))
+        self._backup_job = job
+        self.statusBar().showMessage("Making today's backup in the background…", 10_000)
+        job.start()
+        return job
+
+    def _daily_backup_made(self, made) -> None:
+        if made is not None:
+            self.statusBar().showMessage(f"Today's backup: {made}", 10_000)
+        elif self.statusBar().currentMessage().startswith("Making today's backup"):
+            self.statusBar().clearMessage()  # there was one already today
+
     def check_store(self) -> None:
         """Run the store's full check in the background (once the window is open)."""
         self.store_checker.start()
@@ -418,5 +451,11 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.store_checker.stop()
+        if self._backup_job is not None:
+            # A backup still being checked stops at once and keeps nothing (the next start
+            # makes the day's backup again); one still copying finishes its copy first.
+            self._backup_job.cancel()
+            self.hide()
+            self._backup_job.wait(None)
         self.save_layout()
         super().closeEvent(event)

@@ -40,7 +40,8 @@ def backup_folder(store: Store) -> Path:
 
 
 def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
-                now: dt.datetime | None = None, rotate: bool = True) -> Path:
+                now: dt.datetime | None = None, rotate: bool = True,
+                should_stop: backup_store.ShouldStop | None = None) -> Path:
     """Back up ``store`` with SQLite's backup API; returns the backup's path.
 
     The backup is checked with integrity_check (deleted, and StoreError raised, if unsound) and
@@ -51,14 +52,16 @@ def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
     now = now or dt.datetime.now(dt.timezone.utc)
     with store._lock:
         path = backup_store.backup_connection(store.conn, folder, store.path.stem, kind,
-                                              now=now, source=store.path)
+                                              now=now, source=store.path,
+                                              should_stop=should_stop)
     if rotate:
         backup_store.rotate(folder, store.path.stem, now.date())
     return path
 
 
 def backup_if_due(store: Store, *, now: dt.datetime | None = None,
-                  folder: Path | None = None) -> Path | None:
+                  folder: Path | None = None,
+                  should_stop: backup_store.ShouldStop | None = None) -> Path | None:
     """At start-up: make today's daily backup unless one exists. Returns its path, or None."""
     now = now or dt.datetime.now(dt.timezone.utc)
     folder = Path(folder) if folder else backup_folder(store)
@@ -66,7 +69,7 @@ def backup_if_due(store: Store, *, now: dt.datetime | None = None,
     if any(b.kind == DAILY and b.day == today
            for b in backup_store.list_backups(folder, store.path.stem)):
         return None
-    return make_backup(store, folder, DAILY, now=now)
+    return make_backup(store, folder, DAILY, now=now, should_stop=should_stop)
 
 
 def list_backups(store_path: Path, folder: Path | None = None,

@@ -20,7 +20,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sefton_qa.domain.errors import StoreError
 from sefton_qa.paths import backup_dir_for
@@ -126,10 +126,23 @@ def list_backups(folder: Path, stem: str | None = None) -> list[BackupFile]:
 
 
 # -- reading a file ----------------------------------------------------------------------------
-def sha256_of(path: Path) -> str:
+class BackupCancelled(StoreError):
+    """The backup was stopped (the app is closing) before it was finished and checked."""
+
+    def __init__(self) -> None:
+        super().__init__("The backup was stopped before it was finished; nothing was kept. "
+                         "The store itself is unchanged.")
+
+
+ShouldStop = Callable[[], bool]
+
+
+def sha256_of(path: Path, should_stop: ShouldStop | None = None) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
+            if should_stop is not None and should_stop():
+                raise BackupCancelled()
             digest.update(block)
     return digest.hexdigest()
 
@@ -159,8 +172,9 @@ def describe(conn: sqlite3.Connection) -> dict:
                       "head_seq": seq, "head_hash": head_hash}}
 
 
-def check_file(path: Path) -> dict:
-    """Open ``path`` read-only, run integrity_check, and describe it. StoreError if unsound."""
+def check_file(path: Path, should_stop: ShouldStop | None = None) -> dict:
+    """Open ``path`` read-only, run integrity_check, and describe it. StoreError if unsound;
+    BackupCancelled as soon as ``should_stop()`` says so (SQLite aborts the check)."""
     path = Path(path)
     try:
         with open(path, "rb") as fh:
@@ -170,6 +184,8 @@ def check_file(path: Path) -> dict:
     if header != b"SQLite format 3\x00":
         raise StoreError(f"{path} is not a Sefton QA backup (it is not an SQLite database).")
     conn = open_read_only(path)
+    if should_stop is not None:
+        conn.set_progress_handler(lambda: 1 if should_stop() else 0, 100_000)
     try:
         problems = integrity_problems(conn)
         if problems:
@@ -177,6 +193,8 @@ def check_file(path: Path) -> dict:
                              f"{'; '.join(problems[:3])}).")
         return describe(conn)
     except sqlite3.DatabaseError as exc:
+        if should_stop is not None and should_stop():
+            raise BackupCancelled() from exc
         raise StoreError(f"The backup {path} is damaged and cannot be read: {exc}.") from exc
     finally:
         conn.close()
@@ -217,11 +235,16 @@ def differences(manifest: dict, described: dict) -> list[str]:
 
 # -- writing a backup --------------------------------------------------------------------------
 def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: str, *,
-                      now: dt.datetime | None = None, source: Path | None = None) -> Path:
+                      now: dt.datetime | None = None, source: Path | None = None,
+                      should_stop: ShouldStop | None = None) -> Path:
     """Back up ``conn`` with the backup API into ``folder``, check it, write its manifest.
 
     The copy is written to a ``.partial`` file and renamed only once it is whole. If the
     finished backup fails integrity_check it is deleted and StoreError raised.
+
+    The copy is one backup step (copied in steps, a backup restarts whenever another window
+    saves, and might never finish); the check and the checksum after it, most of the time on
+    a big store, stop with BackupCancelled once ``should_stop()`` says so, keeping nothing.
     """
     from sefton_qa import __version__
 
@@ -254,14 +277,14 @@ def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: s
         raise StoreError(f"The backup into {folder} failed: {detail}. "
                          "The store itself is unchanged.") from exc
     try:
-        described = check_file(destination)
+        described = check_file(destination, should_stop)
         manifest = {
             "file": destination.name,
             "kind": kind,
             "created_utc": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "app_version": __version__,
             "source": str(source) if source else None,
-            "sha256": sha256_of(destination),
+            "sha256": sha256_of(destination, should_stop),
             "size_bytes": destination.stat().st_size,
             **described,
         }

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sefton_qa.domain.grades import ALL_GRADES
+from sefton_qa.domain.grades import ALL_GRADES, Grade
 from sefton_qa.domain.models import AuditStatus
 from sefton_qa.services import organisation as org
 from sefton_qa.services.register import RegisterFilter
@@ -46,7 +46,7 @@ class FilterBar(QWidget):
         self._search_timer.timeout.connect(self.emit_filter)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
 
-        self.use_from = QCheckBox("&From")
+        self.use_from = QCheckBox("&Date from")
         self.date_from = QDateEdit(QDate(today.year - 1, today.month, 1))
         self.use_to = QCheckBox("T&o")
         self.date_to = QDateEdit(QDate(today.year, today.month, today.day))
@@ -66,9 +66,11 @@ class FilterBar(QWidget):
         self.team = self._combo("&Team", [])
         self.auditor = self._combo("A&uditor", [(s.display_name, s.id) for s in
                                                 org.staff(session)])
-        self.grade = self._combo("&Grade", [(g.short_label, g) for g in ALL_GRADES])
-        self.status = self._combo("&Status", [(s.label, s) for s in AuditStatus])
-        self.theme = self._combo("T&heme", [(t.name, t.id) for t in org.themes(session)])
+        # Combo boxes carry the enum's value (plain text: Qt hands a str enum member back as a
+        # str anyway), and current() turns it back into the member.
+        self.grade = self._combo("&Grade", [(g.short_label, g.value) for g in ALL_GRADES])
+        self.status = self._combo("&Status", [(s.label, s.value) for s in AuditStatus])
+        self.theme = self._combo("The&me", [(t.name, t.id) for t in org.themes(session)])
         self.area.currentIndexChanged.connect(self._fill_teams)
         self._fill_teams()
 
@@ -128,11 +130,17 @@ class FilterBar(QWidget):
         values = dict(
             date_from=day(self.use_from, self.date_from), date_to=day(self.use_to, self.date_to),
             service_area_id=self.area.currentData(), team_id=self.team.currentData(),
-            auditor_id=self.auditor.currentData(), grade=self.grade.currentData(),
-            status=self.status.currentData(), theme_id=self.theme.currentData(),
+            auditor_id=self.auditor.currentData(),
+            grade=_member(Grade, self.grade.currentData()),
+            status=_member(AuditStatus, self.status.currentData()),
+            theme_id=self.theme.currentData(),
             search=self.search.text().strip())
         values.update(self.fixed)
         return RegisterFilter(**values)
+
+    def current_cleared(self) -> RegisterFilter:
+        """The filter with nothing chosen (what Clear filters gives on this page)."""
+        return RegisterFilter(**self.fixed)
 
     def emit_filter(self, *_args) -> None:
         if not self._quiet:
@@ -148,3 +156,8 @@ class FilterBar(QWidget):
         self._search_timer.stop()
         self._quiet = False
         self.emit_filter()
+
+
+def _member(kind, value):
+    """The enum member a combo box's data stands for (None for "Any")."""
+    return None if value is None else kind(value)

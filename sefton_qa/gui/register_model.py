@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from sefton_qa.domain.grades import Grade
@@ -49,7 +49,12 @@ MAX_CACHED_PAGES = 20  # at most 2,000 rows in memory, however large the store
 class AuditRegisterModel(QAbstractTableModel):
     """rowCount is the number of audits matching the filter; rows are fetched a page at a time
     as the view asks for them, and only the last few pages are kept. Sorting and filtering
-    are SQL in the store, so the register stays quick at a million audits."""
+    are SQL in the store, so the register stays quick at a million audits.
+
+    A query that fails (for any reason) never escapes into Qt's painting, where every repaint
+    would raise it again: the model shows no rows and emits ``failed`` once for that filter."""
+
+    failed = Signal(object)  # the exception; once per filter and sort
 
     def __init__(self, session: Session, parent=None, *, filter: RegisterFilter | None = None):
         super().__init__(parent)
@@ -58,21 +63,55 @@ class AuditRegisterModel(QAbstractTableModel):
         self._sort, self._descending = "audit_date", True
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._total = 0
+        self._failure: BaseException | None = None
         self.reload()
 
     # -- data loading ---------------------------------------------------------------------------
     def reload(self) -> None:
         self.beginResetModel()
         self._pages.clear()
-        self._total = register.count(self._session, self._filter)
-        self.endResetModel()
+        self._failure = None
+        try:
+            self._total = register.count(self._session, self._filter)
+        except Exception as exc:  # noqa: BLE001 - shown once by the page, never re-raised
+            self._total = 0
+            self._fail(exc)
+        finally:
+            self.endResetModel()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._failure is not None:
+            return  # already said for this filter
+        self._failure = exc
+        self.failed.emit(exc)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the last count or page could not be read (None when all is well)."""
+        return self._failure
+
+    def _empty_after_failure(self) -> None:
+        if self._failure is not None and self._total:
+            self.beginResetModel()
+            self._pages.clear()
+            self._total = 0
+            self.endResetModel()
 
     def _row(self, row: int) -> tuple | None:
+        if self._failure is not None:
+            return None
         number, index = divmod(row, PAGE_SIZE)
         page = self._pages.get(number)
         if page is None:
-            page = register.page(self._session, self._filter, offset=number * PAGE_SIZE,
-                                 limit=PAGE_SIZE, sort=self._sort, descending=self._descending)
+            try:
+                page = register.page(self._session, self._filter, offset=number * PAGE_SIZE,
+                                     limit=PAGE_SIZE, sort=self._sort,
+                                     descending=self._descending)
+            except Exception as exc:  # noqa: BLE001 - see the class's docstring
+                self._fail(exc)
+                # Called from data() while the view paints: empty the model once it is done.
+                QTimer.singleShot(0, self._empty_after_failure)
+                return None
             self._pages[number] = page
             while len(self._pages) > MAX_CACHED_PAGES:
                 self._pages.popitem(last=False)
@@ -106,6 +145,9 @@ class AuditRegisterModel(QAbstractTableModel):
         if (key, descending) == (self._sort, self._descending):
             return
         self._sort, self._descending = key, descending
+        if self._failure is not None:
+            self.reload()  # another order may read fine where the last one failed
+            return
         # The same rows in another order: the pages are fetched again, the count stands.
         self.beginResetModel()
         self._pages.clear()

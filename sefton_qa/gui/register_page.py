@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QSplitter,
     QTableView,
     QTextBrowser,
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sefton_qa.domain.errors import SeftonError
+from sefton_qa.gui.errors import log
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.loop_common import audit_html
 from sefton_qa.gui.register_model import COL_DATE, AuditRegisterModel
@@ -38,6 +41,10 @@ class RegisterPage(QWidget):
         self.filters = FilterBar(session, self, fixed=fixed)
         self.model = AuditRegisterModel(session, self, filter=self.filters.current())
         self.filters.changed.connect(self._apply_filter)
+        self.model.failed.connect(self._register_failed)
+        self._failure_box: QMessageBox | None = None
+        if self.model.failure is not None:
+            QTimer.singleShot(0, lambda: self._register_failed(self.model.failure))
 
         self.table = QTableView()
         self.table.setObjectName(f"{name}Register")
@@ -86,6 +93,27 @@ class RegisterPage(QWidget):
         self.model.set_filter(f)
         self.detail.clear()
         self.count_changed.emit(self.model.total)
+
+    def _register_failed(self, exc: BaseException) -> None:
+        """One message, whatever the cause, and a register that still works: the filters that
+        led to it are cleared. Shown without blocking, and never twice at once."""
+        log.error("The register could not be read with %s", self.model.filter, exc_info=exc)
+        if self._failure_box is not None and self._failure_box.isVisible():
+            return
+        cleared = self.model.filter != self.filters.current_cleared()
+        text = ("The register could not be read with the filters chosen, so they have been "
+                "cleared." if cleared else "The register could not be read.")
+        detail = str(exc) if isinstance(exc, SeftonError) else (
+            "The details are in the log file. Your saved work is safe in the store.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "The register could not be read",
+                          text, QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText(detail)
+        box.setObjectName("registerFailed")
+        self._failure_box = box
+        box.open()
+        if cleared:
+            # After this signal's handler returns: the model may be in the middle of painting.
+            QTimer.singleShot(0, self.filters.clear)
 
     def refresh(self, keep_audit: int | None = None) -> None:
         current = keep_audit if keep_audit is not None else self.selected_audit_id()

@@ -178,6 +178,18 @@ class RegisterFilter:
     theme_id: int | None = None
     search: str = ""  # words in the case reference or the findings (full-text, prefixes)
 
+    def __post_init__(self) -> None:
+        # Whatever a caller holds (a widget hands back the plain text of a str enum member),
+        # the store gets real members; a value that is no grade or status is refused here,
+        # by name, not deep inside the query.
+        for name, kind in (("grade", Grade), ("status", AuditStatus)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                try:
+                    object.__setattr__(self, name, kind(value))
+                except ValueError:
+                    raise ValueError(f"{value!r} is not a {name} the register knows") from None
+
 
 def fts_query(text: str) -> str | None:
     """A safe FTS5 query from what a person typed: every word must appear (as a prefix).

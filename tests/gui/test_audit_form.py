@@ -688,3 +688,31 @@ def test_a_draft_is_saved_when_the_application_quits(qtbot, open_form, demo_sess
     QApplication.instance().aboutToQuit.emit()  # what QApplication does as it quits
     assert form.audit_id is not None
     assert audit_service.get_audit(demo_session, form.audit_id).case_reference == "LCS-808"
+
+
+def test_every_enum_combo_gives_the_services_members_by_keyboard(qtbot, open_form):
+    """Type, each section's grade and the overall grade carry str enums: every option, chosen
+    with the keyboard, reaches the services as a real AuditType/Grade (Qt hands back text)."""
+    form = open_form()
+    combos = [(form.type_combo, "audit_type", AuditType)]
+    combos += [(s.grade, None, Grade) for s in form.sections.values()]
+    combos.append((form.overall_combo, "overall_grade", Grade))
+    for combo, field, kind in combos:
+        tab_to(qtbot, form, combo)
+        press(qtbot, form, Qt.Key.Key_Home)
+        for index in range(combo.count()):
+            if index:
+                press(qtbot, form, Qt.Key.Key_Down)
+            if not combo.itemText(combo.currentIndex()):
+                continue  # a separator
+            inp = form.current_input()
+            if field is not None:
+                value = getattr(inp, field)
+            else:
+                key = next(k for k, s in form.sections.items() if s.grade is combo)
+                value = inp.sections[key].grade if key in inp.sections else None
+            data = combo.currentData()
+            if data is None:
+                assert value is None
+            else:
+                assert type(value) is kind and value is kind(data), combo.currentText()

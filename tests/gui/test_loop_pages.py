@@ -494,3 +494,20 @@ def test_a_refresh_keeps_what_is_being_typed(qtbot, loops):
     moderation.reason_edit.setPlainText("Typing")
     moderation.refresh()
     assert moderation.reason_edit.toPlainText() == "Typing"
+
+
+def test_the_moderated_grade_is_chosen_by_keyboard_as_a_grade(qtbot, loops):
+    page = ModerationPage(loops.user("demo.qa04"))
+    qtbot.addWidget(page)
+    page.show()
+    assert page.select_case("LOOP-001")
+    page.grade_combo.setFocus()
+    qtbot.keyClick(page.grade_combo, Qt.Key.Key_Home)
+    chosen = []
+    for index in range(page.grade_combo.count()):
+        if index:
+            qtbot.keyClick(page.grade_combo, Qt.Key.Key_Down)
+        grade = page.chosen_grade()
+        assert type(grade) is Grade and grade.label == page.grade_combo.currentText()
+        chosen.append(grade)
+    assert len(set(chosen)) == page.grade_combo.count() >= 3

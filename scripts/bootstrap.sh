@@ -58,6 +58,10 @@ OFFSCREEN_PKGS=(
 # Tests also render the PDFs they check to PNG.
 TEST_PKGS=(
     poppler-utils                   # pdftoppm, pdftotext
+    # The team-store tests start a throwaway PostgreSQL server of their own (initdb in a
+    # temporary folder; scripts/pg-test-server.sh). No cluster is created at install.
+    postgresql                      # initdb, pg_ctl, the server
+    postgresql-contrib              # unaccent, for the server's search index
 )
 # A real window through the xcb platform plugin (libqxcb.so -> libQt6XcbQpa.so.6, plus
 # xcbglintegrations/libqxcb-glx-integration.so). Added on top of OFFSCREEN_PKGS.
@@ -294,7 +298,15 @@ sefton_bootstrap() {
     [ "${SEFTON_QA_SKIP_SYSTEM_PACKAGES:-0}" = 1 ] && want_system=no
 
     local pkgs=("${OFFSCREEN_PKGS[@]}")
-    [ "$want_test" = yes ] && pkgs+=("${TEST_PKGS[@]}")
+    if [ "$want_test" = yes ]; then
+        pkgs+=("${TEST_PKGS[@]}")
+        # Installing Debian's postgresql must not create (and start) a cluster of its own.
+        if [ "$(id -u)" -eq 0 ] && [ ! -e /etc/postgresql-common/createcluster.d/no-main.conf ] \
+            && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "ok installed"; then
+            mkdir -p /etc/postgresql-common/createcluster.d
+            echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/no-main.conf
+        fi
+    fi
     [ "$want_window" = yes ] && pkgs+=("${WINDOW_PKGS[@]}")
     [ "$want_window" = yes ] && [ -n "${WAYLAND_DISPLAY:-}" ] && pkgs+=("${WAYLAND_PKGS[@]}")
     [ "$want_xvfb" = yes ] && pkgs+=("${XVFB_PKGS[@]}")

@@ -27,9 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="check this installation on a temporary store (migrations, an "
                              "audit, the trail, the main window offscreen, a PDF) and exit")
-    parser.add_argument("--db", metavar="PATH",
-                        help="the store to use (default: $SEFTON_QA_DB, else the user data "
-                             "folder)")
+    parser.add_argument("--db", metavar="STORE",
+                        help="the store to use: a file, or a PostgreSQL server's address "
+                             "(postgresql://HOST/DATABASE, or service=NAME) (default: "
+                             "$SEFTON_QA_DB, else a file in the user data folder)")
     # --db is accepted after the command too ("sefton-qa gui --db X"), without overriding a
     # --db given before it.
     common = argparse.ArgumentParser(add_help=False)
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the period's audits by case reference (internal packs only)")
 
     add_command("verify", help="check the store's integrity and its audit trail")
+    add_command("info", help="the store's engine, location, schema version and trail head")
+    copy = add_command("copy-store", help="copy a whole store to another engine (a file to a "
+                                          "server, or a server to a file), trail included")
+    copy.add_argument("source", metavar="SOURCE", help="the store to copy (file or address)")
+    copy.add_argument("destination", metavar="DEST",
+                      help="a new file, or an empty PostgreSQL database")
 
     backup = add_command("backup", help="back up the store now (SQLite's backup API, checked, "
                                         "with a manifest); prints the backup's path")
@@ -116,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
-                "restore": _restore, "backups": _backups}[command](args)
+                "restore": _restore, "backups": _backups, "info": _info,
+                "copy-store": _copy_store}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -157,7 +165,8 @@ def _demo(args) -> int:
         if sys.stderr.isatty():
             print(file=sys.stderr)
         print(f"Added {result.audits:,} synthetic audits across {result.teams} teams in "
-              f"{result.service_areas} service areas, with {result.staff} staff, to {store.path}")
+              f"{result.service_areas} service areas, with {result.staff} staff, to "
+              f"{store.describe()}")
     return 0
 
 
@@ -224,11 +233,52 @@ def _verify(args) -> int:
     return 0 if report.ok else 1
 
 
+def _info(args) -> int:
+    from sefton_qa.services.copy_store import info
+
+    with _open(args, read_only=True, create=False) as store:
+        found = info(store)
+    print(f"Engine:       {found.engine}")
+    print(f"Location:     {found.location}")
+    print(f"Schema:       {found.schema_step or 'none'} ({found.schema_steps} steps"
+          f"{'; written by a newer version' if found.newer_version else ''})")
+    print(f"Trail head:   row {found.trail_seq:,}, hash {found.trail_hash}")
+    return 0
+
+
+def _copy_store(args) -> int:
+    from sefton_qa.services.copy_store import copy_store
+
+    def progress(table: str, rows: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{table:<26} {rows:>12,} rows", end="", file=sys.stderr, flush=True)
+
+    result = copy_store(resolve_store_path(args.source), resolve_store_path(args.destination),
+                        progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"Copied {result.source} to {result.destination}: "
+          f"{result.counts.get('audits', 0):,} audits, {result.counts.get('trail', 0):,} "
+          f"trail rows; both verified, the same counts, trail head row {result.trail_seq:,} "
+          f"hash {result.trail_hash}.")
+    return 0
+
+
+def _file_store_only(location, what: str) -> None:
+    from sefton_qa.domain.errors import StoreError
+
+    if isinstance(location, str):
+        raise StoreError(f"{what} is for a store file. A server store is backed up by IT with "
+                         "the server's own backups (pg_dump, point-in-time recovery); for a "
+                         "portable copy use: sefton-qa copy-store SERVER FILE")
+
+
 def _backup(args) -> int:
     from pathlib import Path
 
     from sefton_qa.services.backups import make_backup
 
+    _file_store_only(resolve_store_path(args.db), "backup")
     with _open(args, create=False) as store:
         path = make_backup(store, Path(args.folder).expanduser() if args.folder else None)
     print(path)
@@ -242,6 +292,7 @@ def _restore(args) -> int:
     from sefton_qa.services.backups import check_backup, restore
 
     store_path = resolve_store_path(args.db)
+    _file_store_only(store_path, "restore")
     backup_file = Path(args.file).expanduser()
     manifest = check_backup(backup_file)  # refuse a bad backup before asking anything
     if not args.yes:
@@ -274,6 +325,7 @@ def _restore(args) -> int:
 def _backups(args) -> int:
     from sefton_qa.services.backups import list_backups
 
+    _file_store_only(resolve_store_path(args.db), "backups")
     with _open(args, read_only=True, create=False) as store:
         found = list_backups(store.path, conn=store.conn)
     if not found:

@@ -30,13 +30,17 @@ def demo_store_path() -> Path:
     return data_dir() / DEMO_STORE_FILENAME
 
 
-def resolve_store_path(explicit: str | os.PathLike | None, *, demo: bool = False) -> Path:
-    """--db wins, then $SEFTON_QA_DB, then the default (or the demo store when asked for it)."""
-    if explicit:
-        return Path(explicit).expanduser()
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env).expanduser()
+def resolve_store_path(explicit: str | os.PathLike | None, *, demo: bool = False
+                       ) -> Path | str:
+    """--db wins, then $SEFTON_QA_DB, then the default (or the demo store when asked for it).
+
+    A PostgreSQL server's address (``postgresql://…``, or a libpq string such as
+    ``service=NAME``) comes back as it was given; anything else is a file path."""
+    from sefton_qa.store.postgres import is_server_location
+
+    for given in (explicit, os.environ.get(DB_ENV)):
+        if given:
+            return str(given) if is_server_location(given) else Path(given).expanduser()
     return demo_store_path() if demo else default_store_path()
 
 

@@ -21,6 +21,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+import pg_server as pg_server_module  # noqa: E402
+
 from sefton_qa.domain.grades import Grade  # noqa: E402
 from sefton_qa.domain.models import AuditInput, AuditType, Role, SectionGrade  # noqa: E402
 from sefton_qa.services import organisation as org_service  # noqa: E402
@@ -128,6 +130,61 @@ def demo_store_template(tmp_path_factory, empty_store_template) -> Path:
     return path
 
 
+# -- the team store: a PostgreSQL server of the tests' own ------------------------------------
+#: Every store test runs on both engines: the local file and the team's server.
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The tests' PostgreSQL server (see tests/pg_server.py). Under CI a server that cannot
+    be started fails the tests that need it; elsewhere they are skipped, saying why."""
+    server, why = pg_server_module.start()
+    if server is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template(pg_server) -> str:
+    """The empty store's template database (its calibration seed fixed, as the file's)."""
+    name = f"tmpl_empty_{os.getpid()}"
+    store = open_store(pg_server.create(name))
+    with store.transaction() as conn:
+        settings_store.put(conn, "calibration_seed", CALIBRATION_SEED,
+                           who=Who(staff_id=None, os_user="test setup"))
+    store.close()
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_server, pg_empty_template) -> str:
+    name = f"tmpl_demo_{os.getpid()}"
+    store = open_store(pg_server.create(name, template=pg_empty_template))
+    session = sign_in(store, os_user=ADMIN_OS_USER, today=_today)
+    generate_demo(session, seed=DEMO_SEED)
+    store.close()
+    return name
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """The engine a store test runs on (each such test runs once on each)."""
+    return request.param
+
+
+def _server_store(request, template_fixture: str):
+    server = request.getfixturevalue("pg_server")
+    url = server.create(template=request.getfixturevalue(template_fixture))
+    store = open_store(url)
+    yield store
+    store.close()
+    server.drop(url)
+
+
 # -- per-test fixtures -------------------------------------------------------------------------
 @pytest.fixture
 def today() -> dt.date:
@@ -140,8 +197,12 @@ def store_path(tmp_path, empty_store_template) -> Path:
 
 
 @pytest.fixture
-def store(store_path):
-    s = open_store(store_path)
+def store(engine, request):
+    """A new, empty store on each engine."""
+    if engine == "postgresql":
+        yield from _server_store(request, "pg_empty_template")
+        return
+    s = open_store(request.getfixturevalue("store_path"))
     yield s
     s.close()
 
@@ -175,10 +236,36 @@ def demo_path(tmp_path, demo_store_template) -> Path:
 
 
 @pytest.fixture
-def demo_store(demo_path):
-    s = open_store(demo_path)
+def demo_store(engine, request):
+    """The demo store (seed 2024) on each engine."""
+    if engine == "postgresql":
+        yield from _server_store(request, "pg_demo_template")
+        return
+    s = open_store(request.getfixturevalue("demo_path"))
     yield s
     s.close()
+
+
+# -- how many tests ran on each engine, and how long they took ---------------------------------
+_ENGINE_TIMES: dict[str, list[float]] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    engine = next((e for e in ENGINES if f"[{e}" in report.nodeid or f"-{e}]" in report.nodeid
+                   or f"-{e}-" in report.nodeid), None)
+    times = _ENGINE_TIMES.setdefault(engine or "no store", [0, 0.0])
+    times[0] += 1
+    times[1] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _ENGINE_TIMES:
+        return
+    terminalreporter.section("tests by engine")
+    for engine, (count, seconds) in sorted(_ENGINE_TIMES.items()):
+        terminalreporter.write_line(f"{engine}: {count} tests, {seconds:.1f} s in the tests")
 
 
 @pytest.fixture

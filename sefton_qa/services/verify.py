@@ -3,11 +3,11 @@ is exactly what its trail rebuilds (so an edit made outside the app is found).""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
-from sefton_qa.store import Store, records, trail
+from sefton_qa.store import Store, dialect, records, trail
 from sefton_qa.store.integrity import (
+    SERVER_KEEPS_ITS_FILES,
     foreign_key_problems,
     integrity_problems,
     search_index_problems,
@@ -47,6 +47,7 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
     remaining checks are skipped and the report is marked ``cancelled``.
     """
     report = VerifyReport()
+    errors = dialect.database_errors()
     checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection, _chain,
                                _replay_check)))
     try:
@@ -57,8 +58,8 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
                     return report
                 try:
                     result = check(conn)
-                except sqlite3.DatabaseError as exc:
-                    result = Check(name, False, f"the file is damaged and could not be read "
+                except errors as exc:
+                    result = Check(name, False, f"the store is damaged and could not be read "
                                                 f"({exc}); restore it from a backup")
                 except (TypeError, ValueError, KeyError) as exc:  # values no app writes
                     result = Check(name, False, f"the store holds values Sefton QA never "
@@ -67,13 +68,15 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
                                                 "backup")
                 if result is not None:
                     report.checks.append(result)
-    except sqlite3.DatabaseError as exc:
+    except errors as exc:
         report.checks.append(Check("reading the store", False,
-                                   f"the file is damaged ({exc}); restore it from a backup"))
+                                   f"the store is damaged ({exc}); restore it from a backup"))
     return report
 
 
 def _integrity(conn) -> Check:
+    if not dialect.of(conn).is_file:
+        return Check("integrity_check", True, SERVER_KEEPS_ITS_FILES)
     problems = integrity_problems(conn)
     return Check("integrity_check", not problems,
                  "the database file is sound" if not problems else "; ".join(problems))
@@ -86,8 +89,7 @@ def _foreign_keys(conn) -> Check:
 
 
 def _search_index(conn) -> Check | None:
-    if "audits_fts" not in {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+    if dialect.of(conn).is_file and "audits_fts" not in dialect.of(conn).tables(conn):
         return None
     problems = search_index_problems(conn)
     return Check("search index", not problems,
@@ -112,7 +114,7 @@ def _replay_check(conn) -> Check:
     """Each trailed table and its rebuild from the trail, merged in id order (both streams
     are read once, a record at a time, so memory stays flat at any size)."""
     tables = records.existing_trailed_tables(conn)
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    present = dialect.of(conn).tables(conn)
     for table in trail.trail_tables(conn):
         if table not in tables:
             return Check("records match trail", False,

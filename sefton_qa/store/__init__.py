@@ -20,9 +20,9 @@ __all__ = ["Store", "open_store", "StoreError"]
 
 
 def _has_user_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ).fetchone()[0] > 0
+    from sefton_qa.store import dialect
+
+    return bool(dialect.of(conn).tables(conn))
 
 
 def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
@@ -40,7 +40,15 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
     no trail row is missing and the newest trail rows match their hashes. A store that fails it
     is refused with :class:`StoreDamaged` before anything is written; it can still be opened
     read-only, or restored from a backup.
+
+    ``path`` may also be a PostgreSQL server's address (a ``postgresql://`` URL, or a libpq
+    connection string such as ``service=NAME``): the team store. See :func:`_open_server_store`.
     """
+    from sefton_qa.store import postgres
+
+    if postgres.is_server_location(path):
+        return _open_server_store(str(path), create=create, migrate=migrate,
+                                  read_only=read_only, check=check)
     path = Path(path).expanduser().absolute()
     if is_network_path(path):
         raise StoreError(
@@ -78,6 +86,54 @@ def open_store(path: str | Path, *, create: bool = True, migrate: bool = True,
     return store
 
 
+def _open_server_store(location: str, *, create: bool, migrate: bool, read_only: bool,
+                       check: bool) -> Store:
+    """Open the store in a PostgreSQL database. Every refusal is one plain sentence and
+    nothing is written: a bad address, an unreachable server, a refused login, a database that
+    is not a Sefton QA store, or one from a newer version (opened read-only when asked). An
+    empty database becomes a new store, and an older store is brought up to date, each in one
+    transaction."""
+    from sefton_qa.store import dialect, pg_schema, postgres
+
+    conn = postgres.connect(location, read_only=read_only)
+    where = postgres.describe_location(location)
+    errors = dialect.database_errors()
+    try:
+        newer = False
+        try:
+            _check_version(conn, where)
+        except StoreFromNewerVersion:
+            if not read_only:
+                raise
+            newer = True
+        applied = applied_names(conn)
+        if not applied and (read_only or not create):
+            raise StoreError(f"There is no Sefton QA store in {where} yet.")
+        if check and applied and not read_only and not newer:
+            _check_at_open(conn, where)
+        store = Store(None, conn, read_only=read_only, location=location)
+        store.newer_version = newer
+        if migrate and not read_only:
+            pending = [n for n in KNOWN_MIGRATIONS if n not in set(applied)]
+            if pending:
+                with store.transaction() as tx:
+                    # Another user may have migrated while this one waited for the lock.
+                    pending = [n for n in KNOWN_MIGRATIONS if n not in set(applied_names(tx))]
+                    if pending:
+                        pg_schema.apply(tx, pending)
+        return store
+    except StoreError:
+        conn.close()
+        raise
+    except errors as exc:
+        conn.close()
+        raise StoreError(f"{where} could not be used as a Sefton QA store: "
+                         f"{postgres.first_line(exc)}.") from exc
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _probe(path: Path, *, allow_newer: bool = False, check: bool = False) -> bool:
     """Check, without writing, that ``path`` is a Sefton QA store this version can open.
     Returns True for a store from a newer version (only when ``allow_newer``)."""
@@ -111,7 +167,7 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
             f"{unknown[-1]!r} is unknown to this version). Install the newer version to work "
             "in it, or open it read-only to look at it; nothing has been changed.")
     if _has_user_tables(conn) and not applied:
-        raise StoreError(f"{path} is an SQLite database but not a Sefton QA store. "
+        raise StoreError(f"{path} holds other tables: it is not a Sefton QA store. "
                          "Choose another file; nothing has been changed.")
 
 
@@ -120,8 +176,9 @@ def _check_at_open(conn: sqlite3.Connection, path: Path) -> None:
     ``sefton-qa verify``, which the app also runs in the background once its window is open)."""
     from sefton_qa.store import trail
 
-    if "trail" not in {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}:
+    from sefton_qa.store import dialect
+
+    if "trail" not in dialect.of(conn).tables(conn):
         return  # a store from before the first migration: nothing to check yet
     problems = []
     missing = trail.missing_protection(conn)

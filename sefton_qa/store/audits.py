@@ -7,7 +7,6 @@ import datetime as dt
 import gc
 import json
 import operator
-import re
 import sqlite3
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _ascii
@@ -15,7 +14,7 @@ from typing import Sequence
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import Audit, AuditStatus, AuditType, SectionGrade
-from sefton_qa.store import records, trail
+from sefton_qa.store import dialect, records, trail
 from sefton_qa.store.sql import date_range, in_chunks
 
 TABLE = "audits"
@@ -99,10 +98,16 @@ _INDEX_FOR_SEARCH = ("INSERT INTO audits_fts (rowid, case_reference, findings) "
                      "SELECT id, case_reference, findings FROM audits WHERE id >= ? AND id <= ?")
 
 
+def _index_for_search(conn, first: int, last: int) -> None:
+    """SQLite's search index is written per batch (the server's is a generated column)."""
+    if dialect.of(conn) is dialect.SQLITE:
+        conn.execute(_INDEX_FOR_SEARCH, (first, last))
+
+
 def insert(conn: sqlite3.Connection, values: dict, *, who: records.Who,
            reason: str | None = None) -> int:
     audit_id = records.insert_record(conn, TABLE, values, who=who, reason=reason)
-    conn.execute(_INDEX_FOR_SEARCH, (audit_id, audit_id))
+    _index_for_search(conn, audit_id, audit_id)
     return audit_id
 
 
@@ -145,7 +150,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         conn.executemany(_INSERT_MANY, audit_rows)
         conn.executemany("INSERT INTO audit_themes (audit_id, theme_id) VALUES (?, ?)",
                          theme_rows)
-        conn.execute(_INDEX_FOR_SEARCH, (first, first + len(rows) - 1))
+        _index_for_search(conn, first, first + len(rows) - 1)
         trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user,
                           at_utc=at_utc)
     return list(range(first, first + len(rows)))
@@ -191,15 +196,15 @@ class RegisterFilter:
                     raise ValueError(f"{value!r} is not a {name} the register knows") from None
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query from what a person typed: every word must appear (as a prefix).
+def fts_query(text: str, conn=None) -> str | None:
+    """A safe search query from what a person typed: every word must appear (as a prefix).
 
-    Each word is quoted, so FTS5 operators typed by the user (AND, NEAR, *, ") are just words.
+    Each typed term is a phrase of its word parts, so "LCS-123" finds "LCS" then "123..." side
+    by side (a case reference) rather than every audit with "LCS" anywhere. Only letters and
+    digits reach the engine, so operators typed by the user (AND, NEAR, *, ", &, !) are just
+    words. ``conn`` chooses the engine's syntax (SQLite's FTS5 when None).
     """
-    # Each typed term is a phrase of its word parts, so "LCS-123" finds "LCS" then "123..."
-    # side by side (a case reference) rather than every audit with "LCS" anywhere.
-    phrases = [" ".join(parts) for term in text.split() if (parts := re.findall(r"\w+", term))]
-    return " ".join(f'"{p}"*' for p in phrases) if phrases else None
+    return (dialect.of(conn) if conn is not None else dialect.SQLITE).search_query(text)
 
 
 #: How the register sorts: the outer table to loop over (None: audits alone), the ORDER BY
@@ -228,19 +233,22 @@ _SORT_INDEXES = {"audit_date": "audits_by_date", "case_reference": "audits_by_ca
 
 
 def _fts_matches(conn: sqlite3.Connection, query: str) -> int:
-    return conn.execute("SELECT count(*) FROM audits_fts WHERE audits_fts MATCH ?",
-                        (query,)).fetchone()[0]
+    return conn.execute(dialect.of(conn).search_count(), (query,)).fetchone()[0]
 _REGISTER_COLUMNS = (
     "a.id, a.case_reference, a.audit_date, "
     "(SELECT name FROM service_areas WHERE id = a.service_area_id), "
     "(SELECT name FROM teams WHERE id = a.team_id), "
     "(SELECT display_name FROM staff WHERE id = a.auditor_id), "
     "a.overall_grade, a.status, "
-    "(SELECT group_concat(th.name, '; ') FROM audit_themes x "
+    "(SELECT {themes} FROM audit_themes x "
     " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id)")
 
 
-def _register_where(f: RegisterFilter) -> tuple[str, list]:
+def _register_columns(conn) -> str:
+    return _REGISTER_COLUMNS.format(themes=dialect.of(conn).group_concat("th.name", "'; '"))
+
+
+def _register_where(conn, f: RegisterFilter) -> tuple[str, list]:
     clauses, params = date_range("a.audit_date", f.date_from, f.date_to)
     for column, value in (("a.service_area_id", f.service_area_id), ("a.team_id", f.team_id),
                           ("a.auditor_id", f.auditor_id)):
@@ -256,21 +264,20 @@ def _register_where(f: RegisterFilter) -> tuple[str, list]:
     if f.theme_id is not None:
         clauses.append("a.id IN (SELECT audit_id FROM audit_themes WHERE theme_id = ?)")
         params.append(f.theme_id)
-    query = fts_query(f.search) if f.search else None
+    query = fts_query(f.search, conn) if f.search else None
     if query:
-        clauses.append("a.id IN (SELECT rowid FROM audits_fts WHERE audits_fts MATCH ?)")
+        clauses.append(dialect.of(conn).search_clause("a"))
         params.append(query)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def register_count(conn: sqlite3.Connection, f: RegisterFilter) -> int:
-    query = fts_query(f.search) if f.search else None
+    query = fts_query(f.search, conn) if f.search else None
     if query and f == RegisterFilter(search=f.search):
         # A search and nothing else: the index counts its own matches (every audit is in it),
         # far quicker than checking a hundred thousand ids against the audits table.
-        return conn.execute("SELECT count(*) FROM audits_fts WHERE audits_fts MATCH ?",
-                            (query,)).fetchone()[0]
-    where, params = _register_where(f)
+        return _fts_matches(conn, query)
+    where, params = _register_where(conn, f)
     return conn.execute(f"SELECT count(*) FROM audits a {where}", params).fetchone()[0]
 
 
@@ -278,7 +285,9 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
                   sort: str = "audit_date", descending: bool = True) -> list[tuple]:
     """One page of register rows: (id, case_reference, audit_date, service area, team, auditor,
     overall_grade, status, themes joined with '; ')."""
-    where, params = _register_where(f)
+    where, params = _register_where(conn, f)
+    columns = _register_columns(conn)
+    d = dialect.of(conn)
     outer, terms = _SORT_PLANS[sort]
     direction = " DESC" if descending else ""
     order = ", ".join(t + direction for t in terms)
@@ -286,11 +295,11 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         # A search matching a great many audits: walk the sort's own index and keep the
         # matches, instead of sorting every match to find the first screen.
         hint = ""
-        query = fts_query(f.search) if f.search else None
+        query = fts_query(f.search, conn) if f.search else None
         if query and _fts_matches(conn, query) > SORT_IN_MEMORY_UP_TO:
-            hint = f"INDEXED BY {_SORT_INDEXES[sort]}"
+            hint = dialect.of(conn).indexed_by(_SORT_INDEXES[sort])
         # The page's ids first, then the names and themes for those rows only.
-        sql = (f"SELECT {_REGISTER_COLUMNS} FROM audits a WHERE a.id IN ("
+        sql = (f"SELECT {columns} FROM audits a WHERE a.id IN ("
                f"SELECT a.id FROM audits a {hint} {where} ORDER BY {order} LIMIT ? OFFSET ?) "
                f"ORDER BY {order}")
         return conn.execute(sql, [*params, limit, offset]).fetchall()
@@ -299,7 +308,7 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         # A filtered register small enough to sort whole: the filter's own index finds the
         # rows, and sorting them is quicker than walking every audit in name order.
         unnamed_first = "(o.id IS NULL)" + direction
-        sql = (f"SELECT {_REGISTER_COLUMNS} FROM audits a LEFT JOIN {table} o "
+        sql = (f"SELECT {columns} FROM audits a LEFT JOIN {table} o "
                f"ON o.id = a.{column} {where} ORDER BY {unnamed_first}, {order} "
                "LIMIT ? OFFSET ?")
         return conn.execute(sql, [*params, limit, offset]).fetchall()
@@ -310,12 +319,12 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         outer_where, outer_params = "AND o.service_area_id = ?", [f.service_area_id]
     # INDEXED BY: with statistics the planner may pick another index on the same column
     # (say area + grade + date) and then sort a million rows; this one gives the order.
-    named_sql = (f"SELECT {_REGISTER_COLUMNS} FROM {table} o CROSS JOIN audits a "
-                 f"INDEXED BY {index} ON a.{column} = o.id {outer_where} {join_where} "
+    named_sql = (f"SELECT {columns} FROM {table} o {d.ordered_join} audits a "
+                 f"{d.indexed_by(index)} ON a.{column} = o.id {outer_where} {join_where} "
                  f"ORDER BY {order}")
     # Audits without the named record (an unfinished draft) come after the rest, or before
     # them in descending order; each part is read in index order, never sorted whole.
-    unnamed_sql = (f"SELECT {_REGISTER_COLUMNS} FROM audits a WHERE a.{column} IS NULL "
+    unnamed_sql = (f"SELECT {columns} FROM audits a WHERE a.{column} IS NULL "
                    f"{join_where} ORDER BY a.audit_date{direction}, a.id{direction}")
 
     def args(sql: str) -> list:
@@ -325,13 +334,16 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         return conn.execute(f"{sql} LIMIT ? OFFSET ?", [*args(sql), count, start]).fetchall()
 
     def size(sql: str) -> int:
-        return conn.execute(f"SELECT count(*) FROM ({sql})", args(sql)).fetchone()[0]
+        return conn.execute(f"SELECT count(*) FROM ({sql}) AS part", args(sql)).fetchone()[0]
 
     first, second = (unnamed_sql, named_sql) if descending else (named_sql, unnamed_sql)
     rows = part(first, offset, limit)
     if len(rows) < limit:
         rows += part(second, max(0, offset - size(first)), limit - len(rows))
     return rows
+
+
+_SEMICOLON = "'; '"
 
 
 def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
@@ -343,8 +355,10 @@ def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
     return conn.execute(
         "SELECT a.id, a.case_reference, a.audit_date, a.audit_type, sa.name, t.name, "
         "s.display_name, a.overall_grade, "
-        "(SELECT group_concat(name, '; ') FROM (SELECT th.name FROM audit_themes x "
-        " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name)), "
+        f"(SELECT {dialect.of(conn).group_concat('name', _SEMICOLON)} "
+        "FROM (SELECT th.name FROM audit_themes x "
+        " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name) "
+        "AS named), "
         "a.findings FROM audits a JOIN service_areas sa ON sa.id = a.service_area_id "
         "JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id "
         f"WHERE {' AND '.join(clauses)} ORDER BY a.audit_date, a.id", params).fetchall()

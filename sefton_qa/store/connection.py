@@ -46,11 +46,20 @@ def plain_write_error(exc: sqlite3.OperationalError) -> str | None:
 
 
 class Store:
-    """An open store. ``conn`` is in autocommit mode; writes go through :meth:`transaction`."""
+    """An open store. ``conn`` is in autocommit mode; writes go through :meth:`transaction`.
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False):
+    A store is a file (SQLite; ``path`` is the file) or a database on a server (PostgreSQL;
+    ``path`` is None). ``location`` is what :func:`sefton_qa.store.open_store` takes to open
+    it again, ``dialect`` what the engine can do (``dialect.is_file``)."""
+
+    def __init__(self, path: Path | None, conn: sqlite3.Connection, *, read_only: bool = False,
+                 location: str | None = None):
+        from sefton_qa.store import dialect
+
         self.path = path
         self.conn = conn
+        self.dialect = dialect.of(conn)
+        self.location = location if location is not None else str(path)
         self._db = None
         self.read_only = read_only
         #: Set by ``open_store`` for a store written by a newer version (opened read-only).
@@ -79,6 +88,10 @@ class Store:
         """
         if self.read_only:
             raise StoreError("This store is open read-only; nothing can be changed.")
+        if not self.dialect.is_file:
+            with self._lock, self._server_transaction() as conn:
+                yield conn
+            return
         with self._lock:
             if self.conn.in_transaction:
                 name = f"sp_{threading.get_ident()}_{id(object())}"
@@ -119,13 +132,50 @@ class Store:
                 raise
 
     @contextlib.contextmanager
+    def _server_transaction(self):
+        """The same on a server: BEGIN, then the writers' advisory lock, so saves take turns
+        and the trail's chain stays linear; nested calls are savepoints."""
+        from sefton_qa.store import postgres
+
+        conn = self.conn
+        if conn.in_transaction:
+            name = f"sp_{threading.get_ident()}_{id(object())}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield conn
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        try:
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (postgres.WRITER_LOCK_KEY,))
+            yield conn
+            conn.execute("COMMIT")
+            self.wrote = True
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            plain = postgres.plain_write_error(exc) if isinstance(exc, Exception) else None
+            if plain is None:
+                raise
+            raise StoreWriteError(plain) from exc
+
+    @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read across several queries (a deferred read transaction)."""
+        """A consistent read across several queries (a deferred read transaction; on a
+        server, REPEATABLE READ so every statement sees the same snapshot)."""
         with self._lock:
             if self.conn.in_transaction:
                 yield self.conn
                 return
-            self.conn.execute("BEGIN")
+            self.conn.execute("BEGIN" if self.dialect.is_file else
+                              "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 yield self.conn
             finally:
@@ -135,7 +185,18 @@ class Store:
     def execute(self, sql: str, params: tuple | list | dict = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
+    def describe(self) -> str:
+        """Where the store is, for titles and messages: the file, or database and server."""
+        if self.dialect.is_file:
+            return str(self.path)
+        from sefton_qa.store.postgres import describe_location
+
+        return describe_location(self.location)
+
     def close(self) -> None:
+        if not self.dialect.is_file:
+            self.conn.close()
+            return
         with contextlib.suppress(sqlite3.Error):
             if self.wrote and not self.read_only and not self.conn.in_transaction:
                 # Keeps the query planner's statistics fresh (cheap; SQLite's advice). Only

@@ -16,7 +16,7 @@ from sefton_qa.domain.models import (
     ReflectiveConversation,
     RemedialAction,
 )
-from sefton_qa.store import records
+from sefton_qa.store import dialect, records
 from sefton_qa.store.sql import date_range, in_chunks
 
 
@@ -151,9 +151,9 @@ def update_action(conn: sqlite3.Connection, action_id: int, values: dict, *, who
 
 def cases_awaiting_reaudit(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute(
-        # CROSS JOIN: loop over the (few) actions, never over every audit.
-        "SELECT DISTINCT a.case_reference FROM remedial_actions x CROSS JOIN audits a "
-        "ON a.id = x.audit_id WHERE x.reaudit_by IS NOT NULL AND x.reaudit_audit_id IS NULL")}
+        # An ordered join: loop over the (few) actions, never over every audit.
+        f"SELECT DISTINCT a.case_reference FROM remedial_actions x "
+        f"{dialect.of(conn).ordered_join} audits a ON a.id = x.audit_id WHERE x.reaudit_by IS NOT NULL AND x.reaudit_audit_id IS NULL")}
 
 
 def audits_with_moderation(conn: sqlite3.Connection, audit_ids) -> set[int]:
@@ -166,7 +166,7 @@ def open_reaudit_actions(conn: sqlite3.Connection, case_reference: str, after: d
     """Actions asking for a re-audit of this case that no later audit has answered yet."""
     return [_action(r) for r in conn.execute(
         f"SELECT {', '.join('x.' + c.strip() for c in _ACT.split(','))} "
-        "FROM remedial_actions x CROSS JOIN audits a ON a.id = x.audit_id "
+        f"FROM remedial_actions x {dialect.of(conn).ordered_join} audits a ON a.id = x.audit_id "
         "WHERE a.case_reference = ? AND x.reaudit_by IS NOT NULL "
         "AND x.reaudit_audit_id IS NULL AND a.audit_date < ? ORDER BY x.id",
         (case_reference, after.isoformat()))]

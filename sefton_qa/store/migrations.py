@@ -134,6 +134,11 @@ def m0001_initial_schema(db: Database) -> None:
     conn = db.conn
     for statement in SCHEMA_0001:
         conn.execute(statement)
+    seed_0001(conn)
+
+
+def seed_0001(conn) -> None:
+    """The first step's records (settings, grades, themes, template), on either engine."""
     at = records.trail.utc_now()
     for key, value in DEFAULT_SETTINGS.items():
         records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
@@ -283,14 +288,19 @@ MODERATION_SETTINGS = {
 
 @migrations(name="0004_moderation_loop")
 def m0004_moderation_loop(db: Database) -> None:
-    import secrets
-
     for statement in SCHEMA_0004:
         db.conn.execute(statement)
+    seed_0004(db.conn)
+
+
+def seed_0004(conn) -> None:
+    """The moderation loop's settings, with the store's own secret calibration seed."""
+    import secrets
+
     at = records.trail.utc_now()
     values = dict(MODERATION_SETTINGS, calibration_seed=secrets.randbits(48))
     for key, value in values.items():
-        records.insert_record(db.conn, "settings", {"key": key, "value": json.dumps(value)},
+        records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
                               who=SETUP, kind="seed", at_utc=at)
 
 

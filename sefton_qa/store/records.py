@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sefton_qa.domain.errors import ConflictError, NotFound
-from sefton_qa.store import trail
+from sefton_qa.store import dialect, trail
 
 #: Tables whose every change is trailed, in the order verification reports them.
 TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
                   "audit_templates", "audits", "moderations", "import_mappings",
                   "file_transfers", "reflective_conversations", "remedial_actions")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
-#: Columns SQLite computes itself; never written, never trailed.
-GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank"})}
+#: Columns the engine computes itself; never written, never trailed.
+GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank", "search_vector"})}
 #: Child rows stored in link tables but trailed as a field of their parent record.
 LINKED_FIELDS = {"audits": {"themes": ("audit_themes", "audit_id", "theme_id")}}
 
@@ -61,11 +61,13 @@ def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Wh
     at_utc = at_utc or trail.utc_now()
     links = {k: sorted(values.get(k, ())) for k in LINKED_FIELDS.get(table, {})}
     columns = {k: v for k, v in values.items() if k not in links}
-    names = list(columns) + ["version", "created_at", "updated_at"]
+    # Ids are the app's, the next after the highest, as SQLite would choose: the same records
+    # get the same ids on either engine (writers take turns, so no two choose at once).
+    record_id = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+    names = ["id", *columns, "version", "created_at", "updated_at"]
     sql = (f"INSERT INTO {table} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' * len(names))})")
-    cur = conn.execute(sql, [*columns.values(), 1, at_utc, at_utc])
-    record_id = cur.lastrowid
+    conn.execute(sql, [record_id, *columns.values(), 1, at_utc, at_utc])
     for field, ids in links.items():
         _write_links(conn, table, record_id, field, ids)
     # Read the row back so columns left to their defaults are trailed too: replay is exact.
@@ -123,7 +125,7 @@ def update_record(conn: sqlite3.Connection, table: str, record_id: int, values: 
 
 def existing_trailed_tables(conn: sqlite3.Connection) -> list[str]:
     """The trailed tables this store has (an older store, opened read-only, may lack some)."""
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    present = dialect.of(conn).tables(conn)
     return [t for t in TRAILED_TABLES if t in present]
 
 

@@ -7,6 +7,10 @@ import datetime as dt
 import sqlite3
 from typing import NamedTuple
 
+from sefton_qa.store import dialect
+
+_SEMICOLON = "'; '"
+
 #: The period's audits, as ``a``: exactly the audits the period summary counts.
 _PERIOD = ("a.status = 'submitted' AND a.audit_date BETWEEN ? AND ? "
            "AND a.overall_grade IS NOT NULL")
@@ -82,11 +86,11 @@ class Flags(NamedTuple):
 def moderation_flags(conn: sqlite3.Connection, start: dt.date, end: dt.date,
                      today: dt.date) -> Flags:
     row = conn.execute(
-        "SELECT coalesce(sum(m.flagged_because = 'inadequate'), 0), "
-        "coalesce(sum(m.flagged_because = 'calibration'), 0), "
-        "coalesce(sum(m.flagged_because NOT IN ('inadequate', 'calibration')), 0), "
-        "coalesce(sum(m.status = 'pending'), 0), "
-        "coalesce(sum(m.status = 'pending' AND m.due_date < ?), 0) "
+        "SELECT count(*) FILTER (WHERE m.flagged_because = 'inadequate'), "
+        "count(*) FILTER (WHERE m.flagged_because = 'calibration'), "
+        "count(*) FILTER (WHERE m.flagged_because NOT IN ('inadequate', 'calibration')), "
+        "count(*) FILTER (WHERE m.status = 'pending'), "
+        "count(*) FILTER (WHERE m.status = 'pending' AND m.due_date < ?) "
         f"FROM moderations m JOIN audits a ON a.id = m.audit_id WHERE {_PERIOD} "
         "AND m.status != 'cancelled'", (today.isoformat(), *_span(start, end))).fetchone()
     return Flags(*row)
@@ -102,9 +106,9 @@ def conversation_counts(conn: sqlite3.Connection, start: dt.date, end: dt.date,
                         today: dt.date) -> Conversations:
     """Reflective conversations about the period's audits (cancelled ones left out)."""
     row = conn.execute(
-        "SELECT coalesce(sum(c.status = 'held'), 0), "
-        "coalesce(sum(c.status = 'due' AND NOT coalesce(c.due_date < ?, 0)), 0), "
-        "coalesce(sum(c.status = 'due' AND coalesce(c.due_date < ?, 0)), 0) "
+        "SELECT count(*) FILTER (WHERE c.status = 'held'), "
+        "count(*) FILTER (WHERE c.status = 'due' AND NOT coalesce(c.due_date < ?, FALSE)), "
+        "count(*) FILTER (WHERE c.status = 'due' AND coalesce(c.due_date < ?, FALSE)) "
         f"FROM reflective_conversations c JOIN audits a ON a.id = c.audit_id WHERE {_PERIOD}",
         (today.isoformat(), today.isoformat(), *_span(start, end))).fetchone()
     return Conversations(*row)
@@ -123,11 +127,11 @@ def action_counts(conn: sqlite3.Connection, start: dt.date, end: dt.date,
     """Remedial actions agreed on the period's audits, by where they stand today."""
     t = today.isoformat()
     row = conn.execute(
-        "SELECT coalesce(sum(x.status = 'done' AND x.completed_on <= x.due_date), 0), "
-        "coalesce(sum(x.status = 'done' AND NOT coalesce(x.completed_on <= x.due_date, 0)), 0),"
-        " coalesce(sum(x.status = 'open' AND x.due_date >= ?), 0), "
-        "coalesce(sum(x.status = 'open' AND x.due_date < ?), 0), "
-        "coalesce(sum(x.status = 'not_needed'), 0) "
+        "SELECT count(*) FILTER (WHERE x.status = 'done' AND x.completed_on <= x.due_date), "
+        "count(*) FILTER (WHERE x.status = 'done' AND NOT coalesce(x.completed_on <= x.due_date, FALSE)),"
+        " count(*) FILTER (WHERE x.status = 'open' AND x.due_date >= ?), "
+        "count(*) FILTER (WHERE x.status = 'open' AND x.due_date < ?), "
+        "count(*) FILTER (WHERE x.status = 'not_needed') "
         f"FROM remedial_actions x JOIN audits a ON a.id = x.audit_id WHERE {_PERIOD}",
         (t, t, *_span(start, end))).fetchone()
     return Actions(*row)
@@ -172,8 +176,9 @@ def appendix_rows(conn: sqlite3.Connection, start: dt.date, end: dt.date
         "a.overall_grade, (SELECT m.original_grade FROM moderations m WHERE m.audit_id = a.id "
         "AND m.status = 'done' AND m.moderated_grade != m.original_grade "
         "ORDER BY m.id LIMIT 1), "
-        "(SELECT group_concat(name, '; ') FROM (SELECT th.name FROM audit_themes x "
-        "JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name)), "
+        f"(SELECT {dialect.of(conn).group_concat('name', _SEMICOLON)} FROM (SELECT th.name "
+        "FROM audit_themes x JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id "
+        "ORDER BY th.name) AS named), "
         f"a.findings FROM audits a LEFT JOIN service_areas sa ON sa.id = a.service_area_id "
         f"LEFT JOIN teams t ON t.id = a.team_id WHERE {_PERIOD} "
         "ORDER BY a.case_reference, a.audit_date, a.id", _span(start, end))

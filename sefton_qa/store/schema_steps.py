@@ -24,10 +24,11 @@ KNOWN_MIGRATIONS = (
 
 def applied_names(conn: sqlite3.Connection) -> list[str]:
     """The steps this store has applied, in the order they were applied (read-only)."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                          (MIGRATIONS_TABLE,)).fetchone()
-    if not exists:
+    from sefton_qa.store import dialect
+
+    d = dialect.of(conn)
+    if MIGRATIONS_TABLE not in d.tables(conn):
         return []
     return [r[0] for r in conn.execute(
-        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
-        (MIGRATION_SET,))]
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? "
+        f"ORDER BY {d.migrations_order}", (MIGRATION_SET,))]

@@ -304,6 +304,7 @@ PROTECTION_TRIGGERS = ("trail_is_append_only_update", "trail_is_append_only_dele
 
 def missing_protection(conn: sqlite3.Connection) -> list[str]:
     """Names of the append-only triggers that are missing (someone dropped them)."""
-    present = {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'trail'")}
+    from sefton_qa.store import dialect
+
+    present = dialect.of(conn).triggers(conn, "trail")
     return [name for name in PROTECTION_TRIGGERS if name not in present]

@@ -1,0 +1,98 @@
+"""Moving a store between engines: a file to the team's server, or the server to a file (IT's
+portable snapshot). The copy keeps every id and the trail row for row, so both sides verify,
+hold the same counts and end on the same trail hash; the copy adds nothing to the trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sefton_qa.domain.errors import StoreError
+from sefton_qa.store import open_store, pending_migrations
+from sefton_qa.store import copying, dialect, trail
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    engine: str
+    location: str
+    schema_step: str | None
+    schema_steps: int
+    trail_seq: int
+    trail_hash: str
+    read_only: bool
+    newer_version: bool
+
+
+def info(store) -> StoreInfo:
+    """What ``sefton-qa info`` prints: engine, where, schema version, the trail's head."""
+    from sefton_qa.store.schema_steps import applied_names
+
+    with store.snapshot() as conn:
+        applied = applied_names(conn)
+        seq, head_hash = trail.head(conn) if "trail" in store.dialect.tables(conn) \
+            else (0, trail.GENESIS_HASH)
+    return StoreInfo(engine="PostgreSQL server" if not store.dialect.is_file else "SQLite file",
+                     location=store.describe(), schema_step=applied[-1] if applied else None,
+                     schema_steps=len(applied), trail_seq=seq, trail_hash=head_hash,
+                     read_only=store.read_only, newer_version=store.newer_version)
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    source: str
+    destination: str
+    counts: dict[str, int]
+    trail_seq: int
+    trail_hash: str
+
+
+def copy_store(source_location, destination_location,
+               progress: Callable[[str, int], None] | None = None) -> CopyResult:
+    """Copy the store at ``source_location`` into ``destination_location`` (a new file, or an
+    empty database), then verify both. Refuses a destination that already holds work, and a
+    source this version must first bring up to date. All or nothing: a failed copy leaves the
+    destination as it was found."""
+    from sefton_qa.services.verify import verify_store
+
+    if str(source_location) == str(destination_location):
+        raise StoreError("The source and the destination are the same store.")
+    source = open_store(source_location, read_only=True, create=False, migrate=False)
+    try:
+        if source.newer_version or pending_migrations(source):
+            raise StoreError(f"{source.describe()} is not at this version's schema: open it "
+                             "with this version of Sefton QA first (or use the version that "
+                             "wrote it). Nothing was copied.")
+        destination = open_store(destination_location)
+        try:
+            if copying.holds_work(destination.conn):
+                raise StoreError(f"{destination.describe()} already holds work; copy into a "
+                                 "new file or an empty database. Nothing was copied.")
+            try:
+                with source.snapshot() as src, destination.transaction() as dest:
+                    copying.copy_all(src, dest, progress)
+            except dialect.database_errors() as exc:
+                raise StoreError(f"The copy failed and was undone ({exc}); "
+                                 f"{destination.describe()} is as it was.") from exc
+            problems = []
+            for side in (source, destination):
+                report = verify_store(side)
+                if not report.ok:
+                    problems.append(f"{side.describe()}: " + "; ".join(
+                        line for line in report.lines() if line.startswith("FAIL")))
+            with source.snapshot() as src, destination.snapshot() as dest:
+                source_counts, dest_counts = copying.counts(src), copying.counts(dest)
+                source_head, dest_head = trail.head(src), trail.head(dest)
+            if source_counts != dest_counts:
+                problems.append(f"the counts differ: {source_counts} against {dest_counts}")
+            if source_head != dest_head:
+                problems.append(f"the trail heads differ: {source_head} against {dest_head}")
+            if problems:
+                raise StoreError("The copy was made but does not check out: "
+                                 + "; ".join(problems))
+            return CopyResult(source.describe(), destination.describe(), dest_counts,
+                              dest_head[0], dest_head[1])
+        finally:
+            destination.close()
+    finally:
+        source.close()

@@ -1,0 +1,197 @@
+"""The team store: the same store on a PostgreSQL server (psycopg 3).
+
+:class:`PgConnection` gives the store modules what they use of an ``sqlite3.Connection``
+(``execute`` with ``?`` placeholders, ``executemany``, ``in_transaction``, ``close``), so the
+hand-written SQL serves both engines. Dates are bound as ISO text and booleans as 0/1, as
+SQLite stores them, so records and the trail's JSON are byte for byte the same on either.
+
+Credentials never pass through the app: the URL names the server, database and login, and
+libpq finds the password itself (Kerberos/GSSAPI, ``~/.pgpass``/``PGPASSFILE``, a service
+file), so nothing here stores one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import threading
+
+from sefton_qa.domain.errors import StoreError
+from sefton_qa.store.dialect import POSTGRESQL, translate
+
+#: The advisory lock every write transaction takes first: one writer at a time keeps the
+#: trail's hash chain linear (each save reads the trail's head, then appends after it).
+WRITER_LOCK_KEY = 0x5EF7_04A0
+#: How long a save waits for another's write (an import, say) before it is refused plainly.
+LOCK_TIMEOUT_MS = 15_000
+#: No single statement may run longer than this (verify and reports page their reads).
+STATEMENT_TIMEOUT_MS = 15 * 60_000
+#: A transaction left open this long by a crashed client is ended by the server.
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10 * 60_000
+CONNECT_TIMEOUT_S = 10
+
+_URL = re.compile(r"^(postgres|postgresql)://", re.IGNORECASE)
+_CONNINFO = re.compile(r"^\s*[a-z_]+\s*=", re.IGNORECASE)
+
+
+def is_server_location(location) -> bool:
+    """A ``postgresql://`` URL or a libpq connection string (``service=NAME``, ``host=…``)."""
+    text = str(location)
+    return bool(_URL.match(text) or _CONNINFO.match(text))
+
+
+def describe_location(conninfo: str) -> str:
+    """Server and database, for titles and messages (never a password)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(conninfo)
+    except Exception:  # noqa: BLE001 - only for display
+        return "a PostgreSQL server"
+    host = params.get("host") or "localhost"
+    if host.startswith("/"):
+        host = "local socket"
+    db = params.get("dbname") or params.get("service") or params.get("user") or "?"
+    port = params.get("port")
+    return f"{db} on {host}{':' + str(port) if port and port != '5432' else ''}"
+
+
+_CURSOR_NAMES = itertools.count(1)
+
+
+class PgConnection:
+    """An autocommit psycopg connection behind the sqlite3-like API the store modules use."""
+
+    dialect = POSTGRESQL
+
+    def __init__(self, raw):
+        self.raw = raw
+        self._lock = threading.RLock()
+
+    def execute(self, sql: str, params=()):
+        return self.raw.execute(translate(sql), params if params is not None else ())
+
+    def stream(self, sql: str, params=()):
+        """A named (server-side) cursor; needs an open transaction."""
+        name = f"sefton_stream_{next(_CURSOR_NAMES)}"
+        cur = self.raw.cursor(name=name)
+        cur.itersize = 5_000
+        cur.execute(translate(sql), params if params is not None else ())
+        return cur
+
+    def executemany(self, sql: str, rows):
+        cur = self.raw.cursor()
+        cur.executemany(translate(sql), rows)
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    @property
+    def closed(self) -> bool:
+        return self.raw.closed
+
+    def cancel(self) -> None:
+        """Stop the statement running now (from another thread)."""
+        try:
+            self.raw.cancel_safe(timeout=5)
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            pass
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _adapters(raw) -> None:
+    """Bind dates as ISO text and booleans as 0/1, exactly as the SQLite store holds them."""
+    from psycopg.adapt import Dumper
+    from psycopg.types.numeric import IntDumper
+
+    class IsoDateDumper(Dumper):
+        oid = 25  # text
+
+        def dump(self, obj):
+            return obj.isoformat().encode()
+
+    class BoolAsIntDumper(IntDumper):
+        def dump(self, obj):
+            return b"1" if obj else b"0"
+
+    raw.adapters.register_dumper(dt.date, IsoDateDumper)
+    raw.adapters.register_dumper(bool, BoolAsIntDumper)
+
+
+def connect(conninfo: str, *, read_only: bool = False) -> PgConnection:
+    """Connect, with the timeouts every Sefton QA session has. Errors are plain sentences."""
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+        raise StoreError("This installation cannot open a PostgreSQL store: the psycopg "
+                         "package is missing.") from exc
+    where = describe_location(conninfo)
+    options = (f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS} "
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    try:
+        raw = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                              options=options, application_name="Sefton QA")
+    except psycopg.ProgrammingError as exc:  # a malformed URL or connection string
+        raise StoreError(f"The store address is not a valid PostgreSQL address: "
+                         f"{first_line(exc)}.") from exc
+    except psycopg.OperationalError as exc:
+        raise StoreError(plain_connect_error(exc, where)) from exc
+    _adapters(raw)
+    return PgConnection(raw)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def plain_connect_error(exc: BaseException, where: str) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered \
+            or "authentication failed" in lowered or "role" in lowered and "does not exist" in lowered:
+        return (f"The server refused your login for {where}. Check the user name in the "
+                "address and your password (kept by PostgreSQL's own password file or "
+                "Kerberos, never by Sefton QA), or ask IT for access.")
+    if "database" in lowered and "does not exist" in lowered:
+        return f"There is no database {where}. Check the address, or ask IT to create it."
+    if "no pg_hba.conf entry" in lowered or "permission denied" in lowered:
+        return f"The server does not let you in to {where} ({first_line(exc)}). Ask IT."
+    return (f"The server for {where} could not be reached ({first_line(exc)}). Check the "
+            "address and the network, then try again.")
+
+
+def plain_write_error(exc: BaseException) -> str | None:
+    """The plain message for a save the server refused for a reason that is not a bug, or None."""
+    import psycopg
+    from psycopg import errors
+
+    if isinstance(exc, errors.LockNotAvailable):
+        return ("The store could not be written: another user's work (an import, say) kept it "
+                "busy for too long. Nothing was saved; your text is kept, try again in a "
+                "moment.")
+    if isinstance(exc, errors.QueryCanceled):
+        return "The store could not be written: the save took too long and was stopped. " \
+               "Nothing was saved."
+    if isinstance(exc, (errors.DiskFull, errors.InsufficientResources)):
+        return "The store could not be written: the server is out of space. Nothing was " \
+               "saved; tell IT."
+    if isinstance(exc, errors.ReadOnlySqlTransaction):
+        return "This store is open read-only; nothing can be changed."
+    if isinstance(exc, psycopg.OperationalError):
+        return ("The store could not be written: the connection to the server was lost "
+                f"({first_line(exc)}). The save did not happen; nothing half-written "
+                "remains. Check the network and try again.")
+    return None

@@ -246,6 +246,21 @@ def demo_store(engine, request):
     s.close()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked file_only are about SQLite files themselves: their server half is left
+    out (and said so in the count of deselected tests)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("engine") == "postgresql" and item.get_closest_marker("file_only"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 # -- how many tests ran on each engine, and how long they took ---------------------------------
 _ENGINE_TIMES: dict[str, list[float]] = {}
 
@@ -303,7 +318,23 @@ def make_input(org):
 def raw_sql():
     """Run SQL on a store file the way someone editing it outside the app would."""
 
-    def run(path: Path, *statements: str, drop_trail_triggers: bool = False) -> None:
+    def run(path, *statements: str, drop_trail_triggers: bool = False) -> None:
+        """``path``: a store file, or a server store's location (``store.location``)."""
+        from sefton_qa.store import postgres
+
+        if postgres.is_server_location(path):
+            conn = postgres.connect(str(path))
+            try:
+                conn.execute("BEGIN")
+                if drop_trail_triggers:
+                    conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_update ON trail")
+                    conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_delete ON trail")
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            return
         conn = sqlite3.connect(str(path), isolation_level=None)
         try:
             conn.execute("BEGIN")

@@ -22,6 +22,9 @@ from sefton_qa.store import settings as settings_store
 from sefton_qa.store.backups import BackupFile, to_keep
 from sefton_qa.store.records import Who
 
+pytestmark = pytest.mark.file_only  # about SQLite files themselves
+
+
 UTC = dt.timezone.utc
 
 

@@ -19,11 +19,12 @@ TODAY = dt.date(2026, 11, 24)
 
 
 def fingerprint(store) -> list[tuple]:
-    """Everything a reader would see, by names rather than ids."""
+    """Everything a reader would see, by names rather than ids (the same on either engine)."""
+    themes = store.dialect.group_concat("th.name", "'|'")
     return store.conn.execute(
         "SELECT a.case_reference, a.audit_type, a.audit_date, sa.name, t.name, s.display_name, "
         "a.overall_grade, a.sections, a.findings, a.status, "
-        "(SELECT group_concat(th.name, '|') FROM (SELECT th.name FROM audit_themes x "
+        f"(SELECT {themes} FROM (SELECT th.name FROM audit_themes x "
         " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name) th) "
         "FROM audits a JOIN service_areas sa ON sa.id = a.service_area_id "
         "JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id ORDER BY a.id"

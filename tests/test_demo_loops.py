@@ -66,10 +66,10 @@ def test_the_demo_has_a_loop(conn):
 
 def test_every_inadequate_audit_is_flagged_on_its_date_and_due_in_five_working_days(
         conn, calendar):
-    rows = conn.execute(
-        "SELECT a.id, a.audit_date, json_extract(t.changes, '$.overall_grade[1]') "
-        "FROM audits a JOIN trail t ON t.table_name = 'audits' AND t.record_id = a.id "
-        "AND t.kind = 'demo'").fetchall()
+    rows = [(audit_id, date, json.loads(changes)["overall_grade"][1])
+            for audit_id, date, changes in conn.execute(
+                "SELECT a.id, a.audit_date, t.changes FROM audits a JOIN trail t "
+                "ON t.table_name = 'audits' AND t.record_id = a.id AND t.kind = 'demo'")]
     submitted_inadequate = {r[0] for r in rows if r[2] == "inadequate"}
     flagged = {r[0]: r for r in conn.execute(
         "SELECT audit_id, flagged_on, due_date, original_grade FROM moderations "

@@ -89,7 +89,7 @@ def fresh(tmp_path, empty_store_template):
 
 
 @pytest.fixture
-def cli(monkeypatch, tmp_path, store_path):
+def cli(monkeypatch, tmp_path, store):
     """Run the command line on the test's store as the administrator's OS account."""
     monkeypatch.delenv(DB_ENV, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
@@ -97,7 +97,7 @@ def cli(monkeypatch, tmp_path, store_path):
     monkeypatch.setenv("LOGNAME", ADMIN_OS_USER)
 
     def run(capsys, *argv: str) -> tuple[int, str, str]:
-        code = main(["--db", str(store_path), *argv])
+        code = main(["--db", str(store.location), *argv])
         out, err = capsys.readouterr()
         return code, out, err
 

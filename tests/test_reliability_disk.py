@@ -18,6 +18,9 @@ from sefton_qa.domain.grades import Grade
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services.verify import verify_store
 
+pytestmark = pytest.mark.file_only  # about SQLite files themselves
+
+
 FULL_MESSAGE = ("The store could not be written: the disk is full. Nothing was saved; free "
                 "some space and try again.")
 NO_LIMIT = 1_073_741_823

@@ -33,6 +33,9 @@ from sefton_qa.store import staff as staff_store
 
 from import_helpers import row, write_rows
 
+pytestmark = pytest.mark.file_only  # about SQLite files themselves
+
+
 TODAY = dt.date(2026, 11, 24)
 I, RI, G = Grade.INADEQUATE, Grade.REQUIRES_IMPROVEMENT, Grade.GOOD
 FIGURES: dict[str, tuple[int, int]] = {}

@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from sefton_qa.store import dialect
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -191,9 +193,9 @@ def test_refused_change_writes_no_trail(store, admin, org, make_input):
 # -- append-only -------------------------------------------------------------------------------
 def test_trail_update_is_refused_by_a_trigger(store, admin):
     before = store.conn.execute("SELECT * FROM trail WHERE seq = 1").fetchone()
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(dialect.database_errors(), match="append-only"):
         store.conn.execute("UPDATE trail SET reason = 'tidying up' WHERE seq = 1")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(dialect.database_errors(), match="append-only"):
         with store.transaction() as conn:
             conn.execute("UPDATE trail SET changes = '{}'")
     assert store.conn.execute("SELECT * FROM trail WHERE seq = 1").fetchone() == before
@@ -201,9 +203,9 @@ def test_trail_update_is_refused_by_a_trigger(store, admin):
 
 def test_trail_delete_is_refused_by_a_trigger(store, admin):
     count = trail.count(store.conn)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(dialect.database_errors(), match="append-only"):
         store.conn.execute("DELETE FROM trail WHERE seq = 1")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(dialect.database_errors(), match="append-only"):
         store.conn.execute("DELETE FROM trail")
     assert trail.count(store.conn) == count
 

@@ -155,13 +155,12 @@ def test_undo_of_a_missing_audit(auditor):
     "DELETE FROM audit_themes WHERE audit_id = {id}",
 ])
 def test_a_record_changed_since_its_last_change_raises_conflict(auditor, org, make_input,
-                                                                store_path, raw_sql,
-                                                                outside_edit):
+                                                                raw_sql, outside_edit):
     audit_id = audit_service.create_audit(auditor, make_input(), submit=True).record_id
     audit_service.update_audit(auditor, audit_id, make_input(
         findings="Edited.", theme_ids=[org.themes["Neglect"], org.themes["Exploitation"]]),
         reason="Edit")
-    raw_sql(store_path, outside_edit.format(id=audit_id))
+    raw_sql(auditor.store.location, outside_edit.format(id=audit_id))
     before = stored(auditor, audit_id)
     trail_rows = trail_store.count(auditor.store.conn)
     with pytest.raises(ConflictError, match="changed since"):

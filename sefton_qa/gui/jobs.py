@@ -36,7 +36,7 @@ class _Worker(QObject):
         try:
             # Read-only when the window's store is (a newer version's store, or after the
             # store check's "Switch to read-only"): a job never writes where the window may not.
-            store = open_store(self._session.store.path, migrate=False,
+            store = open_store(self._session.store.location, migrate=False,
                                read_only=self._session.store.read_only)
             session = Session(store=store, actor=self._session.actor,
                               os_user=self._session.os_user, today=self._session.today)

@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.count_label)
         roles = ", ".join(sorted(r.label for r in me.roles)) or "no roles"
         self.user_label = QLabel(f"{me.display_name} ({roles})")
-        self.path_label = QLabel(str(session.store.path))
+        self.path_label = QLabel(session.store.describe())
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
         self.store_checker = StoreChecker(self)
@@ -177,7 +177,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import audits…", self.open_import, "Ctrl+I")
         self._action(file_menu, "&Export audits…", self.open_export, "Ctrl+E")
         file_menu.addSeparator()
-        self._action(file_menu, "&Backups…", self.open_backups, name="backups")
+        backups = self._action(file_menu, "&Backups…", self.open_backups, name="backups")
+        if not self.session.store.dialect.is_file:
+            backups.setEnabled(False)
+            backups.setToolTip("A server store is backed up by IT, with the server's own "
+                               "backups.")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -352,8 +356,9 @@ class MainWindow(QMainWindow):
         from sefton_qa.gui.jobs import Job
         from sefton_qa.services.backups import backup_if_due
 
-        if self.session.store.read_only:
-            return None
+        if self.session.store.read_only or not self.session.store.dialect.is_file:
+            return None  # a server store is backed up by IT, with the server's own backups
+
         def work(session, progress):
             def should_stop() -> bool:
                 return progress(0, 0, "Making today's backup") is False
@@ -383,7 +388,8 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         store = self.session.store
         read_only = " (read-only)" if store.read_only else ""
-        self.setWindowTitle(f"{APP_NAME} — {store.path.name}{read_only}")
+        where = store.path.name if store.dialect.is_file else store.describe()
+        self.setWindowTitle(f"{APP_NAME} — {where}{read_only}")
 
     def show_read_only_state(self) -> None:
         store = self.session.store
@@ -410,7 +416,7 @@ class MainWindow(QMainWindow):
             if not form.close():
                 return False
         store = self.session.store
-        path = store.path
+        path = store.location
         store.close()
         try:
             self.session.store = open_store(path, read_only=True, migrate=False, create=False)

@@ -118,7 +118,7 @@ class StoreChecker(QObject):
         self.job.start()
 
     def _run(self, session, progress):
-        store = open_store(session.store.path, read_only=True, migrate=False, create=False)
+        store = open_store(session.store.location, read_only=True, migrate=False, create=False)
         job = self.job
         # Once cancelled, SQLite aborts whatever statement this connection runs next (an
         # interrupt alone is lost when it lands between two batches of the chain's walk).

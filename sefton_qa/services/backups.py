@@ -48,6 +48,10 @@ def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
     gets a manifest beside it. Old backups are then rotated away (7 daily, 4 weekly,
     12 monthly; the newest 10 manual/before-* backups).
     """
+    if not store.dialect.is_file:
+        raise StoreError("Backup files are for a store file. A server store is backed up by "
+                         "IT with the server's own backups; for a portable copy use "
+                         "sefton-qa copy-store.")
     folder = Path(folder) if folder else backup_folder(store)
     now = now or dt.datetime.now(dt.timezone.utc)
     with store._lock:
@@ -62,7 +66,10 @@ def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
 def backup_if_due(store: Store, *, now: dt.datetime | None = None,
                   folder: Path | None = None,
                   should_stop: backup_store.ShouldStop | None = None) -> Path | None:
-    """At start-up: make today's daily backup unless one exists. Returns its path, or None."""
+    """At start-up: make today's daily backup unless one exists. Returns its path, or None
+    (also for a server store, which IT backs up)."""
+    if not store.dialect.is_file:
+        return None
     now = now or dt.datetime.now(dt.timezone.utc)
     folder = Path(folder) if folder else backup_folder(store)
     today = now.astimezone(dt.timezone.utc).date()

@@ -290,7 +290,7 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
     d = dialect.of(conn)
     outer, terms = _SORT_PLANS[sort]
     direction = " DESC" if descending else ""
-    order = ", ".join(t + direction for t in terms)
+    order = d.order_by(terms, descending)
     if outer is None:
         # A search matching a great many audits: walk the sort's own index and keep the
         # matches, instead of sorting every match to find the first screen.
@@ -325,7 +325,7 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
     # Audits without the named record (an unfinished draft) come after the rest, or before
     # them in descending order; each part is read in index order, never sorted whole.
     unnamed_sql = (f"SELECT {columns} FROM audits a WHERE a.{column} IS NULL "
-                   f"{join_where} ORDER BY a.audit_date{direction}, a.id{direction}")
+                   f"{join_where} ORDER BY {d.order_by(('a.audit_date', 'a.id'), descending)}")
 
     def args(sql: str) -> list:
         return [*outer_params, *params] if sql is named_sql else params
@@ -373,6 +373,8 @@ def existing_keys(conn: sqlite3.Connection, case_references) -> set[tuple[str, s
 
 
 def flag_info(conn: sqlite3.Connection, audit_ids) -> list[tuple]:
-    """(id, status, overall_grade, case_reference, audit_date) of many audits at once."""
+    """(id, status, overall_grade, case_reference, audit_date) of many audits at once, in id
+    order (on every engine: moderations are numbered in this order)."""
     return list(in_chunks(conn, "SELECT id, status, overall_grade, case_reference, audit_date "
-                                "FROM audits WHERE id IN ({marks})", audit_ids))
+                                "FROM audits WHERE id IN ({marks}) ORDER BY id",
+                          sorted(audit_ids)))

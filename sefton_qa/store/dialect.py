@@ -31,6 +31,10 @@ class Dialect:
     def group_concat(self, expr: str, separator_literal: str) -> str:
         return f"group_concat({expr}, {separator_literal})"
 
+    def order_by(self, terms, descending: bool) -> str:
+        """ORDER BY terms, NULLs sorted as the lowest value (SQLite's rule) on both engines."""
+        return ", ".join(f"{t} DESC" if descending else t for t in terms)
+
     #: ORDER BY that keeps the insertion order of the schema-steps table.
     migrations_order = "rowid"
 
@@ -73,10 +77,14 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     is_file = False
     ordered_join = "JOIN"
-    migrations_order = "applied_at, name"
+    migrations_order = "id"
 
     def indexed_by(self, index: str) -> str:
         return ""
+
+    def order_by(self, terms, descending: bool) -> str:
+        return ", ".join(f"{t} DESC NULLS LAST" if descending else f"{t} NULLS FIRST"
+                         for t in terms)
 
     def group_concat(self, expr: str, separator_literal: str) -> str:
         return f"string_agg({expr}, {separator_literal})"

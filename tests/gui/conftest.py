@@ -24,10 +24,45 @@ def gui_settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def demo_session(tmp_path):
-    store = open_store(tmp_path / "gui-demo.sqlite3")
+def _fill(store) -> None:
     session = sign_in(store, os_user="gui.tester", today=lambda: TODAY)
     generate_demo(session, months=6, seed=7)
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def gui_demo_file(tmp_path_factory):
+    """Six months of demo data (seed 7), made once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("gui-template") / "gui-demo.sqlite3"
+    _fill(open_store(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def gui_demo_database(pg_server, pg_empty_template):
+    import os
+
+    name = f"tmpl_gui_{os.getpid()}"
+    url = pg_server.create(name)
+    _fill(open_store(url))
+    return name
+
+
+@pytest.fixture
+def demo_session(engine, request, tmp_path):
+    """gui.tester (the administrator) on six months of demo data, on each engine."""
+    import shutil
+
+    if engine == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        url = server.create(template=request.getfixturevalue("gui_demo_database"))
+        store = open_store(url)
+    else:
+        path = tmp_path / "gui-demo.sqlite3"
+        shutil.copy(request.getfixturevalue("gui_demo_file"), path)
+        store = open_store(path)
+    session = sign_in(store, os_user="gui.tester", today=lambda: TODAY)
     yield session
     store.close()
+    if engine == "postgresql":
+        server.drop(url)

@@ -1,0 +1,494 @@
+"""The team store: the same store on a PostgreSQL server as in a local file.
+
+What is engine-specific is proved here: the placeholder translation, the two schemas in
+lockstep, search that finds the same audits, plain refusals when opening, the writers' lock,
+a connection lost mid-save, the same demo on both engines, and copying a store between them.
+Everything else runs on both engines through the ``store``/``demo_store`` fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from sefton_qa.domain.errors import StoreError, StoreFromNewerVersion
+from sefton_qa.domain.models import AuditInput, AuditType
+from sefton_qa.services import audits as audit_service
+from sefton_qa.services import register, sign_in
+from sefton_qa.services.copy_store import copy_store, info
+from sefton_qa.services.demo import generate_demo
+from sefton_qa.services.register import RegisterFilter
+from sefton_qa.services.summary import period_summary
+from sefton_qa.services.verify import verify_store
+from sefton_qa.store import dialect, open_store, postgres, trail
+from sefton_qa.store.connection import StoreWriteError
+
+TODAY = dt.date(2026, 11, 24)
+
+
+# -- placeholders ------------------------------------------------------------------------------
+@pytest.mark.parametrize("sql, expected", [
+    ("SELECT ? , ?", "SELECT %s , %s"),
+    ("SELECT '?' || ?", "SELECT '?' || %s"),
+    ("SELECT 'it''s ?' , ?", "SELECT 'it''s ?' , %s"),
+    ('SELECT "odd?name" FROM t WHERE a = ?', 'SELECT "odd?name" FROM t WHERE a = %s'),
+    ("SELECT 1 -- what?\nWHERE a = ?", "SELECT 1 -- what?\nWHERE a = %s"),
+    ("SELECT /* ? */ ?", "SELECT /* ? */ %s"),
+    ("SELECT 'a%b' WHERE x LIKE ? || '%'", "SELECT 'a%%b' WHERE x LIKE %s || '%%'"),
+    ("SELECT 5 % ?", "SELECT 5 %% %s"),
+])
+def test_placeholders_are_translated_outside_literals_and_comments(sql, expected):
+    assert dialect.translate(sql) == expected
+
+
+def test_translated_literals_reach_the_server_unchanged(pg_server):
+    conn = postgres.connect(pg_server.url)
+    try:
+        row = conn.execute("SELECT '?', 'a%b', ? || '%', 'it''s' -- ?\n",
+                           ("x",)).fetchone()
+        assert row == ("?", "a%b", "x%", "it's")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("location, is_server", [
+    ("postgresql://qa@db.council.local/sefton", True),
+    ("postgres://db/sefton", True),
+    ("service=sefton", True),
+    ("host=db dbname=sefton", True),
+    ("/home/qa/sefton-qa.sqlite3", False),
+    ("C:\\Users\\qa\\sefton=qa.sqlite3", False),
+    ("stores/sefton-qa.sqlite3", False),
+])
+def test_a_server_address_is_never_taken_for_a_file(location, is_server, monkeypatch):
+    from sefton_qa.paths import resolve_store_path
+
+    assert postgres.is_server_location(location) is is_server
+    resolved = resolve_store_path(location)
+    assert (resolved == location) if is_server else (str(resolved) == str(location))
+    monkeypatch.setenv("SEFTON_QA_DB", location)
+    assert str(resolve_store_path(None)) == (location if is_server else str(resolved))
+
+
+# -- the schemas in lockstep ---------------------------------------------------------------------
+#: What differs by design: SQLite's search index is its own tables, the server's a column.
+ONLY_ON_SQLITE = {"audits_fts", "audits_fts_config", "audits_fts_data", "audits_fts_docsize",
+                  "audits_fts_idx"}
+ONLY_ON_SERVER_COLUMNS = {("audits", "search_vector")}
+ONLY_ON_SERVER_INDEXES = {"audits_search"}
+
+
+def sqlite_schema(conn) -> dict:
+    out = {}
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
+        if table in ONLY_ON_SQLITE:
+            continue
+        columns = {}
+        pk = []
+        for _cid, name, kind, notnull, _default, pk_pos, _hidden in conn.execute(
+                f"PRAGMA table_xinfo({table})"):
+            columns[name] = (_kind(kind), bool(notnull) or pk_pos == 1 and
+                             kind.upper() == "INTEGER")
+            if pk_pos:
+                pk.append((pk_pos, name))
+        fks = {(row[3], row[2], row[4]) for row in conn.execute(
+            f"PRAGMA foreign_key_list({table})")}
+        indexes, uniques = set(), set()
+        for _seq, name, unique, origin, _partial in conn.execute(f"PRAGMA index_list({table})"):
+            cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})"))
+            if origin == "c":
+                indexes.add(name)
+            elif origin == "u":
+                uniques.add(cols)
+        out[table] = {"columns": columns, "pk": tuple(n for _p, n in sorted(pk)), "fks": fks,
+                      "indexes": indexes, "uniques": uniques}
+    return out
+
+
+def _kind(declared: str) -> str:
+    declared = (declared or "").upper()
+    return "integer" if "INT" in declared else "text" if "TEXT" in declared else declared.lower()
+
+
+def server_schema(conn) -> dict:
+    out = {}
+    tables = [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
+    for table in tables:
+        columns = {}
+        for name, kind, nullable in conn.execute(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?", (table,)):
+            if (table, name) in ONLY_ON_SERVER_COLUMNS:
+                continue
+            columns[name] = ("integer" if "int" in kind else "text" if kind == "text"
+                             else kind, nullable == "NO")
+        constraint_columns = {}
+        for name, kind, column, position, parent, parent_column in conn.execute(
+                "SELECT c.conname, c.contype, a.attname, k.n, pc.relname, pa.attname "
+                "FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid "
+                "JOIN pg_namespace ns ON ns.oid = cl.relnamespace "
+                "CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
+                "LEFT JOIN pg_class pc ON pc.oid = c.confrelid "
+                "LEFT JOIN pg_attribute pa ON pa.attrelid = c.confrelid "
+                "AND pa.attnum = c.confkey[k.n] "
+                "WHERE ns.nspname = current_schema() AND cl.relname = ? "
+                "ORDER BY c.conname, k.n", (table,)):
+            constraint_columns.setdefault((name, kind), []).append((column, parent,
+                                                                    parent_column))
+        pk, fks, uniques = (), set(), set()
+        for (_name, kind), cols in constraint_columns.items():
+            if kind == "p":
+                pk = tuple(c for c, _p, _pc in cols)
+            elif kind == "f":
+                fks |= {(c, p, pc) for c, p, pc in cols}
+            elif kind == "u":
+                uniques.add(tuple(c for c, _p, _pc in cols))
+        indexes = {r[0] for r in conn.execute(
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE n.nspname = current_schema() AND t.relname = ? "
+            "AND NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conindid = x.indexrelid)", (table,))} - ONLY_ON_SERVER_INDEXES
+        out[table] = {"columns": columns, "pk": pk, "fks": fks, "indexes": indexes,
+                      "uniques": uniques}
+    return out
+
+
+def test_both_engines_have_the_same_schema_after_every_step(tmp_path, pg_server):
+    from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
+
+    file_store = open_store(tmp_path / "schema.sqlite3")
+    server_store = open_store(pg_server.create())
+    try:
+        assert applied_names(file_store.conn) == applied_names(server_store.conn) == \
+            list(KNOWN_MIGRATIONS)
+        on_file = sqlite_schema(file_store.conn)
+        on_server = server_schema(server_store.conn)
+        assert set(on_file) == set(on_server)
+        for table in on_file:
+            for part in ("columns", "pk", "fks", "indexes", "uniques"):
+                assert on_file[table][part] == on_server[table][part], (table, part)
+        # the trail's protection is there on both, under the same names
+        assert not trail.missing_protection(file_store.conn)
+        assert not trail.missing_protection(server_store.conn)
+    finally:
+        file_store.close()
+        server_store.close()
+
+
+# -- search --------------------------------------------------------------------------------------
+SEARCH_FINDINGS = [
+    ("CP-2024/0007", "Plan reviewed with Zoë's social worker; drift noted."),
+    ("LCS-123456", "O'Neil family: re-audit requested after the core group."),
+    ("LCS-123457", "Café visits unannounced; naïve safety plan."),
+    ("LCS-900001", "Voice of the child captured well; child-in-need plan"),
+]
+SEARCHES = ["LCS-123456", "lcs-1234", "CP-2024/0007", "2024/0007", "zoe", "Zoë", "cafe",
+            "O'Neil", "oneil", "o'neil family", "re-audit", "reaudit", "child-in-need",
+            "voice child", "drift", "naive safety", "unannounced visits", "&|!", "'\"",
+            "LCS", "123457", "plan"]
+
+
+@pytest.fixture
+def searchable(demo_admin, make_search_audits):
+    make_search_audits(demo_admin)
+    return demo_admin
+
+
+@pytest.fixture
+def make_search_audits():
+    def make(session):
+        from sefton_qa.services import organisation as org
+
+        area = org.service_areas(session)[0]
+        team = org.teams(session, service_area_id=area.id)[0]
+        for ref, findings in SEARCH_FINDINGS:
+            audit_service.create_audit(session, AuditInput(
+                case_reference=ref, audit_type=AuditType.DEEP_DIVE,
+                audit_date=TODAY - dt.timedelta(days=5), service_area_id=area.id,
+                team_id=team.id, findings=findings), submit=False)
+    return make
+
+
+def test_search_finds_the_same_audits_on_both_engines(demo_path, pg_server, pg_demo_template,
+                                                      make_search_audits):
+    file_store = open_store(demo_path)
+    url = pg_server.create(template=pg_demo_template)
+    server_store = open_store(url)
+    try:
+        results = {}
+        for store in (file_store, server_store):
+            session = sign_in(store, os_user="admin.user", today=lambda: TODAY)
+            make_search_audits(session)
+            results[store.dialect.name] = {
+                text: {r[0] for r in register.page(session, RegisterFilter(search=text),
+                                                   offset=0, limit=10_000)}
+                for text in SEARCHES}
+            for text in SEARCHES:
+                assert register.count(session, RegisterFilter(search=text)) == \
+                    len(results[store.dialect.name][text])
+        for text in SEARCHES:
+            assert results["sqlite"][text] == results["postgresql"][text], text
+        found = results["postgresql"]
+        assert len(found["LCS-123456"]) == 1 and len(found["CP-2024/0007"]) == 1
+        assert found["zoe"] == found["Zoë"] and len(found["zoe"]) == 1
+        assert found["O'Neil"] and found["re-audit"] and found["cafe"]
+    finally:
+        file_store.close()
+        server_store.close()
+        pg_server.drop(url)
+
+
+# -- opening a server store ----------------------------------------------------------------------
+def test_opening_refuses_plainly_and_writes_nothing(pg_server):
+    from psycopg.conninfo import make_conninfo
+
+    cases = {
+        "postgresql://postgres@/no_such_db?host=/nonexistent/socket/dir": "could not be reached",
+        make_conninfo(pg_server.url, dbname="no_such_database"): "There is no database",
+        make_conninfo(pg_server.url, user="nobody_here"): "refused your login",
+        "postgresql://[bad": "not a valid PostgreSQL address",
+    }
+    for location, words in cases.items():
+        with pytest.raises(StoreError, match=words) as caught:
+            open_store(location)
+        assert "Traceback" not in str(caught.value)
+        assert "password" not in location  # nothing secret was ever in the address
+
+
+def test_a_database_that_is_not_a_store_is_refused_untouched(pg_server):
+    url = pg_server.create()
+    raw = postgres.connect(url)
+    raw.execute("CREATE TABLE payroll (id BIGINT PRIMARY KEY)")
+    raw.close()
+    with pytest.raises(StoreError, match="not a Sefton QA store"):
+        open_store(url)
+    raw = postgres.connect(url)
+    assert dialect.POSTGRESQL.tables(raw) == {"payroll"}
+    raw.close()
+    pg_server.drop(url)
+
+
+def test_a_newer_versions_store_opens_read_only_only(pg_server):
+    url = pg_server.create()
+    open_store(url).close()
+    raw = postgres.connect(url)
+    raw.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                "VALUES ('sefton_qa', '9999_from_the_future', '2030-01-01')")
+    raw.close()
+    with pytest.raises(StoreFromNewerVersion):
+        open_store(url)
+    store = open_store(url, read_only=True, migrate=False)
+    assert store.read_only and store.newer_version
+    with pytest.raises(StoreError, match="read-only"):
+        with store.transaction():
+            pass
+    with pytest.raises(dialect.database_errors()):  # the server refuses writes too
+        store.conn.execute("INSERT INTO themes (id, name, version, created_at, updated_at) "
+                           "VALUES (999, 'x', 1, 'a', 'b')")
+    store.close()
+    pg_server.drop(url)
+
+
+def test_info_names_engine_location_schema_and_trail_head(store):
+    found = info(store)
+    with store.snapshot() as conn:
+        seq, head = trail.head(conn)
+    assert (found.trail_seq, found.trail_hash) == (seq, head) and seq > 0
+    assert found.schema_step == "0005_faster_bulk_insert" and found.schema_steps == 5
+    assert found.engine == ("SQLite file" if store.dialect.is_file else "PostgreSQL server")
+    assert "password" not in found.location
+
+
+# -- writers take turns ------------------------------------------------------------------------
+def test_a_save_waits_for_a_long_write_then_is_refused_plainly(engine, store, admin):
+    """While another user's long write (an import, say) holds the writers' lock, a save waits
+    up to the lock timeout, then is refused with a plain message; nothing of it is written."""
+    from sefton_qa.services import organisation as org
+
+    # The waiting side gives up after 0.3 s instead of 15 s (the setting each engine reads).
+    store.conn.execute("PRAGMA busy_timeout = 300" if engine == "sqlite"
+                       else "SET lock_timeout = 300")
+    other = open_store(store.location)
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write():
+        with other.transaction() as conn:
+            conn.execute("UPDATE settings SET updated_at = updated_at WHERE id = 1")
+            holding.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=long_write)
+    worker.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with pytest.raises(StoreWriteError, match="Nothing was saved") as caught:
+            org.add_service_area(admin, "Waiting Area")
+        waited = time.monotonic() - started
+        assert 0.25 <= waited < 5, waited
+        assert "Traceback" not in str(caught.value)
+    finally:
+        release.set()
+        worker.join()
+        other.close()
+    assert "Waiting Area" not in {a.name for a in org.service_areas(admin)}
+    org.add_service_area(admin, "Waiting Area")  # once the other write is done, it saves
+    assert verify_store(store).ok
+
+
+def test_concurrent_saves_on_a_server_keep_the_chain_linear(pg_server, pg_empty_template):
+    from sefton_qa.services import organisation as org
+
+    url = pg_server.create(template=pg_empty_template)
+    stores = [open_store(url) for _ in range(4)]
+    sessions = [sign_in(s, os_user="admin.user", today=lambda: TODAY) for s in stores]
+    errors = []
+
+    def save(i):
+        try:
+            for n in range(10):
+                org.add_theme(sessions[i], f"Theme {i}-{n}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    report = verify_store(stores[0])
+    assert report.ok, report.lines()
+    for s in stores:
+        s.close()
+    pg_server.drop(url)
+
+
+def test_a_connection_lost_mid_save_says_so_and_leaves_nothing(pg_server, pg_empty_template):
+    from sefton_qa.services import organisation as org
+
+    url = pg_server.create(template=pg_empty_template)
+    store = open_store(url)
+    session = sign_in(store, os_user="admin.user", today=lambda: TODAY)
+    pid = store.conn.raw.info.backend_pid
+    before = trail.count(store.conn)
+
+    from sefton_qa.store import service_areas
+
+    real_insert = service_areas.insert
+
+    def insert_then_lose_the_connection(conn, name, *, who):
+        area_id = real_insert(conn, name, who=who)
+        pg_server.admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        time.sleep(0.2)
+        return area_id
+
+    service_areas.insert = insert_then_lose_the_connection
+    try:
+        with pytest.raises(StoreWriteError, match="connection to the server was lost"):
+            org.add_service_area(session, "Lost Area")
+    finally:
+        service_areas.insert = real_insert
+    store.close()
+    again = open_store(url)
+    assert "Lost Area" not in {r[0] for r in again.conn.execute("SELECT name FROM service_areas")}
+    assert trail.count(again.conn) == before
+    assert verify_store(again).ok
+    again.close()
+    pg_server.drop(url)
+
+
+# -- the same demo on both engines ---------------------------------------------------------------
+def test_the_same_seed_gives_the_same_store_on_both_engines(tmp_path, pg_server):
+    stores = [open_store(tmp_path / "a.sqlite3"), open_store(pg_server.create())]
+    try:
+        for store in stores:
+            generate_demo(sign_in(store, os_user="demo.maker", today=lambda: TODAY), months=4,
+                          seed=11)
+        summaries = [period_summary(s, dt.date(2026, 8, 1), dt.date(2026, 10, 31))
+                     for s in stores]
+        assert json.dumps(summaries[0]) == json.dumps(summaries[1])
+        rows = []
+        for s in stores:
+            rows.append([tuple(r) for r in s.conn.execute(
+                "SELECT id, case_reference, audit_date, overall_grade, status FROM audits "
+                "ORDER BY id")])
+            rows.append([tuple(r) for r in s.conn.execute(
+                "SELECT id, audit_id, flagged_because, status, moderated_grade, selection "
+                "FROM moderations ORDER BY id")])
+        assert rows[0] == rows[2] and rows[1] == rows[3]
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_a_real_store_keeps_a_secret_calibration_seed(tmp_path):
+    from sefton_qa.store import settings as settings_store
+
+    seeds = set()
+    for name in ("one", "two"):
+        store = open_store(tmp_path / f"{name}.sqlite3")
+        seeds.add(settings_store.get(store.conn, "calibration_seed"))
+        store.close()
+    assert len(seeds) == 2
+
+
+# -- moving a store ------------------------------------------------------------------------------
+def test_copy_store_round_trips_with_the_same_head_hash(demo_path, pg_server, tmp_path):
+    url = pg_server.create()
+    back = tmp_path / "back" / "round-trip.sqlite3"
+    to_server = copy_store(demo_path, url)
+    to_file = copy_store(url, back)
+    heads = set()
+    for location in (demo_path, url, back):
+        store = open_store(location, read_only=True, create=False, migrate=False)
+        report = verify_store(store)
+        assert report.ok, report.lines()
+        with store.snapshot() as conn:
+            heads.add(trail.head(conn))
+            audits = conn.execute("SELECT count(*) FROM audits").fetchone()[0]
+        store.close()
+        assert audits == to_server.counts["audits"] > 500
+    assert len(heads) == 1
+    assert (to_server.trail_seq, to_server.trail_hash) == (to_file.trail_seq, to_file.trail_hash)
+    assert to_server.counts == to_file.counts
+    # the copy added nothing to either trail
+    assert heads == {(to_server.trail_seq, to_server.trail_hash)}
+    with pytest.raises(StoreError, match="already holds work"):
+        copy_store(demo_path, url)
+    with pytest.raises(StoreError, match="already holds work"):
+        copy_store(url, back)
+    pg_server.drop(url)
+
+
+def test_a_failed_copy_leaves_the_destination_as_it_was(demo_path, pg_server, monkeypatch):
+    from sefton_qa.store import copying
+
+    url = pg_server.create()
+    real = copying.copy_all
+
+    def fail_half_way(source, dest, progress=None):
+        def boom(table, rows):
+            if table == "audits":
+                raise sqlite3.OperationalError("the disk went away")
+        real(source, dest, boom)
+
+    monkeypatch.setattr(copying, "copy_all", fail_half_way)
+    with pytest.raises(StoreError, match="failed and was undone"):
+        copy_store(demo_path, url)
+    store = open_store(url, read_only=True, create=False, migrate=False)
+    with store.snapshot() as conn:
+        assert conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 0
+        assert not conn.execute("SELECT count(*) FROM trail WHERE kind != 'seed'").fetchone()[0]
+    assert verify_store(store).ok
+    store.close()
+    pg_server.drop(url)

@@ -47,8 +47,6 @@ def open_session(path: Path, *, fill_demo: bool = False, read_only: bool = False
 
 
 def run_gui(path: Path, *, fill_demo: bool = False) -> int:
-    from sefton_qa.gui.main_window import MainWindow
-
     app = make_app()
     log_file = setup_logging()
     install_excepthook(log_file)
@@ -62,16 +60,29 @@ def run_gui(path: Path, *, fill_demo: bool = False) -> int:
         return 1
     if session is None:
         return 1
-    window = MainWindow(session)
-    window.show()
-    window.start_daily_backup()  # in the background: seconds to a minute on a big store
-    window.check_store()  # the full check, in the background; a banner if it fails
+    window = show_main_window(session)
     if fill_demo and window.welcome is not None:
         window.welcome.load_demo()  # in the background, with a progress bar and Cancel
     try:
         return app.exec()
     finally:
-        session.store.close()
+        session.store.close()  # the first store (a switched-to one is closed by its window)
+
+
+def show_main_window(session, settings=None):
+    """A main window on ``session``: shown, then today's backup and the full store check in
+    the background. The store is remembered among the recent ones (File → Open store…)."""
+    from PySide6.QtCore import QSettings
+
+    from sefton_qa.gui.main_window import MainWindow
+    from sefton_qa.gui.open_store_dialog import remember_store
+
+    window = MainWindow(session, settings)
+    remember_store(settings or QSettings(), session.store.location)
+    window.show()
+    window.start_daily_backup()  # in the background: seconds to a minute on a big store
+    window.check_store()  # the full check, in the background; a banner if it fails
+    return window
 
 
 def open_session_or_way_out(path: Path, *, dialog_factory=None):

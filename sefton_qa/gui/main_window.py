@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action(file_menu, "&New audit…", self.new_audit,
                                        QKeySequence.StandardKey.New, name="newAudit")
         self._action(file_menu, "&Open selected audit", self.open_selected, "Ctrl+O")
+        self._action(file_menu, "Open s&tore…", self.open_store_dialog, "Ctrl+Shift+O",
+                     name="openStore")
         file_menu.addSeparator()
         self._action(file_menu, "&Import audits…", self.open_import, "Ctrl+I")
         self._action(file_menu, "&Export audits…", self.open_export, "Ctrl+E")
@@ -310,6 +312,29 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(self.session, self)
         dialog.show()
         return dialog
+
+    def open_store_dialog(self):
+        """File → Open store…: another file, or the team's server. The chosen store opens in
+        a new window; this one closes (saving drafts) once it has."""
+        from sefton_qa.gui.open_store_dialog import OpenStoreDialog
+
+        dialog = OpenStoreDialog(self.settings, self.session.store.location, self)
+        dialog.accepted.connect(lambda: self._switch_to(dialog.session))
+        dialog.open()
+        return dialog
+
+    def _switch_to(self, session) -> None:
+        from sefton_qa.gui.app import show_main_window
+
+        if session is None:
+            return
+        old_store = self.session.store
+        if not self.close():  # an open form kept its unsaved changes: stay here
+            session.store.close()
+            return
+        self.replaced_by = show_main_window(session, self.settings)
+        self.replaced_by.owns_store = True  # closed with its window (run_gui closes the first)
+        old_store.close()
 
     def open_backups(self):
         from sefton_qa.gui.backups_dialog import BackupsDialog
@@ -465,3 +490,5 @@ class MainWindow(QMainWindow):
             self._backup_job.wait(None)
         self.save_layout()
         super().closeEvent(event)
+        if getattr(self, "owns_store", False):
+            self.session.store.close()

@@ -14,6 +14,9 @@ from sefton_qa.store import audits as audit_store
 from sefton_qa.store import backups as backup_store
 
 
+pytestmark = pytest.mark.file_only  # backup files are for a store file
+
+
 def _open(qtbot, demo_session, gui_settings):
     window = MainWindow(demo_session, settings=gui_settings)
     qtbot.addWidget(window)

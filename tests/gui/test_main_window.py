@@ -58,7 +58,7 @@ def test_main_window_shows_store_user_and_count(qtbot, demo_session, gui_setting
     window.show()
     total = audit_store.count(demo_session.store.conn)
     assert window.count_label.text() == f"{total:,} audits"
-    assert str(demo_session.store.path) in window.path_label.text()
+    assert demo_session.store.describe() in window.path_label.text()
     assert "gui.tester" in window.user_label.text()
     assert "Administrator" in window.user_label.text()
 

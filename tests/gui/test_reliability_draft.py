@@ -61,6 +61,7 @@ def type_findings(qtbot, form: AuditForm, typed: str) -> None:
     form.findings_edit.insertPlainText(PASTED)  # a paste: more than the full disk can take
 
 
+@pytest.mark.file_only
 def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room(
         qtbot, form, demo_session, error_dialogs):
     store = demo_session.store
@@ -107,6 +108,7 @@ def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room
                   f"saved (version {audit.version}) once there was room")
 
 
+@pytest.mark.file_only
 def test_a_new_audit_on_a_full_disk_is_kept_and_created_when_there_is_room(
         qtbot, form, demo_session, error_dialogs):
     store = demo_session.store

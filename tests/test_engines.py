@@ -321,11 +321,13 @@ def test_a_save_waits_for_a_long_write_then_is_refused_plainly(engine, store, ad
     holding, release = threading.Event(), threading.Event()
 
     def long_write():
-        with other.transaction() as conn:
+        with other.doing("importing audits for Jo Tester"), other.transaction() as conn:
             conn.execute("UPDATE settings SET updated_at = updated_at WHERE id = 1")
             holding.set()
             release.wait(10)
 
+    waits = []
+    store.on_wait = waits.append
     worker = threading.Thread(target=long_write)
     worker.start()
     try:
@@ -336,6 +338,9 @@ def test_a_save_waits_for_a_long_write_then_is_refused_plainly(engine, store, ad
         waited = time.monotonic() - started
         assert 0.25 <= waited < 5, waited
         assert "Traceback" not in str(caught.value)
+        if engine == "postgresql":  # the server says what the save waited for
+            assert "importing audits for Jo Tester, by postgres" in str(caught.value)
+            assert waits == ["importing audits for Jo Tester, by postgres"]
     finally:
         release.set()
         worker.join()
@@ -492,3 +497,29 @@ def test_a_failed_copy_leaves_the_destination_as_it_was(demo_path, pg_server, mo
     assert verify_store(store).ok
     store.close()
     pg_server.drop(url)
+
+
+def test_server_sessions_wait_15_s_for_a_lock_and_snapshots_agree(pg_server, pg_empty_template):
+    """What the README says of a server store's settings: a save waits up to 15 s for the
+    writers' lock; a snapshot is REPEATABLE READ (read-only), so a concurrent save is not seen
+    half-way through a report or a verify."""
+    from sefton_qa.services import organisation as org
+
+    url = pg_server.create(template=pg_empty_template)
+    store, other = open_store(url), open_store(url)
+    try:
+        assert store.conn.execute("SHOW lock_timeout").fetchone()[0] == "15s"
+        assert postgres.LOCK_TIMEOUT_MS == 15_000
+        session = sign_in(other, os_user="admin.user", today=lambda: TODAY)
+        with store.snapshot() as conn:
+            assert conn.execute("SHOW transaction_isolation").fetchone()[0] == "repeatable read"
+            first = conn.execute("SELECT count(*) FROM trail").fetchone()[0]
+            org.add_theme(session, "Added meanwhile")
+            assert conn.execute("SELECT count(*) FROM trail").fetchone()[0] == first
+            with pytest.raises(dialect.database_errors()):  # read-only
+                conn.execute("DELETE FROM themes WHERE id = -1")
+        assert trail.count(store.conn) > first
+    finally:
+        store.close()
+        other.close()
+        pg_server.drop(url)

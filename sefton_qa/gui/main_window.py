@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
         self.store_checker = StoreChecker(self)
+        session.store.on_wait = self._waiting_for_another_writer
         self._backup_job = None
         self._build_menus()
         self.nav.setCurrentRow(0)
@@ -405,6 +406,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Today's backup: {made}", 10_000)
         elif self.statusBar().currentMessage().startswith("Making today's backup"):
             self.statusBar().clearMessage()  # there was one already today
+
+    def _waiting_for_another_writer(self, holder: str | None) -> None:
+        """A save on the team's server waits while someone else's long write runs: say what,
+        at once (the save itself waits up to the lock timeout, then is refused plainly)."""
+        from PySide6.QtWidgets import QApplication
+
+        from sefton_qa.store.postgres import LOCK_TIMEOUT_MS
+
+        what = holder or "another user's work"
+        self.statusBar().showMessage(
+            f"Waiting for {what} to finish before saving (up to "
+            f"{LOCK_TIMEOUT_MS // 1000} seconds)…", LOCK_TIMEOUT_MS + 2000)
+        QApplication.processEvents()
 
     def check_store(self) -> None:
         """Run the store's full check in the background (once the window is open)."""

@@ -438,7 +438,8 @@ def generate_demo(session: Session, *, months: int = 18, seed: int = 2024,
         if progress is not None and progress(done, total, message) is False:
             raise Cancelled("Demo data was cancelled; nothing was added.")
 
-    with store.transaction():  # all or nothing: the services below nest inside it
+    # All or nothing: the services below nest inside this one transaction.
+    with store.doing("adding demo data"), store.transaction():
         if audit_store.count(store.conn) > 0:
             raise SeftonError("This store already holds audits; demo data is only ever added "
                               "to an empty store.")

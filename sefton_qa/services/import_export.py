@@ -395,7 +395,8 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
                                                DEFAULT_CASE_REFERENCE_HINT))
     report_progress(50, 100, "Checking rows")
     try:
-        with session.store.transaction():
+        with session.store.doing(f"importing audits for {session.actor.display_name}"), \
+                session.store.transaction():
             _import_rows(session, report, rows, problems, create_missing=create_missing,
                          report_progress=report_progress)
             if save_mapping and mapping:

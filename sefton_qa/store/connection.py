@@ -66,6 +66,9 @@ class Store:
         self.newer_version = False
         #: True once a write transaction of this connection has committed.
         self.wrote = False
+        #: Called with what another user is doing when a save has to wait for it (server).
+        self.on_wait = None
+        self._doing: str | None = None
         self._lock = threading.RLock()
 
     @property
@@ -153,7 +156,7 @@ class Store:
             return
         try:
             conn.execute("BEGIN")
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (postgres.WRITER_LOCK_KEY,))
+            self._take_writers_lock(conn)
             yield conn
             conn.execute("COMMIT")
             self.wrote = True
@@ -165,6 +168,46 @@ class Store:
             if plain is None:
                 raise
             raise StoreWriteError(plain) from exc
+
+    def _take_writers_lock(self, conn) -> None:
+        from sefton_qa.store import postgres
+
+        key = postgres.WRITER_LOCK_KEY
+        if conn.execute("SELECT pg_try_advisory_xact_lock(?)", (key,)).fetchone()[0]:
+            return
+        holder = postgres.lock_holder(conn)
+        if self.on_wait is not None:
+            self.on_wait(holder)
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+        except Exception as exc:
+            from psycopg import errors
+
+            if isinstance(exc, errors.LockNotAvailable):
+                what = f" ({holder})" if holder else ""
+                raise StoreWriteError(
+                    f"The store could not be written: another user's work{what} kept it busy "
+                    "for too long. Nothing was saved; your text is kept, try again in a "
+                    "moment.") from exc
+            raise
+
+    @contextlib.contextmanager
+    def doing(self, what: str):
+        """Say what this connection is doing while a long write runs (an import): a save that
+        has to wait for it on a server is told. Nothing on a file store."""
+        if self.dialect.is_file:
+            yield
+            return
+        from sefton_qa.store import postgres
+
+        previous = self._doing
+        self._doing = what
+        postgres.set_activity(self.conn, what)
+        try:
+            yield
+        finally:
+            self._doing = previous
+            postgres.set_activity(self.conn, previous)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:

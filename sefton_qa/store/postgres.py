@@ -173,6 +173,31 @@ def plain_connect_error(exc: BaseException, where: str) -> str:
             "address and the network, then try again.")
 
 
+APP_NAME = "Sefton QA"
+
+
+def set_activity(conn: PgConnection, what: str | None) -> None:
+    """Show what this session is doing in the server's activity view (application_name)."""
+    text = f"{APP_NAME}: {what}" if what else APP_NAME
+    conn.execute("SELECT set_config('application_name', ?, false)", (text[:63],))
+
+
+def lock_holder(conn: PgConnection) -> str | None:
+    """What the session holding the writers' lock says it is doing, if it says."""
+    row = conn.execute(
+        "SELECT a.application_name, a.usename FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+        "AND l.granted AND l.objid = ? AND l.pid <> pg_backend_pid() LIMIT 1",
+        (WRITER_LOCK_KEY & 0xFFFFFFFF,)).fetchone()
+    if row is None:
+        return None
+    name, user = row
+    if name and name.startswith(f"{APP_NAME}: "):
+        what = name[len(APP_NAME) + 2:]
+        return f"{what}, by {user}" if user else what
+    return f"a save by {user}" if user else None
+
+
 def plain_write_error(exc: BaseException) -> str | None:
     """The plain message for a save the server refused for a reason that is not a bug, or None."""
     import psycopg

@@ -523,3 +523,26 @@ def test_server_sessions_wait_15_s_for_a_lock_and_snapshots_agree(pg_server, pg_
         store.close()
         other.close()
         pg_server.drop(url)
+
+
+def test_verify_finds_a_trigger_added_outside_the_app(store, admin, raw_sql):
+    """A trigger that quietly turns every new inadequate audit into 'requires improvement'
+    (so nothing is flagged for moderation) fails verify on either engine."""
+    assert verify_store(store).ok
+    if store.dialect.is_file:
+        raw_sql(store.location, "CREATE TRIGGER soften AFTER INSERT ON audits "
+                                "WHEN new.overall_grade = 'inadequate' BEGIN UPDATE audits SET "
+                                "overall_grade = 'requires_improvement' WHERE id = new.id; END")
+    else:
+        raw_sql(store.location,
+                "CREATE FUNCTION soften() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF new.overall_grade = 'inadequate' THEN "
+                "new.overall_grade := 'requires_improvement'; END IF; RETURN new; END $$",
+                "CREATE TRIGGER soften BEFORE INSERT ON audits FOR EACH ROW "
+                "EXECUTE FUNCTION soften()")
+    report = verify_store(store)
+    assert not report.ok
+    assert any(line.startswith("FAIL  triggers: the trigger(s) soften on audits")
+               for line in report.lines()), report.lines()
+    with pytest.raises(StoreError, match="soften on audits"):
+        open_store(store.location, check=True)

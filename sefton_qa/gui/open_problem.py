@@ -72,7 +72,10 @@ def can_open_read_only(path: Path) -> bool:
 class OpenProblemDialog(QDialog):
     def __init__(self, path, error_message: str, parent=None):
         super().__init__(parent)
-        self.path = Path(path).expanduser().absolute()
+        from sefton_qa.store.postgres import is_server_location
+
+        self.on_server = is_server_location(path)
+        self.path = str(path) if self.on_server else Path(path).expanduser().absolute()
         self.error_message = error_message
         self.choice = QUIT
         self.other_path: Path | None = None
@@ -86,11 +89,16 @@ class OpenProblemDialog(QDialog):
         message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(message)
 
-        self.folder = backup_folder_of(self.path)
-        self.backups = backup_service.list_backups(self.path, folder=self.folder)
-        heading = QLabel(f"Backups of this store in {self.folder}, newest first:"
-                         if self.backups else f"There are no backups of this store in "
-                         f"{self.folder}.")
+        if self.on_server:  # a server store is backed up and restored by IT
+            self.folder, self.backups = None, []
+            heading = QLabel("This store is on a server: IT restores it from the server's own "
+                             "backups if it is damaged.")
+        else:
+            self.folder = backup_folder_of(self.path)
+            self.backups = backup_service.list_backups(self.path, folder=self.folder)
+            heading = QLabel(f"Backups of this store in {self.folder}, newest first:"
+                             if self.backups else f"There are no backups of this store in "
+                             f"{self.folder}.")
         heading.setWordWrap(True)
         layout.addWidget(heading)
         self.list = QListWidget()
@@ -106,6 +114,7 @@ class OpenProblemDialog(QDialog):
             self.list.addItem(item)
         self.list.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.list)
+        self.list.setVisible(not self.on_server)
 
         row = QHBoxLayout()
         self.restore_button = QPushButton("&Restore from a backup…")

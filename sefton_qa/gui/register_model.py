@@ -72,7 +72,11 @@ class AuditRegisterModel(QAbstractTableModel):
         self._pages.clear()
         self._failure = None
         try:
-            self._total = register.count(self._session, self._filter)
+            # The count and the first screen from one snapshot: they agree while others save.
+            self._total, first = register.count_and_first_page(
+                self._session, self._filter, limit=PAGE_SIZE, sort=self._sort,
+                descending=self._descending)
+            self._pages[0] = first
         except Exception as exc:  # noqa: BLE001 - shown once by the page, never re-raised
             self._total = 0
             self._fail(exc)

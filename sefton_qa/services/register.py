@@ -20,6 +20,16 @@ def page(session: Session, f: RegisterFilter, *, offset: int, limit: int,
                                      sort=sort, descending=descending)
 
 
+def count_and_first_page(session: Session, f: RegisterFilter, *, limit: int,
+                         sort: str = "audit_date", descending: bool = True
+                         ) -> tuple[int, list[tuple]]:
+    """The count and the first page read in one snapshot, so they agree even while others
+    save (on a server, REPEATABLE READ)."""
+    with session.store.snapshot():
+        return (count(session, f),
+                page(session, f, offset=0, limit=limit, sort=sort, descending=descending))
+
+
 def case_history(session: Session, case_reference: str):
     """Every audit of one case, oldest first: the child's journey through the services."""
     return audit_store.for_case(session.store.conn, case_reference)

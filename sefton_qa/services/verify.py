@@ -36,7 +36,7 @@ class VerifyReport:
 
 
 CHECKS = ("integrity_check", "foreign_key_check", "search index", "trail protection",
-          "trail chain", "records match trail")
+          "triggers", "trail chain", "records match trail")
 
 
 def verify_store(store: Store, progress=None) -> VerifyReport:
@@ -48,8 +48,8 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
     """
     report = VerifyReport()
     errors = dialect.database_errors()
-    checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection, _chain,
-                               _replay_check)))
+    checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection,
+                               _triggers, _chain, _replay_check)))
     try:
         with store.snapshot() as conn:
             for done, (name, check) in enumerate(checks):
@@ -101,6 +101,18 @@ def _protection(conn) -> Check:
     return Check("trail protection", not missing,
                  "the trail refuses edits and deletions" if not missing
                  else f"the trigger(s) {', '.join(missing)} were removed outside the app")
+
+
+def _triggers(conn) -> Check:
+    """Only the app's own triggers: one added outside the app could quietly change what is
+    saved (say, every new inadequate grade into another) without touching the trail."""
+    d = dialect.of(conn)
+    extra = sorted(d.all_triggers(conn) - d.expected_triggers)
+    if extra:
+        names = ", ".join(f"{name} on {table}" for table, name in extra)
+        return Check("triggers", False, f"the trigger(s) {names} were added outside the app; "
+                                        "they may change what is saved")
+    return Check("triggers", True, "only the app's own")
 
 
 def _chain(conn) -> Check:

@@ -184,6 +184,11 @@ def _check_at_open(conn: sqlite3.Connection, path: Path) -> None:
     missing = trail.missing_protection(conn)
     if missing:
         problems.append(f"the trail's protection ({', '.join(missing)}) was removed")
+    d = dialect.of(conn)
+    extra = sorted(d.all_triggers(conn) - d.expected_triggers)
+    if extra:
+        problems.append("trigger(s) were added outside the app ("
+                        + ", ".join(f"{name} on {table}" for table, name in extra) + ")")
     try:
         _checked, broken = trail.check_tail(conn)
     except (TypeError, ValueError) as exc:  # a value the app never writes (a blob, say)

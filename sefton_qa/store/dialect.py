@@ -72,6 +72,16 @@ class Dialect:
         return {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))}
 
+    #: The triggers the app's own schema has: (table, trigger).
+    expected_triggers = frozenset({
+        ("trail", "trail_is_append_only_update"), ("trail", "trail_is_append_only_delete"),
+        ("audits", "audits_fts_update"), ("audits", "audits_fts_delete")})
+
+    def all_triggers(self, conn) -> set[tuple[str, str]]:
+        """Every trigger in the store, as (table, trigger)."""
+        return {(r[0], r[1]) for r in conn.execute(
+            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")}
+
 
 class PostgresDialect(Dialect):
     name = "postgresql"
@@ -125,6 +135,16 @@ class PostgresDialect(Dialect):
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = current_schema() AND c.relname = ? AND NOT t.tgisinternal "
             "AND t.tgenabled <> 'D'", (table,))}
+
+    expected_triggers = frozenset({
+        ("trail", "trail_is_append_only_update"), ("trail", "trail_is_append_only_delete"),
+        ("trail", "trail_is_append_only_truncate")})
+
+    def all_triggers(self, conn) -> set[tuple[str, str]]:
+        return {(r[0], r[1]) for r in conn.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND NOT t.tgisinternal")}
 
 
 def database_errors() -> tuple[type[BaseException], ...]:

@@ -95,22 +95,26 @@ def ratio_row(operation: str, sefton: Timing, bare: Timing, target: Target) -> R
     return Row(operation, figure(sefton), figure(bare), ratio, target, ratio)
 
 
-def plain(header: list[str], rows: list[Row], notes: list[str]) -> str:
-    table = [COLUMNS] + [r.cells() for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+def plain(header: list[str], rows: list, notes: list[str],
+          columns: tuple[str, ...] = COLUMNS) -> str:
+    """The table as plain text; ``rows`` are anything with ``cells()`` matching ``columns``
+    (:class:`Row` for the main table)."""
+    table = [columns] + [r.cells() for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
 
     def line(cells) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join(header + ["", line(COLUMNS), rule] + [line(r.cells()) for r in rows]
+    return "\n".join(header + ["", line(columns), rule] + [line(r.cells()) for r in rows]
                      + [""] + notes) + "\n"
 
 
-def markdown(title: str, header: list[str], rows: list[Row], notes: list[str]) -> str:
+def markdown(title: str, header: list[str], rows: list, notes: list[str],
+             columns: tuple[str, ...] = COLUMNS, level: int = 1) -> str:
     def line(cells) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    return "\n".join([f"# {title}", ""] + [f"- {h}" for h in header] + [
-        "", line(COLUMNS), "|" + "|".join(["---"] * len(COLUMNS)) + "|"]
+    return "\n".join([f"{'#' * level} {title}", ""] + [f"- {h}" for h in header] + [
+        "", line(columns), "|" + "|".join(["---"] * len(columns)) + "|"]
         + [line(r.cells()) for r in rows] + [""] + [f"- {n}" for n in notes]) + "\n"

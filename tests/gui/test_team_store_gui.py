@@ -67,3 +67,27 @@ def test_a_save_waiting_for_an_import_says_so_and_keeps_the_text(
     window.close()
     store.close()
     pg_server.drop(url)
+
+
+def test_a_refused_server_store_offers_read_only_and_no_backup_files(qtbot, pg_server,
+                                                                      gui_demo_database):
+    """A newer version's store on the server: the way-out dialog talks of IT's backups, not
+    files, and opening it read-only works."""
+    from sefton_qa.domain.errors import StoreFromNewerVersion
+    from sefton_qa.gui.open_problem import OpenProblemDialog
+
+    url = pg_server.create(template=gui_demo_database)
+    raw = open_store(url)
+    raw.conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                     "VALUES ('sefton_qa', '9999_from_the_future', 'x')")
+    raw.close()
+    try:
+        open_store(url)
+        raise AssertionError("a newer version's store opened read-write")
+    except StoreFromNewerVersion as exc:
+        dialog = OpenProblemDialog(url, str(exc))
+    qtbot.addWidget(dialog)
+    assert dialog.on_server and dialog.backups == [] and not dialog.list.isVisibleTo(dialog)
+    assert dialog.read_only_button.isEnabled() and not dialog.restore_button.isEnabled()
+    dialog.close()
+    pg_server.drop(url)

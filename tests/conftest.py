@@ -266,13 +266,13 @@ _ENGINE_TIMES: dict[str, list[float]] = {}
 
 
 def pytest_runtest_logreport(report):
-    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
-        return
+    """Each test's time with its set-up (a database cloned per test) and tear-down."""
     engine = next((e for e in ENGINES if f"[{e}" in report.nodeid or f"-{e}]" in report.nodeid
                    or f"-{e}-" in report.nodeid), None)
     times = _ENGINE_TIMES.setdefault(engine or "no store", [0, 0.0])
-    times[0] += 1
     times[1] += report.duration
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        times[0] += 1
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -280,7 +280,8 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.section("tests by engine")
     for engine, (count, seconds) in sorted(_ENGINE_TIMES.items()):
-        terminalreporter.write_line(f"{engine}: {count} tests, {seconds:.1f} s in the tests")
+        terminalreporter.write_line(f"{engine}: {count} tests, {seconds:.1f} s "
+                                    "(set-up and tear-down included)")
 
 
 @pytest.fixture

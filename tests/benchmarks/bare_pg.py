@@ -69,6 +69,12 @@ class BarePg:
                 conn.execute(f"VACUUM ANALYZE {schema}.audits")
         return cls(url, schema)
 
+    def reset(self, _i: int = 0) -> "BarePg":
+        """The table made afresh and empty (a setup for the import's timed calls)."""
+        create_table(self.conn, self.schema)
+        self.next_id = 1
+        return self
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[str]:
         """BEGIN ... COMMIT, like BareStore's; yields the time to stamp rows with."""

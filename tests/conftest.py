@@ -323,25 +323,15 @@ def raw_sql():
         """``path``: a store file, or a server store's location (``store.location``)."""
         from sefton_qa.store import postgres
 
-        if postgres.is_server_location(path):
-            conn = postgres.connect(str(path))
-            try:
-                conn.execute("BEGIN")
-                if drop_trail_triggers:
-                    conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_update ON trail")
-                    conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_delete ON trail")
-                for sql in statements:
-                    conn.execute(sql)
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            return
-        conn = sqlite3.connect(str(path), isolation_level=None)
+        on_server = postgres.is_server_location(path)
+        conn = postgres.connect(str(path)) if on_server else \
+            sqlite3.connect(str(path), isolation_level=None)
+        on_table = " ON trail" if on_server else ""
         try:
             conn.execute("BEGIN")
             if drop_trail_triggers:
-                conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_update")
-                conn.execute("DROP TRIGGER IF EXISTS trail_is_append_only_delete")
+                for name in ("trail_is_append_only_update", "trail_is_append_only_delete"):
+                    conn.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
             for sql in statements:
                 conn.execute(sql)
             conn.execute("COMMIT")

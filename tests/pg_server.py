@@ -9,10 +9,12 @@ fails the run; elsewhere the PostgreSQL half is skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,32 @@ class PgServer:
         if self.folder is not None:
             subprocess.run(["bash", str(SCRIPT), "stop", str(self.folder)], check=False,
                            capture_output=True)
+
+
+@contextlib.contextmanager
+def another_users_long_write(location, what: str = "importing audits for Jo Tester"):
+    """Another connection holds the writers' lock (as a long import would) until the block
+    ends: the block's saves have to wait for it."""
+    from sefton_qa.store import open_store
+
+    other = open_store(location)
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write():
+        with other.doing(what), other.transaction() as conn:
+            conn.execute("UPDATE settings SET updated_at = updated_at WHERE id = 1")
+            holding.set()
+            release.wait(20)
+
+    worker = threading.Thread(target=long_write)
+    worker.start()
+    try:
+        assert holding.wait(10), "the other write never started"
+        yield
+    finally:
+        release.set()
+        worker.join()
+        other.close()
 
 
 def start() -> tuple[PgServer | None, str]:

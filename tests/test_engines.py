@@ -27,6 +27,8 @@ from sefton_qa.services.verify import verify_store
 from sefton_qa.store import dialect, open_store, postgres, trail
 from sefton_qa.store.connection import StoreWriteError
 
+from pg_server import another_users_long_write
+
 TODAY = dt.date(2026, 11, 24)
 
 
@@ -317,21 +319,9 @@ def test_a_save_waits_for_a_long_write_then_is_refused_plainly(engine, store, ad
     # The waiting side gives up after 0.3 s instead of 15 s (the setting each engine reads).
     store.conn.execute("PRAGMA busy_timeout = 300" if engine == "sqlite"
                        else "SET lock_timeout = 300")
-    other = open_store(store.location)
-    holding, release = threading.Event(), threading.Event()
-
-    def long_write():
-        with other.doing("importing audits for Jo Tester"), other.transaction() as conn:
-            conn.execute("UPDATE settings SET updated_at = updated_at WHERE id = 1")
-            holding.set()
-            release.wait(10)
-
     waits = []
     store.on_wait = waits.append
-    worker = threading.Thread(target=long_write)
-    worker.start()
-    try:
-        assert holding.wait(10)
+    with another_users_long_write(store.location):
         started = time.monotonic()
         with pytest.raises(StoreWriteError, match="Nothing was saved") as caught:
             org.add_service_area(admin, "Waiting Area")
@@ -341,10 +331,6 @@ def test_a_save_waits_for_a_long_write_then_is_refused_plainly(engine, store, ad
         if engine == "postgresql":  # the server says what the save waited for
             assert "importing audits for Jo Tester, by postgres" in str(caught.value)
             assert waits == ["importing audits for Jo Tester, by postgres"]
-    finally:
-        release.set()
-        worker.join()
-        other.close()
     assert "Waiting Area" not in {a.name for a in org.service_areas(admin)}
     org.add_service_area(admin, "Waiting Area")  # once the other write is done, it saves
     assert verify_store(store).ok

@@ -66,3 +66,19 @@ def demo_session(engine, request, tmp_path):
     store.close()
     if engine == "postgresql":
         server.drop(url)
+
+
+@pytest.fixture
+def active_main_window(qtbot, demo_session, gui_settings):
+    """The main window on the demo session, shown and active, so keys reach its shortcuts."""
+    from PySide6.QtWidgets import QApplication
+
+    from sefton_qa.gui.main_window import MainWindow
+
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window

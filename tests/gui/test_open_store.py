@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
-from sefton_qa.gui.main_window import MainWindow
 from sefton_qa.gui.open_store_dialog import OpenStoreDialog, recent_stores
 from sefton_qa.services import sign_in
 from sefton_qa.services.demo import generate_demo
@@ -19,14 +18,8 @@ TODAY = dt.date(2026, 11, 24)  # as tests/gui/conftest.py
 
 
 @pytest.fixture
-def window(qtbot, demo_session, gui_settings):
-    window = MainWindow(demo_session, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
+def window(active_main_window):
+    return active_main_window
 
 
 def open_dialog(qtbot, window) -> OpenStoreDialog:

@@ -11,7 +11,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
 
-from sefton_qa.gui.main_window import MainWindow
 from sefton_qa.services import register
 
 ALT = Qt.KeyboardModifier.AltModifier
@@ -28,14 +27,8 @@ FILTERS = {
 
 
 @pytest.fixture
-def window(qtbot, demo_session, gui_settings):
-    window = MainWindow(demo_session, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
+def window(active_main_window):
+    return active_main_window
 
 
 def register_ids(page) -> set[int]:

@@ -4,8 +4,6 @@ waits for, and is then refused plainly with every character kept."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -14,6 +12,8 @@ from sefton_qa.gui.audit_form import AuditForm
 from sefton_qa.gui.main_window import MainWindow
 from sefton_qa.services import sign_in
 from sefton_qa.store import open_store
+
+from pg_server import another_users_long_write
 
 TODAY = dt.date(2026, 11, 24)  # as tests/gui/conftest.py
 
@@ -35,19 +35,7 @@ def test_a_save_waiting_for_an_import_says_so_and_keeps_the_text(
     qtbot.waitUntil(lambda: QApplication.focusWidget() is form.case_edit)
     store.conn.execute("SET lock_timeout = 500")  # the real wait is 15 s
 
-    importer = open_store(url)
-    holding, release = threading.Event(), threading.Event()
-
-    def long_import():
-        with importer.doing("importing audits for Jo Tester"), importer.transaction() as conn:
-            conn.execute("UPDATE settings SET updated_at = updated_at WHERE id = 1")
-            holding.set()
-            release.wait(20)
-
-    worker = threading.Thread(target=long_import)
-    worker.start()
-    try:
-        assert holding.wait(10)
+    with another_users_long_write(url):
         qtbot.keyClicks(form.case_edit, "LCS-4242")
         qtbot.keyClick(form.case_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
         assert form.save_state_label.text() == "Draft not saved"
@@ -57,10 +45,6 @@ def test_a_save_waiting_for_an_import_says_so_and_keeps_the_text(
         assert "importing audits for Jo Tester" in notice and "Nothing was saved" in notice
         assert form.case_edit.text() == "LCS-4242" and form.is_dirty() and shown == []
         assert form.audit_id is None
-    finally:
-        release.set()
-        worker.join()
-        importer.close()
     qtbot.keyClick(form.case_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert form.save_state_label.text().startswith("Draft saved") and form.audit_id
     form.close()

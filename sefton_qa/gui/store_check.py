@@ -12,9 +12,7 @@ the ways out (switch to read-only, restore from a backup).
 
 from __future__ import annotations
 
-import contextlib
 import html
-import sqlite3
 import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.gui.jobs import Job
-from sefton_qa.services.verify import VerifyReport, verify_store
+from sefton_qa.services.verify import CHECKS, VerifyReport, verify_store
 from sefton_qa.store import open_store
 
 
@@ -112,7 +110,7 @@ class StoreChecker(QObject):
         self.job.progressed.connect(self._progressed)
         self.job.succeeded.connect(self._succeeded)
         self.job.failed.connect(self._failed)
-        self.progress.setRange(0, 6)
+        self.progress.setRange(0, len(CHECKS))
         self.progress.setValue(0)
         self.progress.show()
         self.job.start()
@@ -120,9 +118,9 @@ class StoreChecker(QObject):
     def _run(self, session, progress):
         store = open_store(session.store.location, read_only=True, migrate=False, create=False)
         job = self.job
-        # Once cancelled, SQLite aborts whatever statement this connection runs next (an
-        # interrupt alone is lost when it lands between two batches of the chain's walk).
-        store.conn.set_progress_handler(lambda: 1 if job.cancelled else 0, 1_000)
+        # Once cancelled, whatever statement this connection runs next is aborted (on SQLite
+        # an interrupt alone is lost when it lands between two batches of the chain's walk).
+        store.stop_when(lambda: job.cancelled)
         with self._store_lock:
             self._check_store = store
         try:
@@ -166,8 +164,7 @@ class StoreChecker(QObject):
         self.job.cancel()
         with self._store_lock:
             if self._check_store is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    self._check_store.conn.interrupt()
+                self._check_store.interrupt()
         self.job.wait(None)  # never let the thread outlive the window (Qt would abort)
 
     def wait(self, msecs: int = 60_000) -> bool:

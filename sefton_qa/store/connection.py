@@ -228,6 +228,20 @@ class Store:
     def execute(self, sql: str, params: tuple | list | dict = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
+    def stop_when(self, should_stop) -> None:
+        """Abort this connection's statements once ``should_stop()`` is true (SQLite checks it
+        every thousand steps; a server's statement is stopped by :meth:`interrupt`)."""
+        if self.dialect.is_file:
+            self.conn.set_progress_handler(lambda: 1 if should_stop() else 0, 1_000)
+
+    def interrupt(self) -> None:
+        """Stop the statement running now, from another thread."""
+        if self.dialect.is_file:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.interrupt()
+        else:
+            self.conn.cancel()
+
     def describe(self) -> str:
         """Where the store is, for titles and messages: the file, or database and server."""
         if self.dialect.is_file:

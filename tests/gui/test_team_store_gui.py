@@ -75,3 +75,29 @@ def test_a_refused_server_store_offers_read_only_and_no_backup_files(qtbot, pg_s
     assert dialog.read_only_button.isEnabled() and not dialog.restore_button.isEnabled()
     dialog.close()
     pg_server.drop(url)
+
+
+def test_the_background_check_runs_on_a_server_store_and_shows_tampering(
+        qtbot, pg_server, gui_demo_database, gui_settings, raw_sql):
+    url = pg_server.create(template=gui_demo_database)
+    store = open_store(url)
+    session = sign_in(store, os_user="gui.tester", today=lambda: TODAY)
+    window = MainWindow(session, gui_settings)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.store_checker.checked, timeout=60_000) as blocker:
+            window.check_store()
+        assert blocker.args[0].ok, blocker.args[0].lines()
+        assert "Store checked: sound" in window.statusBar().currentMessage()
+        raw_sql(url, "UPDATE audits SET overall_grade = 'good' WHERE id = 3")
+        with qtbot.waitSignal(window.store_checker.checked, timeout=60_000) as blocker:
+            window.check_store()
+        assert not blocker.args[0].ok
+        assert not window.store_check_banner.isHidden()
+        window.check_store()
+        window.store_checker.stop()  # stopping a running check on a server ends its thread
+        assert window.store_checker.wait(0)
+    finally:
+        window.close()
+        store.close()
+        pg_server.drop(url)

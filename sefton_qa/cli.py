@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_command("verify", help="check the store's integrity and its audit trail")
     add_command("info", help="the store's engine, location, schema version and trail head")
+    add_command("whoami", help="who the store takes you for: your operating-system account "
+                               "and its staff record")
     copy = add_command("copy-store", help="copy a whole store to another engine (a file to a "
                                           "server, or a server to a file), trail included")
     copy.add_argument("source", metavar="SOURCE", help="the store to copy (file or address)")
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
-                "restore": _restore, "backups": _backups, "info": _info,
+                "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami,
                 "copy-store": _copy_store}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
@@ -243,6 +245,17 @@ def _info(args) -> int:
     print(f"Schema:       {found.schema_step or 'none'} ({found.schema_steps} steps"
           f"{'; written by a newer version' if found.newer_version else ''})")
     print(f"Trail head:   row {found.trail_seq:,}, hash {found.trail_hash}")
+    return 0
+
+
+def _whoami(args) -> int:
+    from sefton_qa.services import sign_in
+
+    with _open(args, read_only=True, create=False) as store:
+        session = sign_in(store)
+        roles = ", ".join(r.label for r in session.actor.roles) or "no roles"
+        print(f"{session.actor.display_name} (account {session.os_user}): {roles}; "
+              f"in {store.describe()}")
     return 0
 
 

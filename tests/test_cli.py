@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import sefton_qa
+from sefton_qa import identity
 from sefton_qa import __version__
 from sefton_qa.cli import build_parser, main
 from sefton_qa.paths import DB_ENV, default_store_path, demo_store_path, resolve_store_path
@@ -104,19 +105,20 @@ def test_verify_on_a_missing_store(tmp_path, capsys):
 
 
 def test_demo_on_a_store_with_audits(demo_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "admin.user")  # the OS account the demo store knows
+    # the OS account the demo store knows
+    monkeypatch.setattr(identity, "os_account", lambda: "admin.user")
     code, out, err = run(capsys, "--db", str(demo_path), "demo")
     assert_plain_error(code, err, "already holds audits")
 
 
 def test_demo_by_an_unknown_account_is_refused(demo_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "stranger")
+    monkeypatch.setattr(identity, "os_account", lambda: "stranger")
     code, out, err = run(capsys, "--db", str(demo_path), "demo")
     assert_plain_error(code, err, "'stranger' is not set up in this store")
 
 
 def test_demo_on_an_empty_store(store_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "first.admin")
+    monkeypatch.setattr(identity, "os_account", lambda: "first.admin")
     code, out, err = run(capsys, "--db", str(store_path), "demo", "--months", "6",
                          "--seed", "11")
     assert code == 0, err
@@ -126,7 +128,7 @@ def test_demo_on_an_empty_store(store_path, capsys, monkeypatch):
 
 
 def test_demo_one_month(store_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "first.admin")
+    monkeypatch.setattr(identity, "os_account", lambda: "first.admin")
     code, out, err = run(capsys, "--db", str(store_path), "demo", "--months", "1")
     assert code == 0, err
 

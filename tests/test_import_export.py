@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 
+from sefton_qa import identity
 from sefton_qa.services.spreadsheets import ooxml_unescape
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -94,7 +95,7 @@ def cli(monkeypatch, tmp_path, store):
     monkeypatch.delenv(DB_ENV, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LOGNAME", ADMIN_OS_USER)
+    monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)
 
     def run(capsys, *argv: str) -> tuple[int, str, str]:
         code = main(["--db", str(store.location), *argv])

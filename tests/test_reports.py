@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from sefton_qa import identity
 from sefton_qa.cli import main
 from sefton_qa.domain.errors import PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
@@ -61,7 +62,7 @@ def build(session, tmp_path, start=Q3[0], end=Q3[1], name="pack.pdf", **options)
 
 # -- the figures equal the summary --------------------------------------------------------------
 def test_headline_figures_equal_summary_json(demo_path, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "admin.user")
+    monkeypatch.setattr(identity, "os_account", lambda: "admin.user")
     args = ["--from", Q3[0].isoformat(), "--to", Q3[1].isoformat()]
     assert main(["--db", str(demo_path), "summary", *args, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -378,7 +379,7 @@ def test_the_issues_example_in_a_pack(admin, org, make_input, tmp_path, today):
 
 
 def test_cli_refuses_bad_options_plainly(demo_path, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "admin.user")
+    monkeypatch.setattr(identity, "os_account", lambda: "admin.user")
     base = ["--db", str(demo_path), "report", "--from", "2026-07-01", "--to", "2026-09-30",
             "-o", str(tmp_path / "p.pdf")]
     for extra, phrase in ((["--public", "--appendix"], "never lists audits"),

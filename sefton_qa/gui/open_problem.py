@@ -177,7 +177,7 @@ class OpenProblemDialog(QDialog):
 
     def choose_other(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(
-            self, "Choose a Sefton QA store", str(self.path.parent),
+            self, "Choose a Sefton QA store", "" if self.on_server else str(self.path.parent),
             "Sefton QA stores (*.sqlite3 *.sqlite *.db);;All files (*)")
         if name:
             self.other_path = Path(name)

@@ -44,15 +44,41 @@ class Session:
             self.actor = fresh
 
 
+def _match_windows_account_once(conn, account: str):
+    """A staff record from before accounts were read as DOMAIN\\user holds the bare user name:
+    it is matched once, and from then on holds the whole account (with a trail row)."""
+    from sefton_qa.identity import bare_name
+    from sefton_qa.store import records
+
+    legacy = staff_store.find_by_os_username(conn, bare_name(account))
+    if legacy is None or "\\" in (legacy.os_username or ""):
+        return None
+    records.update_record(conn, "staff", legacy.id, {"os_username": account},
+                          who=Who(staff_id=legacy.id, os_user=account),
+                          reason="the Windows account, read from the system as DOMAIN\\user, "
+                                 "matched this record's bare user name once")
+    return staff_store.get(conn, legacy.id)
+
+
 def sign_in(store: Store, os_user: str | None = None, *,
             today: Callable[[], dt.date] = dt.date.today) -> Session:
     """Map the OS account to a staff record. On a brand-new store (no staff yet) the first user
-    becomes its administrator (and a QA officer, so they can log audits at once)."""
+    becomes its administrator (and a QA officer, so they can log audits at once).
+
+    The account is the operating system's (:func:`sefton_qa.identity.os_account`), never an
+    environment variable; ``os_user`` is a seam for tests of the services only: no command-line
+    option, window or variable reaches it."""
     os_user = os_user or trail.current_os_user()
     found = staff_store.find_by_os_username(store.conn, os_user)
+    if found is None and store.read_only:
+        raise PermissionDenied(
+            f"The account '{os_user}' is not set up in this store. Ask a Sefton QA "
+            "administrator to add you under Settings → Staff.")
     if found is None:
         with store.transaction() as conn:
             found = staff_store.find_by_os_username(conn, os_user)
+            if found is None and "\\" in os_user:
+                found = _match_windows_account_once(conn, os_user)
             if found is None:
                 if staff_store.count(conn) > 0:
                     raise PermissionDenied(

@@ -7,7 +7,6 @@ or reordering any row breaks the chain from that row on. Triggers forbid UPDATE 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import sqlite3
@@ -31,10 +30,10 @@ def utc_now() -> str:
 
 
 def current_os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some service accounts): still record something honest
-        return "unknown"
+    """The operating system's account for this process (never an environment variable)."""
+    from sefton_qa import identity
+
+    return identity.os_account()
 
 
 #: What ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``

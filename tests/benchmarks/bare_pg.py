@@ -66,7 +66,10 @@ class BarePg:
                             copy.write_row(row)
                 finally:
                     source.close()
-                conn.execute(f"VACUUM ANALYZE {schema}.audits")
+        if bare_sqlite is not None:
+            from .pgserver import vacuum_analyze
+
+            vacuum_analyze(url, schema)
         return cls(url, schema)
 
     def reset(self, _i: int = 0) -> "BarePg":

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ class _Recorder:
     def execute(self, sql: str, params=()):
         start = time.perf_counter()
         cur = self._conn.execute(sql, params)
-        self.statements.append((sql, list(params or ()), time.perf_counter() - start, "1"))
+        self.statements.append((sql, list(params or ()), time.perf_counter() - start, "one"))
         return cur
 
     def executemany(self, sql: str, rows):
@@ -149,6 +150,7 @@ class _Recorder:
 class Profile:
     summary: str  # one line for the notes
     detail: str  # the statements and plans, for pg-plans.md
+    statements: int
 
 
 def _short(sql: str, width: int = 160) -> str:
@@ -156,20 +158,44 @@ def _short(sql: str, width: int = 160) -> str:
     return one if len(one) <= width else one[:width - 1] + "…"
 
 
-def _plan_lines(conn, sql: str, params: list) -> list[str]:
-    return [r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)]
+_KEYED_INSERT = re.compile(r"\s*INSERT INTO \w+ \((id|seq),", re.IGNORECASE)
+SHIFT = 10**9  # a written row explained again gets this added to its key: no clash, rolled back
 
 
-def _top_nodes(plan: list[str], k: int = 4) -> str:
-    """The plan's first few nodes, one line (the gist for the notes)."""
-    nodes = [line.strip().lstrip("-> ").strip() for line in plan
-             if line.strip().startswith("->") or line is plan[0]]
-    return " / ".join(_short(n, 110) for n in nodes[:k])
+def _explainable(sql: str, params: list) -> tuple[list, bool] | None:
+    """(parameters, is a write) for a statement that can be run again under EXPLAIN ANALYZE:
+    a read as it was, or an INSERT of one row keyed by id or seq with the key moved out of the
+    way (then rolled back). None for the rest (the links' inserts, updates, BEGIN ...)."""
+    if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        return params, False
+    if _KEYED_INSERT.match(sql) and params and isinstance(params[0], int):
+        return [params[0] + SHIFT, *params[1:]], True
+    return None
+
+
+def _plan_lines(conn, sql: str, params: list, write: bool) -> list[str]:
+    explain = f"EXPLAIN (ANALYZE, BUFFERS) {sql}"
+    if not write:
+        return [r[0] for r in conn.execute(explain, params)]
+    conn.execute("BEGIN")
+    try:
+        return [r[0] for r in conn.execute(explain, params)]
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def _gist(plan: list[str], k: int = 4) -> str:
+    """The plan's first few nodes (and a write's triggers), one line, for the notes."""
+    nodes = [line.strip().removeprefix("->").strip() for line in plan
+             if line.strip().startswith("->") or line is plan[0]][:k]
+    nodes += [line.strip() for line in plan if line.startswith(("Trigger", "Execution Time"))]
+    return " / ".join(_short(n, 110) for n in nodes)
 
 
 def profile(store, action: Callable[[], object], label: str) -> Profile:
-    """Run ``action`` once with the store's connection recorded; then EXPLAIN ANALYZE the
-    slowest SELECTs it ran (reads only: writes are timed, not run again)."""
+    """Run ``action`` once with the store's connection recorded; then run the slowest
+    statements again under EXPLAIN (ANALYZE, BUFFERS): reads as they were, a keyed INSERT
+    (the first row of an executemany) with its key moved, inside a transaction rolled back."""
     recorder = _Recorder(store.conn)
     store.conn = recorder
     started = time.perf_counter()
@@ -182,25 +208,38 @@ def profile(store, action: Callable[[], object], label: str) -> Profile:
     in_sql = sum(s[2] for s in statements)
     slowest = sorted(statements, key=lambda s: -s[2])
     detail = [f"### {label}", "",
-              f"{len(statements)} statements (each one round trip) in {1000 * total:.1f} ms, "
-              f"{1000 * in_sql:.1f} ms of it waiting on the server; the python side "
-              f"{1000 * (total - in_sql):.1f} ms.", "", "Statements, slowest first:", ""]
-    detail += [f"- {1000 * s[2]:.2f} ms ({s[3]}): `{_short(s[0], 300)}`" for s in slowest[:15]]
-    selects = [s for s in slowest if s[0].lstrip().upper().startswith(("SELECT", "WITH"))]
+              f"{len(statements)} statements (each one round trip, an executemany one "
+              f"pipeline) in {1000 * total:.1f} ms, {1000 * in_sql:.1f} ms of it waiting on the "
+              f"server; the Python side {1000 * (total - in_sql):.1f} ms.", ""]
+    if len(statements) <= 40:
+        detail += ["Statements in the order run:", ""] + [
+            f"{i}. {1000 * s[2]:.2f} ms ({s[3]}): `{_short(s[0], 200)}`"
+            for i, s in enumerate(statements, start=1)]
+    else:
+        by_text: dict[str, list[float]] = {}
+        for sql, _params, seconds, _kind in statements:
+            by_text.setdefault(sql, []).append(seconds)
+        detail += ["Statements by total time (the same text run again counts together):", ""]
+        detail += [f"- {1000 * sum(t):.1f} ms in {len(t)} run(s): `{_short(sql, 200)}`"
+                   for sql, t in sorted(by_text.items(), key=lambda kv: -sum(kv[1]))[:12]]
     gists = []
-    for sql, params, seconds, _kind in selects[:EXPLAINED]:
+    explained = [(s, e) for s in slowest if (e := _explainable(s[0], s[1])) is not None]
+    for (sql, _params, seconds, kind), (params, write) in explained[:EXPLAINED]:
         try:
-            plan = _plan_lines(store.conn, sql, params)
+            plan = _plan_lines(store.conn, sql, params, write)
         except Exception as exc:  # noqa: BLE001 - a plan we cannot get is reported, not fatal
             plan = [f"(EXPLAIN failed: {exc})"]
-        detail += ["", f"EXPLAIN (ANALYZE, BUFFERS) of the {1000 * seconds:.2f} ms statement "
-                       f"`{_short(sql, 300)}` with {params!r}:", "", "```", *plan, "```"]
-        gists.append(f"{1000 * seconds:.1f} ms: {_top_nodes(plan)}")
-    top = "; ".join(f"{1000 * s[2]:.1f} ms {_short(s[0], 70)}" for s in slowest[:3])
+        how = (f" (one row of the {kind}; key +{SHIFT:,}, rolled back)" if write else "")
+        detail += ["", f"EXPLAIN (ANALYZE, BUFFERS) of the {1000 * seconds:.2f} ms statement"
+                       f"{how} `{_short(sql, 300)}` with {_short(repr(params), 300)}:", "",
+                   "```", *plan, "```"]
+        gists.append(f"{1000 * seconds:.1f} ms{' (' + kind + ')' if write else ''}: "
+                     f"{_gist(plan)}")
+    top = "; ".join(f"{1000 * s[2]:.1f} ms ({s[3]}) {_short(s[0], 70)}" for s in slowest[:3])
     summary = (f"{len(statements)} statements, {1000 * in_sql:.1f} of {1000 * total:.1f} ms "
                f"on the server; slowest: {top}"
                + (f". Plans: {' | '.join(gists)}" if gists else ""))
-    return Profile(summary, "\n".join(detail) + "\n")
+    return Profile(summary, "\n".join(detail) + "\n", len(statements))
 
 
 # -- the operations ------------------------------------------------------------------------------
@@ -297,8 +336,9 @@ def bench_register(s: Sides, repeat: int, notes: list[str]) -> list[EngineRow]:
 
             counts.append(EngineRow(
                 f"search count: {screen.label.removeprefix('search ')} "
-                f"({pg_n:,} matches, x{times})", _ms(sc), _ms(pc), _ratio(pc, sc), _ms(bsc),
-                _ms(bpc), SEARCH_COUNT_TARGET, pc.median_ms, explain_count))
+                f"({pg_n:,} match{'es' if pg_n != 1 else ''}, x{times})", _ms(sc), _ms(pc),
+                _ratio(pc, sc), _ms(bsc), _ms(bpc), SEARCH_COUNT_TARGET, pc.median_ms,
+                explain_count))
     notes.append(
         "Register first page: services.register.page(offset=0, limit=100) with the sort or "
         "filter, as register.py times it (each figure's count is services.register.count, "
@@ -443,7 +483,7 @@ def bench_rtt(s: Sides, paths: builder.Paths, main: tuple[str, str], admin_url: 
             name, url = databases.create("rtt")
             print(f"  copying the store to {name} on it ...", file=sys.stderr, flush=True)
             copy_store(paths.store, url)
-            _vacuum_analyze(url)
+            pgserver.vacuum_analyze(url)
             BarePg.create(url, paths.bare).close()
         proxy = stack.enter_context(DelayProxy(tcp, rtt_ms / 2000, max_seconds=900))
         proxied_url = pgserver.database_url(url, name, host="127.0.0.1", port=str(proxy.port))
@@ -469,7 +509,7 @@ def bench_rtt(s: Sides, paths: builder.Paths, main: tuple[str, str], admin_url: 
         counted = profile(proxied.store,
                           lambda: audit_service.create_audit(proxied, one, submit=True),
                           "trailed save through the delay proxy")
-        statements = int(counted.summary.split(" ", 1)[0])
+        statements = counted.statements
 
         def explain() -> Profile:
             return counted
@@ -493,11 +533,6 @@ def bench_rtt(s: Sides, paths: builder.Paths, main: tuple[str, str], admin_url: 
 
 
 # -- the whole section ---------------------------------------------------------------------------
-def _vacuum_analyze(url: str) -> None:
-    with pgserver.connect_admin(url) as conn:
-        conn.execute("VACUUM ANALYZE")
-
-
 def _database_size(url: str) -> str:
     with pgserver.connect_admin(url) as conn:
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
@@ -520,7 +555,7 @@ def run(paths: builder.Paths, data_dir: Path, *, admin_url: str, repeat: int,
         copied = copy_store(paths.store, url)
         copy_s = time.perf_counter() - started
         started = time.perf_counter()
-        _vacuum_analyze(url)
+        visible = pgserver.vacuum_analyze(url)
         vacuum_s = time.perf_counter() - started
         bare_pg = BarePg.create(url, paths.bare)
         stack.callback(bare_pg.close)
@@ -557,7 +592,7 @@ def run(paths: builder.Paths, data_dir: Path, *, admin_url: str, repeat: int,
         held = copied.counts["audits"]
         size = _database_size(url)
     header = [
-        f"PostgreSQL {facts['server_version']} at {describe_location(admin_url)}: fsync="
+        f"PostgreSQL {facts['server_version']}, server {describe_location(admin_url)}: fsync="
         f"{facts['fsync']}, synchronous_commit={facts['synchronous_commit']}, "
         f"full_page_writes={facts['full_page_writes']}, shared_buffers="
         f"{facts['shared_buffers']}, work_mem={facts['work_mem']}, jit={facts['jit']}"
@@ -566,7 +601,8 @@ def run(paths: builder.Paths, data_dir: Path, *, admin_url: str, repeat: int,
            if facts["fsync"] == "off" or facts["synchronous_commit"] == "off" else ""),
         f"the PostgreSQL store: copy_store of the SQLite store ({held:,} audits, trail "
         f"{copied.trail_seq:,} rows) into a fresh database in {copy_s:.1f} s (verifying both "
-        f"included), then VACUUM ANALYZE {vacuum_s:.1f} s; {size}; dropped at the end",
+        f"included), then VACUUM ANALYZE {vacuum_s:.1f} s ({visible}); {size}; dropped at "
+        "the end",
         "each operation timed on both engines in turn (SQLite, PostgreSQL, bare sqlite3, bare "
         "psycopg, ...), same calls, same process; ratio = PostgreSQL median / SQLite median",
     ]

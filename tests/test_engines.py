@@ -24,7 +24,7 @@ from sefton_qa.services.demo import generate_demo
 from sefton_qa.services.register import RegisterFilter
 from sefton_qa.services.summary import period_summary
 from sefton_qa.services.verify import verify_store
-from sefton_qa.store import dialect, open_store, postgres, trail
+from sefton_qa.store import dialect, open_store, postgres, schema_check, trail
 from sefton_qa.store.connection import StoreWriteError
 
 from pg_server import another_users_long_write
@@ -77,93 +77,6 @@ def test_a_server_address_is_never_taken_for_a_file(location, is_server, monkeyp
 
 
 # -- the schemas in lockstep ---------------------------------------------------------------------
-#: What differs by design: SQLite's search index is its own tables, the server's a column.
-ONLY_ON_SQLITE = {"audits_fts", "audits_fts_config", "audits_fts_data", "audits_fts_docsize",
-                  "audits_fts_idx"}
-ONLY_ON_SERVER_COLUMNS = {("audits", "search_vector")}
-ONLY_ON_SERVER_INDEXES = {"audits_search"}
-
-
-def sqlite_schema(conn) -> dict:
-    out = {}
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
-        if table in ONLY_ON_SQLITE:
-            continue
-        columns = {}
-        pk = []
-        for _cid, name, kind, notnull, _default, pk_pos, _hidden in conn.execute(
-                f"PRAGMA table_xinfo({table})"):
-            columns[name] = (_kind(kind), bool(notnull) or pk_pos == 1 and
-                             kind.upper() == "INTEGER")
-            if pk_pos:
-                pk.append((pk_pos, name))
-        fks = {(row[3], row[2], row[4]) for row in conn.execute(
-            f"PRAGMA foreign_key_list({table})")}
-        indexes, uniques = set(), set()
-        for _seq, name, unique, origin, _partial in conn.execute(f"PRAGMA index_list({table})"):
-            cols = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({name})"))
-            if origin == "c":
-                indexes.add(name)
-            elif origin == "u":
-                uniques.add(cols)
-        out[table] = {"columns": columns, "pk": tuple(n for _p, n in sorted(pk)), "fks": fks,
-                      "indexes": indexes, "uniques": uniques}
-    return out
-
-
-def _kind(declared: str) -> str:
-    declared = (declared or "").upper()
-    return "integer" if "INT" in declared else "text" if "TEXT" in declared else declared.lower()
-
-
-def server_schema(conn) -> dict:
-    out = {}
-    tables = [r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
-    for table in tables:
-        columns = {}
-        for name, kind, nullable in conn.execute(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = ?", (table,)):
-            if (table, name) in ONLY_ON_SERVER_COLUMNS:
-                continue
-            columns[name] = ("integer" if "int" in kind else "text" if kind == "text"
-                             else kind, nullable == "NO")
-        constraint_columns = {}
-        for name, kind, column, position, parent, parent_column in conn.execute(
-                "SELECT c.conname, c.contype, a.attname, k.n, pc.relname, pa.attname "
-                "FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid "
-                "JOIN pg_namespace ns ON ns.oid = cl.relnamespace "
-                "CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) "
-                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
-                "LEFT JOIN pg_class pc ON pc.oid = c.confrelid "
-                "LEFT JOIN pg_attribute pa ON pa.attrelid = c.confrelid "
-                "AND pa.attnum = c.confkey[k.n] "
-                "WHERE ns.nspname = current_schema() AND cl.relname = ? "
-                "ORDER BY c.conname, k.n", (table,)):
-            constraint_columns.setdefault((name, kind), []).append((column, parent,
-                                                                    parent_column))
-        pk, fks, uniques = (), set(), set()
-        for (_name, kind), cols in constraint_columns.items():
-            if kind == "p":
-                pk = tuple(c for c, _p, _pc in cols)
-            elif kind == "f":
-                fks |= {(c, p, pc) for c, p, pc in cols}
-            elif kind == "u":
-                uniques.add(tuple(c for c, _p, _pc in cols))
-        indexes = {r[0] for r in conn.execute(
-            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE n.nspname = current_schema() AND t.relname = ? "
-            "AND NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-            "WHERE c.conindid = x.indexrelid)", (table,))} - ONLY_ON_SERVER_INDEXES
-        out[table] = {"columns": columns, "pk": pk, "fks": fks, "indexes": indexes,
-                      "uniques": uniques}
-    return out
-
-
 def test_both_engines_have_the_same_schema_after_every_step(tmp_path, pg_server):
     from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
 
@@ -172,8 +85,8 @@ def test_both_engines_have_the_same_schema_after_every_step(tmp_path, pg_server)
     try:
         assert applied_names(file_store.conn) == applied_names(server_store.conn) == \
             list(KNOWN_MIGRATIONS)
-        on_file = sqlite_schema(file_store.conn)
-        on_server = server_schema(server_store.conn)
+        on_file = schema_check.describe_sqlite(file_store.conn)
+        on_server = schema_check.describe_server(server_store.conn)
         assert set(on_file) == set(on_server)
         for table in on_file:
             for part in ("columns", "pk", "fks", "indexes", "uniques"):
@@ -181,9 +94,35 @@ def test_both_engines_have_the_same_schema_after_every_step(tmp_path, pg_server)
         # the trail's protection is there on both, under the same names
         assert not trail.missing_protection(file_store.conn)
         assert not trail.missing_protection(server_store.conn)
+        # and each is the schema its steps make, as verify checks it
+        assert schema_check.problems(file_store.conn) == []
+        assert schema_check.problems(server_store.conn) == []
     finally:
         file_store.close()
         server_store.close()
+
+
+def test_the_schemas_agree_after_each_step_on_its_own(pg_server):
+    """Step by step: after the first k steps on each engine, the same tables, columns, keys
+    and indexes (a step written for one engine only fails here)."""
+    from sefton_qa.store import pg_schema
+    from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS
+
+    for k in range(1, len(KNOWN_MIGRATIONS) + 1):
+        steps = KNOWN_MIGRATIONS[:k]
+        url = pg_server.create()
+        conn = postgres.connect(url)
+        try:
+            conn.execute("BEGIN")
+            pg_schema.apply(conn, list(steps))
+            conn.execute("COMMIT")
+            on_server = schema_check.describe_server(conn)
+            on_file = schema_check.describe_sqlite(schema_check._expected_conn(steps))
+            assert on_file == on_server, steps[-1]
+            assert schema_check.problems(conn) == [], steps[-1]
+        finally:
+            conn.close()
+            pg_server.drop(url)
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -532,3 +471,31 @@ def test_verify_finds_a_trigger_added_outside_the_app(store, admin, raw_sql):
                for line in report.lines()), report.lines()
     with pytest.raises(StoreError, match="soften on audits"):
         open_store(store.location, check=True)
+
+
+@pytest.mark.parametrize("change, named", [
+    ("CREATE VIEW all_grades AS SELECT id, overall_grade FROM audits", "view all_grades"),
+    ("CREATE INDEX audits_sneaky ON audits (findings)", "audits_sneaky"),
+    ("ALTER TABLE audits ADD COLUMN shadow_grade TEXT", "shadow_grade"),
+    ("CREATE TABLE notes (id INTEGER PRIMARY KEY)", "table notes"),
+])
+def test_verify_names_schema_changes_made_outside_the_app(store, admin, raw_sql, change, named):
+    raw_sql(store.location, change)
+    report = verify_store(store)
+    schema = next(c for c in report.checks if c.name == "schema")
+    assert not schema.ok and named in schema.detail, schema.detail
+
+
+def test_verify_finds_a_changed_trigger_body(store, admin, raw_sql):
+    """The trail's own guard, rewritten to let every change through: same name, new body."""
+    if store.dialect.is_file:
+        raw_sql(store.location, "DROP TRIGGER trail_is_append_only_update",
+                "CREATE TRIGGER trail_is_append_only_update BEFORE UPDATE ON trail "
+                "BEGIN SELECT 1; END", drop_trail_triggers=False)
+    else:
+        raw_sql(store.location, "CREATE OR REPLACE FUNCTION sefton_trail_is_append_only() "
+                                "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN new; END $$")
+    report = verify_store(store)
+    schema = next(c for c in report.checks if c.name == "schema")
+    assert not schema.ok and ("trail_is_append_only_update was changed" in schema.detail
+                              or "guard function was changed" in schema.detail), schema.detail

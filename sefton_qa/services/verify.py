@@ -36,7 +36,7 @@ class VerifyReport:
 
 
 CHECKS = ("integrity_check", "foreign_key_check", "search index", "trail protection",
-          "triggers", "trail chain", "records match trail")
+          "triggers", "schema", "trail chain", "records match trail")
 
 
 def verify_store(store: Store, progress=None) -> VerifyReport:
@@ -49,7 +49,7 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
     report = VerifyReport()
     errors = dialect.database_errors()
     checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection,
-                               _triggers, _chain, _replay_check)))
+                               _triggers, _schema, _chain, _replay_check)))
     try:
         with store.snapshot() as conn:
             for done, (name, check) in enumerate(checks):
@@ -113,6 +113,20 @@ def _triggers(conn) -> Check:
         return Check("triggers", False, f"the trigger(s) {names} were added outside the app; "
                                         "they may change what is saved")
     return Check("triggers", True, "only the app's own")
+
+
+def _schema(conn) -> Check:
+    """Every table, column, key, index, view and trigger is as the store's schema steps make
+    it: one added or changed outside the app is named."""
+    from sefton_qa.store import schema_check
+
+    if not schema_check.comparable(conn):
+        return Check("schema", True, "not compared: the store has schema steps this version "
+                                     "does not know (a newer version's)")
+    found = schema_check.problems(conn)
+    if found:
+        return Check("schema", False, "; ".join(found))
+    return Check("schema", True, "as the app's schema steps make it")
 
 
 def _chain(conn) -> Check:

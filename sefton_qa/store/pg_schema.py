@@ -125,7 +125,12 @@ def statements(name: str) -> list[str]:
     return [pg for statement in _STATEMENTS[name] for pg in to_postgres(statement)]
 
 
-def apply(conn, pending: list[str], *, calibration_seed: int | None = None) -> None:
+def trail_guard_body() -> str:
+    """The body of the trail's guard function, as the server stores it (prosrc)."""
+    return _TRAIL_GUARD.split("$$")[1]
+
+
+def apply(conn, pending: list[str]) -> None:
     """Apply the pending steps inside the caller's transaction (the migrations table first)."""
     from sefton_qa.store import trail
 

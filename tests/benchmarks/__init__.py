@@ -14,4 +14,14 @@ Modules: ``build`` (the stores), ``workload`` (the audits), ``bare`` (the plain 
 side), ``register`` (the register's first screens), ``importing`` (the import rate), ``pack``
 (the committee pack), ``startup`` (cold start, also run as the child process it times),
 ``timing`` and ``report`` (the clock and the table).
+
+PostgreSQL beside SQLite::
+
+    .venv/bin/python -m tests.benchmarks --quick --engines sqlite,postgresql \
+        --pg-url "postgresql://postgres@/postgres?host=/tmp/pgdev"
+
+copies the built store into a fresh database on that server and times the same operations on
+both engines in turn, as ratios (``engines``; ``--engines postgresql`` for that table alone).
+``bare_pg`` is the plain psycopg side, ``pgserver`` makes and drops the databases (and starts a
+throwaway TCP server when the given one has no TCP listener), ``proxy`` adds round-trip time.
 """

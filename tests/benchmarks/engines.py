@@ -521,8 +521,10 @@ def bench_rtt(s: Sides, paths: builder.Paths, main: tuple[str, str], admin_url: 
         f"ms through the proxy (+{one_proxied.median_ms - one_direct.median_ms:.2f} ms a round "
         f"trip). create_audit on PostgreSQL runs {statements} statements, one round trip each "
         f"(no pipelining), so the added round trips alone come to about "
-        f"{statements * (one_proxied.median_ms - one_direct.median_ms):.0f} ms a save. Bare "
-        "psycopg through the proxy: BEGIN, one INSERT, COMMIT (three round trips).")
+        f"{statements * (one_proxied.median_ms - one_direct.median_ms):.0f} ms a save "
+        f"(with exactly {rtt_ms:g} ms added: about {pg_direct.median_ms:.0f} + {statements} x "
+        f"{rtt_ms:g} = {pg_direct.median_ms + statements * rtt_ms:.0f} ms). Bare psycopg "
+        "through the proxy: BEGIN, one INSERT, COMMIT (three round trips).")
     return [
         EngineRow(f"trailed save over TCP, no added delay (x{repeat})", _ms(sq), _ms(pg_direct),
                   _ratio(pg_direct, sq), _ms(bare_sq), NONE, None, None),

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="use the demo store (unless --db is given) and fill it with demo "
                           "data if it holds no audits")
 
+    add_command("init", help="create an empty store, with you (your operating-system "
+                             "account) as its administrator")
     demo = add_command("demo", help="fill an empty store with synthetic demo data")
     demo.add_argument("--months", type=int, default=18, help="months of audits (default 18)")
     demo.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
-                "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami,
+                "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami, "init": _init,
                 "copy-store": _copy_store}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
@@ -248,6 +250,22 @@ def _info(args) -> int:
     return 0
 
 
+def _init(args) -> int:
+    from sefton_qa.domain.errors import StoreError
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store, staff
+
+    location = resolve_store_path(args.db)
+    with open_store(location) as store:
+        if staff.count(store.conn) > 0:
+            raise StoreError(f"{store.describe()} is already a store with staff; nothing was "
+                             "changed.")
+        session = sign_in(store)
+        print(f"Created an empty store at {store.describe()}. You ({session.os_user}) are its "
+              "administrator and a QA officer; add your colleagues under Settings → Staff.")
+    return 0
+
+
 def _whoami(args) -> int:
     from sefton_qa.services import sign_in
 
@@ -275,6 +293,19 @@ def _copy_store(args) -> int:
           f"trail rows; both verified, the same counts, trail head row {result.trail_seq:,} "
           f"hash {result.trail_hash}.")
     return 0
+
+
+def _must_exist(args) -> None:
+    """A command that works on an existing store, given a file that is not there: say how to
+    make one (import into nothing is how a team starts from its spreadsheets)."""
+    from pathlib import Path
+
+    from sefton_qa.domain.errors import StoreError
+
+    location = resolve_store_path(args.db)
+    if isinstance(location, Path) and not location.exists():
+        raise StoreError(f"There is no store at {location}. Create one first with: "
+                         f"sefton-qa --db {location} init")
 
 
 def _file_store_only(location, what: str) -> None:
@@ -374,6 +405,7 @@ def _import(args) -> int:
     from sefton_qa.services.import_export import import_audits
 
     mapping = _parse_map(args.map)
+    _must_exist(args)
     with _open(args, create=False, check=True) as store:
         session = sign_in(store)
         report = import_audits(session, args.file, dry_run=args.dry_run,

@@ -218,3 +218,22 @@ def test_summary_at_the_start_of_the_calendar(store_path, capsys):
     code, out, err = run(capsys, "--db", str(store_path), "summary", "--from", "0001-01-01",
                          "--to", "0001-01-31")
     assert code in (0, 1) and "Traceback" not in err
+
+
+def test_a_team_starts_from_the_command_line_with_init(tmp_path, capsys, monkeypatch):
+    """Issue 15, finding 16: import into a path with no store names init; init makes an empty
+    store whose administrator is the operating system's account; a second init changes
+    nothing."""
+    monkeypatch.setattr(identity, "os_account", lambda: "first.admin")
+    path = tmp_path / "team" / "new.sqlite3"
+    code, out, err = run(capsys, "--db", str(path), "import", str(tmp_path / "audits.csv"))
+    assert_plain_error(code, err, f"sefton-qa --db {path} init")
+    assert not path.exists()
+    code, out, err = run(capsys, "--db", str(path), "init")
+    assert code == 0, err
+    assert "You (first.admin) are its administrator" in out
+    code, out, err = run(capsys, "--db", str(path), "whoami")
+    assert out.startswith("first.admin (account first.admin): ")
+    assert "Administrator" in out and "QA officer" in out
+    code, out, err = run(capsys, "--db", str(path), "init")
+    assert_plain_error(code, err, "already a store with staff")

@@ -294,9 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     paths.store.parent.joinpath("results.md").write_text(md, encoding="utf-8")
+    plans_file = paths.store.parent / "pg-plans.md"
     if plans:
-        paths.store.parent.joinpath("pg-plans.md").write_text(plans, encoding="utf-8")
-        print(f"PostgreSQL plans of the missed targets: {paths.store.parent / 'pg-plans.md'}")
+        plans_file.write_text(plans, encoding="utf-8")
+        print(f"PostgreSQL plans of the missed targets: {plans_file}")
+    else:
+        plans_file.unlink(missing_ok=True)  # an earlier run's, not this one's
     met = all(r.target.met(r.value) for r in rows) and (section is None or section.ok)
     return 0 if met else 1
 

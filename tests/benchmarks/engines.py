@@ -229,7 +229,9 @@ def profile(store, action: Callable[[], object], label: str) -> Profile:
             plan = _plan_lines(store.conn, sql, params, write)
         except Exception as exc:  # noqa: BLE001 - a plan we cannot get is reported, not fatal
             plan = [f"(EXPLAIN failed: {exc})"]
-        how = (f" (one row of the {kind}; key +{SHIFT:,}, rolled back)" if write else "")
+        how = "" if not write else (
+            f" (key +{SHIFT:,}, rolled back)" if kind == "one"
+            else f" (one row of the {kind}; key +{SHIFT:,}, rolled back)")
         detail += ["", f"EXPLAIN (ANALYZE, BUFFERS) of the {1000 * seconds:.2f} ms statement"
                        f"{how} `{_short(sql, 300)}` with {_short(repr(params), 300)}:", "",
                    "```", *plan, "```"]

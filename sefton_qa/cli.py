@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("file", metavar="FILE")
     exp.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
     exp.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD")
+    exp.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
 
     queue = add_command("queue", help="what is waiting in the moderation loop, by stage")
     queue.add_argument("--overdue", action="store_true", help="only what is overdue")
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--public", action="store_true",
                         help="the public version: aggregates only, counts from 1 to 4 "
                              "suppressed")
+    report.add_argument("--overwrite", action="store_true",
+                        help="replace the output file if it exists")
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
 
@@ -418,9 +421,10 @@ def _export(args) -> int:
     from sefton_qa.services import sign_in
     from sefton_qa.services.import_export import export_audits
 
-    with _open(args, create=False) as store:
+    with _open(args, create=False, check=True) as store:
         session = sign_in(store)
-        result = export_audits(session, args.file, date_from=args.start, date_to=args.end)
+        result = export_audits(session, args.file, date_from=args.start, date_to=args.end,
+                               overwrite=args.overwrite)
     print(f"Exported {result.rows:,} audits to {result.path} (SHA-256 {result.sha256})")
     return 0
 
@@ -469,7 +473,7 @@ def _report(args) -> int:
                                      "before")
     previous = Period(args.previous_start, args.previous_end) if args.previous_start else None
     options = PackOptions(public=args.public, appendix=args.appendix, previous=previous)
-    with _open(args, create=False) as store:
+    with _open(args, create=False, check=True) as store:
         session = sign_in(store)
 
         def progress(done: int, total: int, message: str) -> bool:
@@ -479,7 +483,7 @@ def _report(args) -> int:
             return True
 
         result = committee_pack(session, args.start, args.end, args.output, options=options,
-                                progress=progress)
+                                overwrite=args.overwrite, progress=progress)
         if sys.stderr.isatty():
             print(file=sys.stderr)
     print(f"Wrote {result.path}: {options.describe()} pack, {result.pages} pages, "

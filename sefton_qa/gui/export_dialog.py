@@ -70,8 +70,9 @@ class ExportDialog(QDialog):
         end = self.date_to.date().toPython() if self.use_to.isChecked() else None
         self.export_button.setEnabled(False)
         self.status.setText(f"Exporting to {path}…")
-        self.job = Job(self.session, lambda s, _p: export_audits(s, path, date_from=start,
-                                                                  date_to=end), self)
+        # The file dialog has asked whether to replace an existing file.
+        self.job = Job(self.session, lambda s, _p: export_audits(
+            s, path, date_from=start, date_to=end, overwrite=True), self)
         self.job.succeeded.connect(self._done)
         self.job.failed.connect(self._failed)
         self.job.start()

@@ -5,7 +5,6 @@ it, or preview it here (when this Qt has the PDF module)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -314,7 +313,9 @@ class ReportDialog(QDialog):
         path = folder / self.default_file_name()
 
         def work(session, progress):
-            return committee_pack(session, start, end, path, options=options, progress=progress)
+            # The dialog's own temporary folder: a build of the same period replaces the last.
+            return committee_pack(session, start, end, path, options=options,
+                                  progress=progress, overwrite=True)
 
         self._forget_built()
         self.job = Job(self.session, work, self)
@@ -382,10 +383,12 @@ class ReportDialog(QDialog):
     def save_to(self, path: Path) -> Path:
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
-        try:
-            shutil.copyfile(self.built_path, path)
-        except OSError as exc:
-            show_error(self, SeftonError(f"Could not save {path}: {exc.strerror or exc}"))
+        from sefton_qa.services.files import copy_into_place
+
+        try:  # the file dialog has asked whether to replace an existing file
+            copy_into_place(self.built_path, path, overwrite=True)
+        except SeftonError as exc:
+            show_error(self, exc)
             return path
         self.status.setText(f"Saved to {path}.")
         return path

@@ -612,9 +612,11 @@ class ExportResult:
 
 
 def export_audits(session: Session, path: str | Path, *, date_from: dt.date | None = None,
-                  date_to: dt.date | None = None) -> ExportResult:
+                  date_to: dt.date | None = None, overwrite: bool = False) -> ExportResult:
     """Write the submitted audits in the range as CSV or XLSX (by the file's extension), with
-    the import's columns, safe to open in Excel. The export is recorded in the trail."""
+    the import's columns, safe to open in Excel. The export is recorded in the trail before the
+    file is put in place (see :mod:`sefton_qa.services.files`); an existing file is replaced
+    only with ``overwrite``."""
     session.require(Role.QA_OFFICER, Role.ADMINISTRATOR, Role.SERVICE_MANAGER, Role.MODERATOR,
                     doing="export audits")
     path = Path(path)
@@ -634,22 +636,53 @@ def export_audits(session: Session, path: str | Path, *, date_from: dt.date | No
                     Grade(grade).label if grade else "", themes or "", findings or "",
                     moderator or "", Grade(moderated_grade).label if moderated_grade else "",
                     moderation_date or ""])
-    tmp = path.with_name(path.name + ".partial")
-    try:
+    def write(tmp: Path) -> None:
         (write_csv if suffix == ".csv" else write_xlsx)(tmp, EXPORT_HEADERS, out)
-        sha256 = _file_sha256(tmp)
-        tmp.replace(path)
-    except OSError as exc:
-        raise SeftonError(f"Could not write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)  # a half-written file never stays behind
-    with session.store.transaction() as conn:
-        file_transfers.insert(conn, {
-            "direction": "export", "file_name": path.name, "sha256": sha256,
-            "date_from": date_from.isoformat() if date_from else None,
-            "date_to": date_to.isoformat() if date_to else None, "rows_written": len(out),
-            "rows_skipped": 0}, who=session.who)
+
+    sha256 = deliver_recorded(session, path, write, overwrite=overwrite, values={
+        "direction": "export", "file_name": path.name,
+        "date_from": date_from.isoformat() if date_from else None,
+        "date_to": date_to.isoformat() if date_to else None, "rows_written": len(out),
+        "rows_skipped": 0})[0]
     return ExportResult(path=path, rows=len(out), sha256=sha256)
+
+
+def deliver_recorded(session: Session, path: Path, write, *, values: dict,
+                     overwrite: bool = False, reason: str | None = None) -> tuple[str, int]:
+    """Write a file for a person by ``write(temporary path)``, record it in the trail (a
+    file_transfers row with its SHA-256), then put it in place. Returns (SHA-256, transfer id).
+
+    Nothing is left behind on any failure; a file whose record could not be written is never
+    delivered, and one that could not be put in place after its record was committed gets a
+    second trail row saying so."""
+    from sefton_qa.services.files import PendingFile
+
+    pending = PendingFile(path, overwrite=overwrite)
+    try:
+        try:
+            write(pending.path)
+            sha256 = _file_sha256(pending.path)
+        except OSError as exc:
+            raise SeftonError(f"Could not write {path}: {exc.strerror or exc}. Nothing was "
+                              "written.") from exc
+        try:
+            with session.store.transaction() as conn:
+                transfer_id = file_transfers.insert(conn, dict(values, sha256=sha256),
+                                                    who=session.who, reason=reason)
+        except SeftonError as exc:
+            raise SeftonError(f"{exc} The file was not written, since the store could not "
+                              "record it.") from exc
+        try:
+            pending.deliver()
+        except OSError as exc:
+            with session.store.transaction() as conn:
+                file_transfers.mark_not_delivered(conn, transfer_id, exc.strerror or str(exc),
+                                                  who=session.who)
+            raise SeftonError(f"Could not put {path} in place: {exc.strerror or exc}. The "
+                              "trail records that it was not delivered.") from exc
+        return sha256, transfer_id
+    finally:
+        pending.discard()
 
 
 __all__ = ["import_audits", "export_audits", "ImportReport", "ExportResult", "SpreadsheetError",

@@ -8,7 +8,6 @@ says what ``sefton-qa summary --json`` says for the same period.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,6 @@ from sefton_qa.reports.figures import (
 from sefton_qa.services.moderation import calibration, loop_settings
 from sefton_qa.services.session import Session
 from sefton_qa.services.summary import period_summary, previous_period
-from sefton_qa.store import file_transfers
 from sefton_qa.store import reporting as report_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import summary as summary_store
@@ -198,22 +196,17 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         appendix=appendix)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,
-                   options: PackOptions = PackOptions(),
-                   progress: Progress | None = None) -> PackResult:
+                   options: PackOptions = PackOptions(), progress: Progress | None = None,
+                   overwrite: bool = False) -> PackResult:
     """Build the pack for [start, end] into ``path`` (a PDF) and record it in the trail.
 
-    The file appears whole or not at all; a cancelled or failed build leaves nothing behind
-    and records nothing.
+    The file appears whole or not at all, and only once the trail records it; a cancelled or
+    failed build leaves nothing behind and records nothing. An existing file is replaced only
+    with ``overwrite``.
     """
+    from sefton_qa.services.import_export import deliver_recorded
+
     from sefton_qa.reports.pdf import render
 
     began = time.perf_counter()
@@ -223,29 +216,25 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     figures = gather(session, start, end, options,
                      progress=None if progress is None else
                      (lambda d, t, m: progress(d, t + 10, m)))
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        def drawing(done: int, total: int, message: str) -> None:
-            _report(progress, 7 + round(8 * done / max(total, 1)), 17, message)
+    def drawing(done: int, total: int, message: str) -> None:
+        _report(progress, 7 + round(8 * done / max(total, 1)), 17, message)
 
+    pages = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal pages
         pages = render(figures, tmp, public=options.public, appendix=options.appendix,
                        progress=drawing)
-        sha256 = _sha256(tmp)
         _report(progress, 16, 17, "Recording the pack in the trail")
-        tmp.replace(path)
-    except OSError as exc:
-        raise SeftonError(f"Could not write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+
     reason = (f"Committee pack ({options.describe()}); compared with "
               f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
               f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
-    with session.store.transaction() as conn:
-        transfer_id = file_transfers.insert(conn, {
-            "direction": "export", "file_name": path.name, "sha256": sha256,
-            "date_from": start.isoformat(), "date_to": end.isoformat(),
-            "rows_written": figures.current.total, "rows_skipped": 0},
-            who=session.who, reason=reason)
+    sha256, transfer_id = deliver_recorded(session, path, write, overwrite=overwrite,
+                                           reason=reason, values={
+        "direction": "export", "file_name": path.name, "date_from": start.isoformat(),
+        "date_to": end.isoformat(), "rows_written": figures.current.total,
+        "rows_skipped": 0})
     _report(progress, 17, 17, "Done")
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
                       seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,

@@ -74,6 +74,7 @@ def copy_store(source_location, destination_location,
             except dialect.database_errors() as exc:
                 raise StoreError(f"The copy failed and was undone ({exc}); "
                                  f"{destination.describe()} is as it was.") from exc
+            copying.refresh_statistics(destination.conn)
             problems = []
             for side in (source, destination):
                 report = verify_store(side)

@@ -296,8 +296,9 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         # matches, instead of sorting every match to find the first screen.
         hint = ""
         query = fts_query(f.search, conn) if f.search else None
-        if query and _fts_matches(conn, query) > SORT_IN_MEMORY_UP_TO:
-            hint = dialect.of(conn).indexed_by(_SORT_INDEXES[sort])
+        # (Only SQLite takes the hint: the server plans for itself, so it is not counted there.)
+        if query and d.is_file and _fts_matches(conn, query) > SORT_IN_MEMORY_UP_TO:
+            hint = d.indexed_by(_SORT_INDEXES[sort])
         # The page's ids first, then the names and themes for those rows only.
         sql = (f"SELECT {columns} FROM audits a WHERE a.id IN ("
                f"SELECT a.id FROM audits a {hint} {where} ORDER BY {order} LIMIT ? OFFSET ?) "
@@ -319,27 +320,39 @@ def register_page(conn: sqlite3.Connection, f: RegisterFilter, *, offset: int, l
         outer_where, outer_params = "AND o.service_area_id = ?", [f.service_area_id]
     # INDEXED BY: with statistics the planner may pick another index on the same column
     # (say area + grade + date) and then sort a million rows; this one gives the order.
-    named_sql = (f"SELECT {columns} FROM {table} o {d.ordered_join} audits a "
-                 f"{d.indexed_by(index)} ON a.{column} = o.id {outer_where} {join_where} "
-                 f"ORDER BY {order}")
+    named_from = (f"FROM {table} o {d.ordered_join} audits a {d.indexed_by(index)} "
+                  f"ON a.{column} = o.id {outer_where} {join_where}")
+    by_date = d.order_by(("a.audit_date", "a.id"), descending)
+
+    def named(start: int, count: int) -> list[tuple]:
+        if d.is_file:
+            return conn.execute(f"SELECT {columns} {named_from} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*outer_params, *params, count, start]).fetchall()
+        # The server plans its own joins: each named record's first start + count audits,
+        # read through its (column, audit_date) index, then the page from those few rows.
+        return conn.execute(
+            f"SELECT {columns} FROM {table} o CROSS JOIN LATERAL (SELECT a.* FROM audits a "
+            f"WHERE a.{column} = o.id {join_where} ORDER BY {by_date} LIMIT ?) AS a "
+            f"WHERE TRUE {outer_where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, start + count, *outer_params, count, start]).fetchall()
+
     # Audits without the named record (an unfinished draft) come after the rest, or before
     # them in descending order; each part is read in index order, never sorted whole.
-    unnamed_sql = (f"SELECT {columns} FROM audits a WHERE a.{column} IS NULL "
-                   f"{join_where} ORDER BY {d.order_by(('a.audit_date', 'a.id'), descending)}")
+    unnamed_sql = f"FROM audits a WHERE a.{column} IS NULL {join_where}"
 
-    def args(sql: str) -> list:
-        return [*outer_params, *params] if sql is named_sql else params
+    def unnamed(start: int, count: int) -> list[tuple]:
+        return conn.execute(f"SELECT {columns} {unnamed_sql} ORDER BY {by_date} "
+                            "LIMIT ? OFFSET ?", [*params, count, start]).fetchall()
 
-    def part(sql: str, start: int, count: int) -> list[tuple]:
-        return conn.execute(f"{sql} LIMIT ? OFFSET ?", [*args(sql), count, start]).fetchall()
+    def size(part) -> int:
+        sql, args = (named_from, [*outer_params, *params]) if part is named \
+            else (unnamed_sql, params)
+        return conn.execute(f"SELECT count(*) {sql}", args).fetchone()[0]
 
-    def size(sql: str) -> int:
-        return conn.execute(f"SELECT count(*) FROM ({sql}) AS part", args(sql)).fetchone()[0]
-
-    first, second = (unnamed_sql, named_sql) if descending else (named_sql, unnamed_sql)
-    rows = part(first, offset, limit)
+    first, second = (unnamed, named) if descending else (named, unnamed)
+    rows = first(offset, limit)
     if len(rows) < limit:
-        rows += part(second, max(0, offset - size(first)), limit - len(rows))
+        rows += second(max(0, offset - size(first)), limit - len(rows))
     return rows
 
 

@@ -54,6 +54,11 @@ def _restore_trail_guard(conn) -> None:
         conn.execute("ALTER TABLE trail ENABLE ALWAYS TRIGGER trail_is_append_only_delete")
 
 
+def refresh_statistics(conn) -> None:
+    """The planner's statistics for the tables just filled (outside any transaction)."""
+    conn.execute("ANALYZE" if not dialect.of(conn).is_file else "PRAGMA optimize")
+
+
 def copy_all(source, dest, progress: Callable[[str, int], None] | None = None) -> None:
     """Copy every table of ``source`` into ``dest``, inside the caller's write transaction on
     ``dest`` (a new store: its seed rows are replaced by the source's)."""

@@ -81,6 +81,9 @@ _REPLACED = {
 }
 
 
+_INDEX = re.compile(r"^(?P<head>CREATE (UNIQUE )?INDEX \w+ ON \w+ )\((?P<columns>[^()]*)\)$")
+
+
 def to_postgres(statement: str) -> list[str]:
     """One SQLite schema statement as the PostgreSQL statements that do the same."""
     for start, replacement in _REPLACED.items():
@@ -95,6 +98,12 @@ def to_postgres(statement: str) -> list[str]:
     sql = sql.replace("|| ((CAST(substr(audit_date, 6, 2) AS BIGINT) + 2) / 3)",
                       "|| CAST((CAST(substr(audit_date, 6, 2) AS BIGINT) + 2) / 3 AS TEXT)")
     sql = re.sub(r"\)\s*VIRTUAL$", ") STORED", sql)
+    index = _INDEX.match(sql)
+    if index:
+        # SQLite sorts NULLs lowest; an index whose columns do too gives that order (ascending,
+        # and descending read backwards) without sorting the table.
+        columns = ", ".join(f"{c.strip()} NULLS FIRST" for c in index.group("columns").split(","))
+        sql = f"{index.group('head')}({columns})"
     out = [sql]
     if sql.startswith("CREATE TABLE staff ("):
         # teams does not exist yet: the key is added once it does.

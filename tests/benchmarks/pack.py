@@ -66,7 +66,8 @@ def _time_pack(build, session: Session, start: dt.date, end: dt.date, out: Path,
     results = []
 
     def one(_i: int) -> None:
-        results.append(committee_pack(session, start, end, out, options=options()))
+        results.append(committee_pack(session, start, end, out, options=options(),
+                                      overwrite=True))
 
     timing = time_calls(one, repeat=repeat, warmup=1)
     made = results[-1]

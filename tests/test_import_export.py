@@ -987,7 +987,15 @@ def test_a_header_row_without_audits(admin, org, tmp_path):
 MODERATED = dict(moderator="Sam Manager", moderated_grade="RI", moderation_date="01/06/2024")
 
 
+def make_sam_a_moderator(admin, org) -> None:
+    from sefton_qa.domain.models import Role
+    from sefton_qa.services import organisation
+
+    organisation.update_staff(admin, org.manager, roles=[Role.SERVICE_MANAGER, Role.MODERATOR])
+
+
 def test_moderation_columns_go_to_the_moderations_table(admin, org, store, tmp_path):
+    make_sam_a_moderator(admin, org)
     rows = [row(1, **MODERATED), row(2, **dict(MODERATED, moderated_grade="Good")), row(3)]
     report = import_audits(admin, write_rows(tmp_path / "moderated.xlsx", rows))
     assert report.ok and report.added == 3, report.problems
@@ -1232,6 +1240,7 @@ def test_a_finding_pasted_from_word_exports_and_reimports(admin, org, make_input
 
 
 def test_moderations_export_and_reimport(admin, org, store, fresh, tmp_path):
+    make_sam_a_moderator(admin, org)
     rows = [row(1, **MODERATED), row(2)]
     assert import_audits(admin, write_rows(tmp_path / "in.csv", rows)).added == 2
     for suffix in (".csv", ".xlsx"):
@@ -1588,3 +1597,50 @@ def test_random_cells_give_a_report_or_a_plain_refusal(admin, org, tmp_path, tab
         path.write_bytes(buffer.getvalue().encode("utf-8", "surrogatepass"))
     assume(path.stat().st_size > 0)
     _import_never_crashes(admin, path, create_missing=create_missing, dry_run=dry_run)
+
+
+# -- issue 15, finding 6: an import cannot skip moderation -------------------------------------
+def test_a_qa_officer_cannot_import_her_own_audit_already_moderated(admin, org, auditor, store,
+                                                                     tmp_path):
+    """Alex (a QA officer, not an administrator) imports her own inadequate audit "moderated to
+    good" by a colleague: refused, nothing written; without the moderation columns it is
+    imported and enters the moderation queue."""
+    make_sam_a_moderator(admin, org)
+    before = counts(store.conn)
+    rows = [row(1, grade="Inadequate", moderator="Sam Manager", moderated_grade="Good",
+                moderation_date="01/06/2024")]
+    report = import_audits(auditor, write_rows(tmp_path / "mine.csv", rows))
+    assert not report.ok and report.added == 0
+    assert any("only an administrator may import moderations" in p for p in report.problems)
+    assert counts(store.conn) == before
+    report = import_audits(auditor, write_rows(tmp_path / "plain.csv", [row(1, grade="Inadequate")]))
+    assert report.ok and report.added == 1, report.problems
+    pending = store.conn.execute("SELECT count(*) FROM moderations m JOIN audits a ON "
+                                 "a.id = m.audit_id WHERE a.case_reference = 'LCS-100001' "
+                                 "AND m.status = 'pending'").fetchone()[0]
+    assert pending == 1
+
+
+@pytest.mark.parametrize("override, words", [
+    ({"moderator": "Sam Manager"}, '"Sam Manager" is not a moderator'),
+    ({"moderator": "Alex Auditor"}, "is the auditor"),
+    ({"moderation_date": "30/05/2024"}, "moderation_date: is before the audit date"),
+])
+def test_an_imported_moderation_must_be_a_real_second_check(admin, org, store, tmp_path,
+                                                             override, words):
+    if override.get("moderator") != "Sam Manager":
+        make_sam_a_moderator(admin, org)
+    before = counts(store.conn)
+    report = import_audits(admin, write_rows(tmp_path / "m.csv", [row(1, **dict(MODERATED,
+                                                                                  **override))]))
+    assert not report.ok and any(words in p for p in report.problems), report.problems
+    assert counts(store.conn) == before
+
+
+def test_a_personal_data_column_cannot_be_mapped_to_a_field(admin, org, store, tmp_path):
+    """--map "Child Name=findings" once stored the child's name in the findings."""
+    from sefton_qa.services.import_export import plan_columns
+
+    _columns, _unknown, problems = plan_columns(["case_reference", "Child Name"],
+                                                {"Child Name": "findings"})
+    assert any('"Child Name" looks like personal data' in p for p in problems)

@@ -149,7 +149,9 @@ def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int,
         if not key:
             continue
         target = saved.get(key) or (key if key in FIELDS else ALIASES.get(key))
-        if target is None and PERSONAL_DATA.search(key):
+        # A column that names personal data is refused even when mapped to a field by hand
+        # (--map "Child Name=findings" once stored the child's name).
+        if PERSONAL_DATA.search(key) and key not in FIELDS and key not in ALIASES:
             problems.append(f'column "{header}" looks like personal data. Sefton QA stores case '
                             "references only: remove this column and import again.")
             continue
@@ -534,6 +536,38 @@ def _new_name_problems(rows: list[_Row], missing: dict[str, list[str]], areas: d
     return out
 
 
+def _check_imported_moderations(session: Session, rows: list[_Row], people: dict[str, int],
+                                problems: list[str]) -> None:
+    """A moderation in the file stands for a second person's check, so it must be one: only an
+    administrator imports them; the moderator holds the moderator role (inactive is fine for
+    history) and is never the audit's auditor; the moderation is not dated before the audit.
+    Otherwise a QA officer could import her own inadequate audit "moderated to good" by a
+    colleague, and it would never reach the moderation queue."""
+    moderated = [r for r in rows if r.moderator]
+    if not moderated:
+        return
+    if Role.ADMINISTRATOR not in session.actor.roles:
+        problems.append(f"rows {', '.join(str(r.number) for r in moderated[:10])}"
+                        f"{' and more' if len(moderated) > 10 else ''}: only an administrator "
+                        "may import moderations (the moderator, moderated_grade and "
+                        "moderation_date columns); leave them out and the audits are flagged "
+                        "for moderation as usual")
+        return
+    conn = session.store.conn
+    for row in moderated:
+        moderator_id = people[row.moderator.lower()]
+        person = staff_store.get(conn, moderator_id)
+        if moderator_id == people[row.auditor.lower()]:
+            problems.append(f"row {row.number}, moderator: is the auditor; a moderator is never "
+                            "the audit's own auditor")
+        elif person is not None and Role.MODERATOR not in person.roles:
+            problems.append(f'row {row.number}, moderator: "{row.moderator}" is not a '
+                            "moderator; give them the moderator role under Settings → Staff "
+                            "first")
+        if row.moderation_date and row.audit_date and row.moderation_date < row.audit_date:
+            problems.append(f"row {row.number}, moderation_date: is before the audit date")
+
+
 def _import_rows(session: Session, report: ImportReport, rows: list[_Row], problems: list[str],
                  *, create_missing: bool, report_progress) -> None:
     conn = session.store.conn
@@ -544,10 +578,7 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
     inputs: list[AuditInput] = []
     labels: list[str] = []
     kept: list[_Row] = []
-    for row in rows:
-        if row.moderator and people[row.moderator.lower()] == people[row.auditor.lower()]:
-            problems.append(f"row {row.number}, moderator: is the auditor; a moderator is never "
-                            "the audit's own auditor")
+    _check_imported_moderations(session, rows, people, problems)
     if problems:
         return
     seen = audit_store.existing_keys(conn, (r.case_reference for r in rows))

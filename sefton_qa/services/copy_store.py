@@ -69,8 +69,11 @@ def copy_store(source_location, destination_location,
                 raise StoreError(f"{destination.describe()} already holds work; copy into a "
                                  "new file or an empty database. Nothing was copied.")
             try:
+                # One snapshot of the source: a store others keep saving to is copied as it
+                # was at one moment, and the copy is checked against that moment.
                 with source.snapshot() as src, destination.transaction() as dest:
                     copying.copy_all(src, dest, progress)
+                    source_counts, source_head = copying.counts(src), trail.head(src)
             except dialect.database_errors() as exc:
                 raise StoreError(f"The copy failed and was undone ({exc}); "
                                  f"{destination.describe()} is as it was.") from exc
@@ -81,9 +84,8 @@ def copy_store(source_location, destination_location,
                 if not report.ok:
                     problems.append(f"{side.describe()}: " + "; ".join(
                         line for line in report.lines() if line.startswith("FAIL")))
-            with source.snapshot() as src, destination.snapshot() as dest:
-                source_counts, dest_counts = copying.counts(src), copying.counts(dest)
-                source_head, dest_head = trail.head(src), trail.head(dest)
+            with destination.snapshot() as dest:
+                dest_counts, dest_head = copying.counts(dest), trail.head(dest)
             if source_counts != dest_counts:
                 problems.append(f"the counts differ: {source_counts} against {dest_counts}")
             if source_head != dest_head:

@@ -138,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sefton-qa: interrupted; nothing was left half-written.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `sefton-qa queue | head`: the reader stopped early; nothing more to say.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _open(args, *, demo: bool = False, read_only: bool = False, create: bool = True,

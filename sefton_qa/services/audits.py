@@ -30,6 +30,9 @@ MAX_FINDINGS_CHARS = 100_000
 MAX_DRAFT_REFERENCE = 100
 LOGGERS = (Role.QA_OFFICER, Role.ADMINISTRATOR)
 
+#: The earliest audit date taken (year 0026 was once accepted for 2026).
+EARLIEST_AUDIT_DATE = dt.date(2000, 1, 1)
+
 
 class _Lookups:
     """Reference data read once per call (or once per bulk batch), so validation is cheap."""
@@ -76,6 +79,9 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
     elif inp.audit_date > today:
         bad("audit_date", f"{inp.audit_date:%d/%m/%Y} is in the future; an audit is dated the "
                           "day it was done")
+    elif inp.audit_date < EARLIEST_AUDIT_DATE:
+        bad("audit_date", f"{inp.audit_date.isoformat()} is before "
+                          f"{EARLIEST_AUDIT_DATE:%d/%m/%Y}; check the year")
     area = lookups.areas.get(inp.service_area_id) if inp.service_area_id is not None else None
     if inp.service_area_id is None:
         if complete:

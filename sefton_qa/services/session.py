@@ -44,6 +44,17 @@ class Session:
             self.actor = fresh
 
 
+def _check_first_account(account: str) -> None:
+    """The first user's account becomes a staff record's name and account: the same rules as
+    Settings → Staff apply (it was once taken unchecked)."""
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.services.organisation import _staff_problems
+
+    problems = [p for p in _staff_problems(account, account, [Role.ADMINISTRATOR]) if p]
+    if problems:
+        raise ValidationError(problems)
+
+
 def _match_windows_account_once(conn, account: str):
     """A staff record from before accounts were read as DOMAIN\\user holds the bare user name:
     it is matched once, and from then on holds the whole account (with a trail row)."""
@@ -80,6 +91,8 @@ def sign_in(store: Store, os_user: str | None = None, *,
             if found is None and "\\" in os_user:
                 found = _match_windows_account_once(conn, os_user)
             if found is None:
+                if staff_store.count(conn) == 0:
+                    _check_first_account(os_user)
                 if staff_store.count(conn) > 0:
                     raise PermissionDenied(
                         f"The account '{os_user}' is not set up in this store. Ask a Sefton QA "

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import os
+import stat
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -55,9 +56,13 @@ def _size_text(n: int) -> str:
 def read_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> Sheet:
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise SpreadsheetError(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):  # a folder, or a pipe that would block the read
+        raise SpreadsheetError(f"{path.name} is a folder or a device, not a file: choose the "
+                               ".xlsx or .csv file itself.")
+    size = info.st_size
     if size == 0:
         raise SpreadsheetError(f"{path.name} is empty.")
     if size > MAX_FILE_BYTES:

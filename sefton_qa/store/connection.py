@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -307,7 +308,12 @@ def is_network_path(path: Path) -> bool:
 
 def check_is_sqlite_file(path: Path) -> None:
     try:
-        if not path.exists() or path.stat().st_size == 0:
+        if not path.exists():
+            return
+        if not stat.S_ISREG(path.stat().st_mode):  # a named pipe would block the read below
+            raise StoreError(f"{path} is not a regular file, so it cannot be a Sefton QA "
+                             "store. Choose another file.")
+        if path.stat().st_size == 0:
             return
         with open(path, "rb") as fh:
             header = fh.read(16)

@@ -94,7 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
 
-    add_command("verify", help="check the store's integrity and its audit trail")
+    verify = add_command("verify", help="check the store's integrity and its audit trail, "
+                                        "against every anchor kept outside it")
+    verify.add_argument("--anchor", action="append", default=[], metavar="SEQ:HASH",
+                        help="also hold the trail to this head, as a committee pack prints it "
+                             "(repeatable)")
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_command("anchors", help="the copies of the trail's head kept outside the store "
+                                "(backups, packs, restores), and whether the trail holds to each")
     add_command("info", help="the store's engine, location, schema version and trail head")
     add_command("whoami", help="who the store takes you for: your operating-system account "
                                "and its staff record")
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             return _gui(args)
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
-                "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami, "init": _init,
+                "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami, "init": _init, "anchors": _anchors,
                 "copy-store": _copy_store}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
@@ -233,11 +240,20 @@ def format_summary(summary: dict) -> str:
 
 
 def _verify(args) -> int:
+    from sefton_qa.domain.errors import ValidationError
     from sefton_qa.services.verify import verify_store
+    from sefton_qa.store import anchors
 
+    try:
+        given = [anchors.parse(text) for text in args.anchor]
+    except ValueError as exc:
+        raise ValidationError.single("--anchor", str(exc)) from None
     with _open(args, read_only=True, create=False) as store:
-        report = verify_store(store)
+        report = verify_store(store, anchors=given)
         newer = store.newer_version
+    if args.json:
+        print(json.dumps(dict(report.as_json(), newer_version=newer), indent=2))
+        return 0 if report.ok else 1
     if newer:
         print("Note: this store was written by a newer version of Sefton QA; it was checked "
               "read-only, as far as this version understands it.")
@@ -324,6 +340,15 @@ def _file_store_only(location, what: str) -> None:
         raise StoreError(f"{what} is for a store file. A server store is backed up by IT with "
                          "the server's own backups (pg_dump, point-in-time recovery); for a "
                          "portable copy use: sefton-qa copy-store SERVER FILE")
+
+
+def _anchors(args) -> int:
+    from sefton_qa.services.verify import anchors_report
+
+    with _open(args, read_only=True, create=False) as store:
+        lines = anchors_report(store)
+    print("\n".join(lines))
+    return 0
 
 
 def _backup(args) -> int:

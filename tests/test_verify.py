@@ -26,7 +26,9 @@ def test_demo_store_passes(demo_store):
     assert [n for n in names if n in required] == required
     rows = trail.count(demo_store.conn)
     assert f"{rows:,} rows" in check(report, "trail chain").detail
-    assert all(line.startswith("ok") for line in report.lines())
+    # a file with no backup or pack yet: nothing outside it to hold the history to, said so
+    assert all(line.startswith("ok") or line.startswith("WARN  anchors")
+               for line in report.lines()), report.lines()
 
 
 def test_empty_store_passes(store):

@@ -882,11 +882,17 @@ class PackWriter:
                 "any other figure that would let such a count be worked out from the totals."))
         out.append(self.p(
             "Every change to the data is kept in the app's audit trail, each entry sealed with "
-            "a hash of the one before it, so the data cannot be altered without it showing. "
-            "These figures were read when the trail stood at:"))
+            "a hash of the one before it. A change made to the data by hand shows when the "
+            "store is checked. Someone able to rewrite the store file and recompute every hash "
+            "could hide a change from the store alone, but not from a copy of the trail's head "
+            "kept elsewhere, such as this page: checking the store against it shows any "
+            "rewrite made after this pack. These figures were read when the trail stood at:"))
         out.append(Paragraph(f"Trail entry (sequence number): <b>{f.trail_seq}</b>", s.body))
         out.append(Paragraph("Chain hash (SHA-256):", s.body))
         out.append(Paragraph(esc(f.trail_hash), s.mono))
+        out.append(Paragraph("Anchor, to check the store against this pack "
+                             "(<i>sefton-qa verify --anchor</i>):", s.body))
+        out.append(Paragraph(esc(f"{f.trail_seq}:{f.trail_hash}"), s.mono))
         out.append(self.p(
             "The pack itself was then recorded in the trail with its SHA-256 fingerprint, the "
             "period and the options used, so any copy can be checked against the record and "

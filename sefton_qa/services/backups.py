@@ -58,9 +58,24 @@ def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
         path = backup_store.backup_connection(store.conn, folder, store.path.stem, kind,
                                               now=now, source=store.path,
                                               should_stop=should_stop)
+    _anchor_from_manifest(store.path, folder, path, "backup")
     if rotate:
         backup_store.rotate(folder, store.path.stem, now.date())
     return path
+
+
+def _anchor_from_manifest(store_path: Path, folder: Path, backup: Path, kind: str) -> None:
+    """The backup's trail head, appended to the anchors files (the manifest holds it too, but
+    rotation deletes old backups; the anchors files keep every head)."""
+    from sefton_qa.store import anchors
+
+    try:
+        head = backup_store.read_manifest(backup)["trail"]
+    except StoreError:  # just written and checked: only if someone removed it meanwhile
+        return
+    if head.get("head_seq"):
+        anchors.record(store_path, folder, anchors.Anchor(
+            int(head["head_seq"]), str(head["head_hash"]), kind, backup.name))
 
 
 def backup_if_due(store: Store, *, now: dt.datetime | None = None,
@@ -191,12 +206,21 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     conn = backup_store.open_read_only(store_path)
     try:
         problems = backup_store.differences(manifest, backup_store.describe(conn))
+        anchors_folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
     finally:
         conn.close()
     if problems:  # cannot happen unless something else wrote the file meanwhile
         raise StoreError(f"The store at {store_path} does not match the backup after restoring "
                          f"({'; '.join(problems[:3])}). Restore the before-restore backup "
                          f"{before} if needed.")
+    from sefton_qa.store import anchors
+
+    # The chain now ends at the backup's head on purpose: anchors made before this with a
+    # higher sequence number are superseded from here on, not failed.
+    head = manifest.get("trail") or {}
+    if head.get("head_seq"):
+        anchors.record(store_path, anchors_folder, anchors.Anchor(int(head["head_seq"]), str(head["head_hash"]), "restore",
+                                      backup_file.name))
     return RestoreResult(store_path, backup_file, before, manifest)
 
 

@@ -235,6 +235,14 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
         "direction": "export", "file_name": path.name, "date_from": start.isoformat(),
         "date_to": end.isoformat(), "rows_written": figures.current.total,
         "rows_skipped": 0})
+    if session.store.dialect.is_file and session.store.path is not None:
+        # The pack prints the trail's head; a copy of it outside the store holds the history
+        # to what the committee was shown.
+        from sefton_qa.services.backups import backup_folder
+        from sefton_qa.store import anchors
+
+        anchors.record(session.store.path, backup_folder(session.store), anchors.Anchor(
+            figures.trail_seq, figures.trail_hash, "pack", path.name))
     _report(progress, 17, 17, "Done")
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
                       seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,

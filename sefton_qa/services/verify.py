@@ -19,6 +19,12 @@ class Check:
     name: str
     ok: bool
     detail: str
+    #: Passed, but with something the reader must know (say: nothing to hold the history to).
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        return "FAIL" if not self.ok else "WARN" if self.warning else "ok"
 
 
 @dataclass
@@ -32,14 +38,19 @@ class VerifyReport:
         return all(c.ok for c in self.checks)
 
     def lines(self) -> list[str]:
-        return [f"{'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in self.checks]
+        return [f"{c.status:<4}  {c.name}: {c.detail}" for c in self.checks]
+
+    def as_json(self) -> dict:
+        return {"ok": self.ok, "cancelled": self.cancelled,
+                "checks": [{"name": c.name, "status": c.status, "ok": c.ok,
+                            "warning": c.warning, "detail": c.detail} for c in self.checks]}
 
 
 CHECKS = ("integrity_check", "foreign_key_check", "search index", "trail protection",
-          "triggers", "schema", "trail chain", "records match trail")
+          "triggers", "schema", "trail chain", "records match trail", "anchors")
 
 
-def verify_store(store: Store, progress=None) -> VerifyReport:
+def verify_store(store: Store, progress=None, *, anchors=()) -> VerifyReport:
     """Every check in turn; a check that the damaged file itself stops is a FAIL line naming
     the damage, never an exception.
 
@@ -48,8 +59,10 @@ def verify_store(store: Store, progress=None) -> VerifyReport:
     """
     report = VerifyReport()
     errors = dialect.database_errors()
+    found = _anchors_of(store) + list(anchors)
     checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection,
-                               _triggers, _schema, _chain, _replay_check)))
+                               _triggers, _schema, _chain, _replay_check,
+                               lambda conn: _anchor_check(conn, found, store))))
     try:
         with store.snapshot() as conn:
             for done, (name, check) in enumerate(checks):
@@ -127,6 +140,58 @@ def _schema(conn) -> Check:
     if found:
         return Check("schema", False, "; ".join(found))
     return Check("schema", True, "as the app's schema steps make it")
+
+
+def _anchors_of(store: Store) -> list:
+    """The anchors kept outside a store file (none for a server store: the server itself
+    refuses a rewrite of the trail)."""
+    from sefton_qa.services.backups import backup_folder
+    from sefton_qa.store import anchors
+
+    if not store.dialect.is_file or store.path is None:
+        return []
+    try:
+        folder = backup_folder(store)
+    except Exception:  # noqa: BLE001 - an unreadable setting: the folder beside the store
+        folder = store.path.parent / "backups"
+    return anchors.gather(store.path, folder)
+
+
+def anchors_report(store: Store) -> list[str]:
+    """``sefton-qa anchors``: each anchor kept outside the store, oldest first, and whether the
+    trail holds to it."""
+    from sefton_qa.store import anchors
+
+    found = _anchors_of(store)
+    if not found:
+        return ["No anchors yet: each backup and committee pack leaves one."]
+    with store.snapshot() as conn:
+        result = anchors.check(conn, found)
+    state = {id(a): "holds" for a in result.held}
+    state.update({id(a): "BROKEN" for a, _why in result.broken})
+    state.update({id(a): "superseded by a restore" for a in result.superseded})
+    return [f"{a.made_utc[:19].replace('T', ' ')}  {a.kind:<8} {a.text}  {a.source}  "
+            f"{state[id(a)]}" for a in found]
+
+
+def _anchor_check(conn, found: list, store: Store) -> Check:
+    from sefton_qa.store import anchors
+
+    if not found:
+        if not store.dialect.is_file:
+            return Check("anchors", True, "none given; on a server the trail's protection is "
+                                          "the server's own")
+        return Check("anchors", True, "no anchor found outside the store (no backup, pack or "
+                                      "anchors file): a history rewritten with its hashes "
+                                      "recomputed could not be told from the real one; each "
+                                      "backup and committee pack leaves one", warning=True)
+    result = anchors.check(conn, found)
+    if result.broken:
+        return Check("anchors", False, "; ".join(why for _a, why in result.broken))
+    superseded = (f"; {len(result.superseded)} made before the last restore superseded"
+                  if result.superseded else "")
+    return Check("anchors", True, f"the trail matches {len(result.held)} anchor(s) kept "
+                                  f"outside the store{superseded}")
 
 
 def _chain(conn) -> Check:

@@ -159,9 +159,12 @@ def test_a_packs_printed_anchor_checks_the_store(store, admin, logged, store_pat
     text = " ".join(page.extract_text() for page in PdfReader(pack.path).pages)
     printed = re.search(r"(\d+):([0-9a-f]{64})", text.replace("\n", ""))
     assert printed and printed.group(0) == f"{pack.trail_seq}:{pack.trail_hash}"
-    # The pack's head went to the anchors file too; remove it to show --anchor alone.
-    for path in anchors.files_for(store_path, store_path.parent / "backups"):
-        path.unlink(missing_ok=True)
+    # The pack's head went to both anchors files too; remove them to show --anchor alone.
+    files = anchors.files_for(store_path, store_path.parent / "backups")
+    for path in files:
+        assert f'"hash": "{pack.trail_hash}"' in path.read_text() and '"kind": "pack"' in \
+            path.read_text()
+        path.unlink()
     store.close()
     rewrite_findings(store_path, logged[0], "Rewritten after the committee met.")
     monkeypatch.setattr(identity, "os_account", lambda: "admin.user")

@@ -349,3 +349,12 @@ def table_counts():
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
     return counts
+
+
+@pytest.fixture
+def as_admin_user(monkeypatch):
+    """This process acts as the test stores' administrator's operating-system account (the
+    account is the system's, never an environment variable; this is the tests' seam)."""
+    from sefton_qa import identity
+
+    monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)

@@ -23,7 +23,8 @@ from sefton_qa.services.reports import committee_pack
 from sefton_qa.services.verify import anchors_report, verify_store
 from sefton_qa.store import anchors, open_store
 
-pytestmark = pytest.mark.file_only  # anchors are kept beside a store file
+pytestmark = [pytest.mark.file_only,  # anchors are kept beside a store file
+              pytest.mark.usefixtures("as_admin_user")]
 
 GENESIS = "0" * 64
 

@@ -22,7 +22,8 @@ from sefton_qa.store import settings as settings_store
 from sefton_qa.store.backups import BackupFile, to_keep
 from sefton_qa.store.records import Who
 
-pytestmark = pytest.mark.file_only  # about SQLite files themselves
+pytestmark = [pytest.mark.file_only,  # about SQLite files themselves
+              pytest.mark.usefixtures("as_admin_user")]
 
 
 UTC = dt.timezone.utc
@@ -176,7 +177,7 @@ def test_restore_refuses_other_bad_backups(store, problem):
     assert store_path.read_bytes() == before
 
 
-def test_restore_refuses_a_store_still_open(store):
+def test_restore_refuses_a_store_still_open(store, admin):
     path = backups.make_backup(store)
     with pytest.raises(StoreError, match="still open"):
         backups.restore(store.path, path)
@@ -312,7 +313,7 @@ def test_cli_backup_and_restore(store, admin, org, make_input, capsys, monkeypat
     assert "before-restore" in out and "manual" in out and "1 audits" in out
 
 
-def test_cli_restore_asks_for_the_word(store, capsys, monkeypatch):
+def test_cli_restore_asks_for_the_word(store, admin, capsys, monkeypatch):
     path = backups.make_backup(store)
     store_path = store.path
     store.close()
@@ -377,3 +378,47 @@ def test_a_backup_stopped_while_it_is_checked_keeps_nothing(demo_store, tmp_path
     assert asked and list(folder.iterdir()) == []
     made = backups.backup_if_due(demo_store, folder=folder, should_stop=lambda: False)
     assert made is not None and backup_store.read_manifest(made)["counts"]["audits"] > 0
+
+
+# -- issue 15, finding 5: who may restore ------------------------------------------------------
+def test_a_stranger_cannot_restore_her_own_backup_over_this_store(store, admin, org, tmp_path,
+                                                                  monkeypatch):
+    """Mallory, not on this store's staff list, restores a backup of her own store (where she
+    is the administrator) over it: refused by the service (the CLI and the window alike),
+    nothing changed."""
+    from sefton_qa import identity
+    from sefton_qa.domain.errors import PermissionDenied
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+
+    theirs = open_store(tmp_path / "mallory" / "own.sqlite3")
+    sign_in(theirs, os_user="mallory")
+    her_backup = backups.make_backup(theirs)
+    theirs.close()
+    store_path = store.path
+    store.close()
+    before = store_path.read_bytes()
+    monkeypatch.setattr(identity, "os_account", lambda: "mallory")
+    with pytest.raises(PermissionDenied, match="'mallory' is not one"):
+        backups.restore(store_path, her_backup)
+    assert main(["--db", str(store_path), "restore", str(her_backup), "--yes"]) == 1
+    assert store_path.read_bytes() == before
+    # the administrator may (this store's list decides), and the anchors file says who did
+    monkeypatch.setattr(identity, "os_account", lambda: "admin.user")
+    reopened = open_store(store_path)
+    newer = backups.make_backup(reopened)
+    reopened.close()
+    result = backups.restore(store_path, newer)
+    assert result.authorised == "admin.user, an administrator of the current store"
+
+
+def test_a_damaged_store_is_restored_by_an_administrator_in_the_backup(store, admin, org):
+    from sefton_qa import identity
+
+    path = backups.make_backup(store)
+    store_path = store.path
+    store.close()
+    store_path.write_bytes(b"garbage" * 100)
+    result = backups.restore(store_path, path, account="admin.user")
+    assert "an administrator in the backup" in result.authorised
+    assert identity.os_account() == "admin.user"  # this module's seam, for the CLI tests

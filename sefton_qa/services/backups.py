@@ -130,10 +130,58 @@ class RestoreResult:
     #: file itself, renamed to ``<name>.damaged-<timestamp>``; None if there was no store.
     before_restore: Path | None
     manifest: dict
+    #: Who restored it, and whose administrators' list allowed it.
+    authorised: str = ""
+
+
+def _administrator_of(path: Path, account: str) -> bool | None:
+    """Whether ``account`` is an active administrator of the store file at ``path``, read
+    read-only (None when the file cannot be read as a store at all)."""
+    import contextlib
+
+    from sefton_qa.domain.models import Role
+    from sefton_qa.store import staff as staff_store
+
+    try:
+        conn = backup_store.open_read_only(path)
+    except Exception:  # noqa: BLE001 - not readable as a store: None
+        return None
+    try:
+        if staff_store.count(conn) == 0:
+            return None  # a new store with nobody in it yet: as good as unreadable here
+        person = staff_store.find_by_os_username(conn, account)
+        return bool(person and person.active and Role.ADMINISTRATOR in person.roles)
+    except Exception:  # noqa: BLE001 - damaged: None
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def check_may_restore(store_path: Path, backup_file: Path, account: str) -> str:
+    """Restoring replaces the whole store: only an administrator may, checked here (for the
+    command line and the window alike), never only in the GUI. The current store's list of
+    administrators decides; only when the current store cannot be read at all (or has nobody
+    in it yet) does the backup's own list. Returns who restored it and which list allowed it."""
+    from sefton_qa.domain.errors import PermissionDenied
+
+    store_path = Path(store_path)
+    if store_path.exists() and store_path.stat().st_size > 0:
+        current = _administrator_of(store_path, account)
+        if current:
+            return f"{account}, an administrator of the current store"
+        if current is not None:
+            raise PermissionDenied(f"Only an administrator of this store can restore it; the "
+                                   f"account '{account}' is not one. Nothing was changed.")
+    if _administrator_of(backup_file, account):
+        return (f"{account}, an administrator in the backup (the current store could not be "
+                "read)")
+    raise PermissionDenied(f"Only an administrator can restore a store; the account "
+                           f"'{account}' is not one in the backup either. Nothing was changed.")
 
 
 def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
-            now: dt.datetime | None = None) -> RestoreResult:
+            now: dt.datetime | None = None, account: str | None = None) -> RestoreResult:
     """Replace the store at ``store_path`` with ``backup_file``, all or nothing.
 
     The caller must have closed the store (every window and process on it); a store still in
@@ -153,6 +201,10 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     if backup_file == store_path:
         raise StoreError("That file is the store itself, not a backup of it.")
     manifest = check_backup(backup_file)
+    from sefton_qa import identity
+
+    # ``account`` is a seam for tests, as sign_in's: no option or window passes it.
+    authorised = check_may_restore(store_path, backup_file, account or identity.os_account())
 
     tmp = store_path.with_name(f".{store_path.name}.restoring-{os.getpid()}")
     _remove_quietly(tmp)
@@ -219,9 +271,10 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     # higher sequence number are superseded from here on, not failed.
     head = manifest.get("trail") or {}
     if head.get("head_seq"):
-        anchors.record(store_path, anchors_folder, anchors.Anchor(int(head["head_seq"]), str(head["head_hash"]), "restore",
-                                      backup_file.name))
-    return RestoreResult(store_path, backup_file, before, manifest)
+        anchors.record(store_path, anchors_folder, anchors.Anchor(
+            int(head["head_seq"]), str(head["head_hash"]), "restore",
+            f"{backup_file.name}, restored by {authorised}"))
+    return RestoreResult(store_path, backup_file, before, manifest, authorised)
 
 
 def _backup_current(store_path: Path, folder: Path | None,

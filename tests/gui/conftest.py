@@ -82,3 +82,11 @@ def active_main_window(qtbot, demo_session, gui_settings):
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     return window
+
+
+@pytest.fixture
+def as_gui_tester(monkeypatch):
+    """This process acts as gui.tester, the demo session's administrator."""
+    from sefton_qa import identity
+
+    monkeypatch.setattr(identity, "os_account", lambda: "gui.tester")

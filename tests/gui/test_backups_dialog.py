@@ -14,7 +14,8 @@ from sefton_qa.store import audits as audit_store
 from sefton_qa.store import backups as backup_store
 
 
-pytestmark = pytest.mark.file_only  # backup files are for a store file
+pytestmark = [pytest.mark.file_only,  # backup files are for a store file
+              pytest.mark.usefixtures("as_gui_tester")]
 
 
 def _open(qtbot, demo_session, gui_settings):

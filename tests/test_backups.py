@@ -422,3 +422,77 @@ def test_a_damaged_store_is_restored_by_an_administrator_in_the_backup(store, ad
     result = backups.restore(store_path, path, account="admin.user")
     assert "an administrator in the backup" in result.authorised
     assert identity.os_account() == "admin.user"  # this module's seam, for the CLI tests
+
+
+# -- issue 15, finding 7: a backup killed part-way ---------------------------------------------
+KILL_AT = {
+    # the copy is checked and hashed, the manifest not yet written
+    "before manifest": "backups._write_json = lambda *a, **k: os._exit(9)",
+    # the manifest is in place (the first os.replace), the copy not yet renamed (the second)
+    "before rename": ("real = os.replace\n"
+                      "calls = []\n"
+                      "def replace(a, b):\n"
+                      "    calls.append(b)\n"
+                      "    if len(calls) == 2: os._exit(9)\n"
+                      "    real(a, b)\n"
+                      "backups.os = type('o', (), {**{k: getattr(os, k) for k in dir(os) "
+                      "if not k.startswith('__')}, 'replace': staticmethod(replace)})"),
+}
+
+
+@pytest.mark.parametrize("point", ["before manifest", "before rename"])
+def test_a_daily_backup_killed_part_way_leaves_no_backup_without_its_manifest(
+        store, admin, tmp_path, point):
+    """The process dies (os._exit, no clean-up runs) at a point of the daily backup. No file
+    has a backup's name without its manifest; the next start removes the leftovers and makes
+    that day's backup; rotation never counts a leftover."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from sefton_qa.store import backups as backup_store
+
+    folder = tmp_path / "kept"
+    good = backups.make_backup(store, folder, kind="before-restore")
+    store_path = store.path
+    store.close()
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from sefton_qa.store import backups
+    """) + KILL_AT[point] + textwrap.dedent(f"""
+        from sefton_qa.store import open_store
+        from sefton_qa.services.backups import backup_if_due
+        backup_if_due(open_store({str(store_path)!r}), folder=Path({str(folder)!r}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 9, done.stderr
+    named = [b for b in backup_store.list_backups(folder) if b.kind == "daily"]
+    assert all(b.manifest() is not None for b in named), named  # none without its manifest
+    leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".partial")
+                 or (p.name.endswith(".json") and not p.with_name(p.name[:-5]).exists())]
+    assert leftovers  # the kill left something behind ...
+    reopened = open_store(store_path)
+    made = backups.backup_if_due(reopened, folder=folder)
+    reopened.close()
+    assert made is not None and made.exists()  # ... the day's backup is made all the same
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+    assert good.exists() and backup_store.read_manifest(good)  # the good one was never dropped
+
+
+def test_rotation_counts_only_backups_with_a_manifest(store, admin, tmp_path):
+    """Files that look like backups but have no manifest (half-made, or planted) never count,
+    so they can never push a good backup out of the rotation (one was deleted that way)."""
+    from sefton_qa.store import backups as backup_store
+
+    folder = tmp_path / "rot"
+    good = backups.make_backup(store, folder, kind="before-restore")
+    stem = store.path.stem
+    start = dt.datetime(2026, 11, 1, 8, tzinfo=UTC)
+    for n in range(15):
+        for kind in ("before-restore", "daily"):
+            when = start + dt.timedelta(days=n)
+            (folder / backup_store.backup_name(stem, kind, when)).write_bytes(b"half made")
+    backup_store.rotate(folder, stem, dt.date(2026, 11, 30))
+    assert good.exists() and backup_store.read_manifest(good)

@@ -88,7 +88,10 @@ def backup_if_due(store: Store, *, now: dt.datetime | None = None,
     now = now or dt.datetime.now(dt.timezone.utc)
     folder = Path(folder) if folder else backup_folder(store)
     today = now.astimezone(dt.timezone.utc).date()
-    if any(b.kind == DAILY and b.day == today
+    # What a backup killed part-way left goes; only a whole one (with its manifest) counts as
+    # today's, so a killed daily backup is made again.
+    backup_store.clean_half_made(folder, store.path.stem)
+    if any(b.kind == DAILY and b.day == today and b.manifest() is not None
            for b in backup_store.list_backups(folder, store.path.stem)):
         return None
     return make_backup(store, folder, DAILY, now=now, should_stop=should_stop)

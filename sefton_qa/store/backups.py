@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import tempfile
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -239,8 +240,12 @@ def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: s
                       should_stop: ShouldStop | None = None) -> Path:
     """Back up ``conn`` with the backup API into ``folder``, check it, write its manifest.
 
-    The copy is written to a ``.partial`` file and renamed only once it is whole. If the
-    finished backup fails integrity_check it is deleted and StoreError raised.
+    The copy is written under an unpredictable temporary name (created exclusively), checked
+    and hashed there; its manifest is written next, and only then is the copy renamed to its
+    backup name. So a file with a backup's name always has its manifest: a backup killed
+    part-way leaves only a temporary file (or an orphan manifest), which
+    :func:`clean_half_made` removes and rotation never counts. If the copy fails
+    integrity_check it is deleted and StoreError raised.
 
     The copy is one backup step (copied in steps, a backup restarts whenever another window
     saves, and might never finish); the check and the checksum after it, most of the time on
@@ -259,17 +264,21 @@ def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: s
     while destination.exists():  # two backups in one microsecond: never overwrite
         now += dt.timedelta(microseconds=1)
         destination = folder / backup_name(stem, kind, now)
-    tmp = destination.with_name(destination.name + ".partial")
     try:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=PARTIAL,
+                                        dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+    except OSError as exc:
+        raise StoreError(f"The backup into {folder} failed: {exc.strerror or exc}. "
+                         "The store itself is unchanged.") from exc
+    try:
         target = sqlite3.connect(str(tmp))
         try:
             conn.backup(target)
             target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()
-        os.replace(tmp, destination)
     except (sqlite3.Error, OSError) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -277,23 +286,52 @@ def backup_connection(conn: sqlite3.Connection, folder: Path, stem: str, kind: s
         raise StoreError(f"The backup into {folder} failed: {detail}. "
                          "The store itself is unchanged.") from exc
     try:
-        described = check_file(destination, should_stop)
+        described = check_file(tmp, should_stop)
         manifest = {
             "file": destination.name,
             "kind": kind,
             "created_utc": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "app_version": __version__,
             "source": str(source) if source else None,
-            "sha256": sha256_of(destination, should_stop),
-            "size_bytes": destination.stat().st_size,
+            "sha256": sha256_of(tmp, should_stop),
+            "size_bytes": tmp.stat().st_size,
             **described,
         }
         _write_json(manifest_path_for(destination), manifest)
+        try:
+            os.replace(tmp, destination)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                manifest_path_for(destination).unlink()
+            raise StoreError(f"The backup into {folder} failed: {exc.strerror or exc}. "
+                             "The store itself is unchanged.") from exc
     except BaseException:
         with contextlib.suppress(OSError):
-            destination.unlink()
+            tmp.unlink()
         raise
     return destination
+
+
+PARTIAL = ".partial"
+
+
+def clean_half_made(folder: Path, stem: str) -> list[Path]:
+    """Remove what a backup killed part-way left in ``folder``: its temporary copy, and a
+    manifest whose backup never arrived. Returns what was removed."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for path in folder.iterdir():
+        half_made = path.name.startswith(".") and path.name.endswith(PARTIAL) and \
+            path.name[1:].startswith(f"{stem}-")
+        orphan = path.name.endswith(MANIFEST_SUFFIX) and path.name.startswith(f"{stem}-") \
+            and not path.with_name(path.name[:-len(MANIFEST_SUFFIX)]).exists()
+        if half_made or orphan:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -369,8 +407,10 @@ def to_keep(backups: Iterable[BackupFile], today: dt.date) -> set[Path]:
 
 
 def rotate(folder: Path, stem: str, today: dt.date) -> list[Path]:
-    """Delete the backups (and manifests) of the store ``stem`` that the rotation drops."""
-    backups = list_backups(folder, stem)
+    """Delete the backups (and manifests) of the store ``stem`` that the rotation drops. Only
+    backups with a manifest that reads count (and may be dropped): a file without one is never
+    taken for a good backup, so it can never push a good one out."""
+    backups = [b for b in list_backups(folder, stem) if b.manifest() is not None]
     keep = to_keep(backups, today)
     removed = []
     for b in backups:

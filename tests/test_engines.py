@@ -499,3 +499,26 @@ def test_verify_finds_a_changed_trigger_body(store, admin, raw_sql):
     schema = next(c for c in report.checks if c.name == "schema")
     assert not schema.ok and ("trail_is_append_only_update was changed" in schema.detail
                               or "guard function was changed" in schema.detail), schema.detail
+
+
+def test_an_older_server_store_is_brought_up_to_date_on_opening(pg_server):
+    """A server store at an earlier schema step is migrated when opened (one transaction),
+    keeps its records and trail, and then verifies."""
+    from sefton_qa.store import pg_schema
+    from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
+
+    url = pg_server.create()
+    conn = postgres.connect(url)
+    conn.execute("BEGIN")
+    pg_schema.apply(conn, list(KNOWN_MIGRATIONS[:3]))
+    conn.execute("COMMIT")
+    seeded = conn.execute("SELECT count(*) FROM trail").fetchone()[0]
+    conn.close()
+    store = open_store(url)
+    try:
+        assert applied_names(store.conn) == list(KNOWN_MIGRATIONS)
+        assert trail.count(store.conn) > seeded  # the later steps' seeds, trailed
+        assert verify_store(store).ok
+    finally:
+        store.close()
+        pg_server.drop(url)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-import threading
 
 from sefton_qa.domain.errors import StoreError
 from sefton_qa.store.dialect import POSTGRESQL, translate
@@ -67,7 +66,6 @@ class PgConnection:
 
     def __init__(self, raw):
         self.raw = raw
-        self._lock = threading.RLock()
 
     def execute(self, sql: str, params=()):
         return self.raw.execute(translate(sql), params if params is not None else ())

@@ -1420,7 +1420,7 @@ def organisations(draw):
     themes = list(DEFAULT_THEMES[:6]) + new_themes
     audits = draw(st.lists(st.fixed_dictionaries({
         "case_reference": st.from_regex(r"\A[A-Za-z0-9-]{3,20}\Z"),
-        "audit_date": st.dates(min_value=dt.date(1990, 1, 1), max_value=TODAY),
+        "audit_date": st.dates(min_value=dt.date(2000, 1, 1), max_value=TODAY),  # the earliest taken
         "audit_type": st.sampled_from(list(AuditType)),
         "team": st.sampled_from(teams),
         "auditor": st.sampled_from(auditors),

@@ -1644,3 +1644,50 @@ def test_a_personal_data_column_cannot_be_mapped_to_a_field(admin, org, store, t
     _columns, _unknown, problems = plan_columns(["case_reference", "Child Name"],
                                                 {"Child Name": "findings"})
     assert any('"Child Name" looks like personal data' in p for p in problems)
+
+
+# -- issue 15, findings 10 and 11: a stray quote, and mixed encodings ---------------------------
+def test_a_stray_quote_is_reported_where_it_began_and_nothing_is_imported(admin, org, store,
+                                                                          tmp_path):
+    """One stray quote in a 1,000-row CSV once swallowed 990 rows into one finding, and the
+    import said "Imported 10 audit(s)"."""
+    rows = [row(n, findings=f"Finding {n}") for n in range(1, 1001)]
+    path = write_rows(tmp_path / "big.csv", rows)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[10] = lines[10].replace("Finding 10", '"Finding 10 with a stray quote')
+    path.write_text("".join(lines), encoding="utf-8")
+    before = counts(store.conn)
+    with pytest.raises(SpreadsheetError, match=r"line 11: a quoted field runs over .* lines"):
+        import_audits(admin, path)
+    assert counts(store.conn) == before
+
+
+def test_every_report_says_how_many_lines_the_file_had(admin, org, tmp_path):
+    report = import_audits(admin, write_rows(tmp_path / "ok.csv", [row(1), row(2)]),
+                           dry_run=True)
+    assert report.lines()[0] == "ok.csv: 2 rows read from a file of 3 lines"
+
+
+def test_one_windows_1252_byte_in_a_utf8_file_is_refused_with_its_line(admin, org, store,
+                                                                       tmp_path):
+    """One Windows-1252 byte anywhere once turned a file's UTF-8 text into mojibake."""
+    path = write_rows(tmp_path / "mixed.csv",
+                      [row(1, findings="Zoë’s plan"), row(2, findings="fine")])
+    data = path.read_bytes().replace(b"fine", b"caf\xe9")  # Windows-1252 é, on line 3
+    path.write_bytes(data)
+    before = counts(store.conn)
+    with pytest.raises(SpreadsheetError, match=r"it holds UTF-8 text, but line 3 holds the "
+                                               r"byte 0xE9, which is not UTF-8"):
+        import_audits(admin, path)
+    assert counts(store.conn) == before
+
+
+def test_a_windows_1252_file_is_read_as_such_and_the_report_says_so(admin, org, store,
+                                                                    tmp_path):
+    path = write_rows(tmp_path / "old.csv", [row(1, findings="Café visit; naïve plan")],
+                      encoding="cp1252")
+    report = import_audits(admin, path)
+    assert report.ok and "read as Windows-1252 text" in report.lines()[0]
+    findings = store.conn.execute("SELECT findings FROM audits WHERE case_reference = "
+                                  "'LCS-100001'").fetchone()[0]
+    assert findings == "Café visit; naïve plan"

@@ -89,6 +89,8 @@ class ImportReport:
     mapping: dict[str, str] = field(default_factory=dict)  # file header → field
     unknown_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
+    lines_in_file: int = 0  # a CSV file's lines (0 for a workbook)
+    encoding_note: str = ""
     added: int = 0
     duplicates: list[int] = field(default_factory=list)  # row numbers skipped
     missing: dict[str, list[str]] = field(default_factory=dict)
@@ -101,7 +103,9 @@ class ImportReport:
         return not self.problems
 
     def lines(self) -> list[str]:
-        out = [f"{self.file_name}: {self.rows_read:,} rows read"]
+        lines = f" from a file of {self.lines_in_file:,} lines" if self.lines_in_file else ""
+        note = f"; {self.encoding_note}" if self.encoding_note else ""
+        out = [f"{self.file_name}: {self.rows_read:,} rows read{lines}{note}"]
         if self.unknown_columns:
             out.append("Ignored columns (not used by Sefton QA): " +
                        ", ".join(self.unknown_columns))
@@ -378,6 +382,7 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
     report.sha256 = _file_sha256(path)
     report.headers = sheet.headers
     report.rows_read = len(sheet.rows)
+    report.lines_in_file, report.encoding_note = sheet.lines, sheet.encoding_note
     report.preview = sheet.rows[:10]
     conn = session.store.conn
     full_mapping = {**import_mappings.get_all(conn), **(mapping or {})}

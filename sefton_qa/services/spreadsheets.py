@@ -47,6 +47,10 @@ class Sheet:
     #: CSV cells may carry the leading apostrophe :func:`excel_safe` adds; XLSX cells never do
     #: (their text type keeps them safe), so only CSV text is unescaped on import.
     formula_escaped: bool = False
+    #: Lines in a CSV file (0 for a workbook), so a report can say "N rows read from M lines".
+    lines: int = 0
+    #: How a CSV file's text was read, when that is worth saying (Windows-1252).
+    encoding_note: str = ""
 
 
 def _size_text(n: int) -> str:
@@ -123,7 +127,14 @@ def _decode(data: bytes, name: str) -> str:
     else:
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as bad:
+            # Some UTF-8 text and a byte that is not: a file pasted together from two
+            # programs. Reading it all as Windows-1252 would garble every UTF-8 letter (it
+            # once turned a whole file into mojibake, silently): refuse, naming the line.
+            if _UTF8_MULTIBYTE.search(data):
+                raise _not_text(name, f"it holds UTF-8 text, but {_byte_at(data, bad.start)}, "
+                                      "which is not UTF-8: save it again as \"CSV UTF-8\""
+                                ) from None
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError as exc:
@@ -135,6 +146,23 @@ def _decode(data: bytes, name: str) -> str:
     return text
 
 
+#: A valid UTF-8 sequence of two to four bytes (not ASCII).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+#: A quoted field spanning more line breaks than this is taken for a stray quote.
+MAX_LINES_IN_A_FIELD = 50
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -142,7 +170,10 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_csv(path: Path, progress: Progress | None) -> Sheet:
-    text = _decode(path.read_bytes(), path.name)
+    data = path.read_bytes()
+    text = _decode(data, path.name)
+    note = "" if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _is_utf8(data) else \
+        "read as Windows-1252 text (it is not UTF-8)"
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
     old_limit = csv.field_size_limit()
@@ -165,6 +196,12 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
                     raise SpreadsheetError(f"{path.name}, line {start}: a field is longer than "
                                            f"{MAX_FIELD_CHARS:,} characters.") from exc
                 raise SpreadsheetError(f"{path.name}, line {start}: {exc}") from exc
+            if reader.line_num - start > MAX_LINES_IN_A_FIELD:
+                raise SpreadsheetError(
+                    f"{path.name}, line {start}: a quoted field runs over "
+                    f"{reader.line_num - start + 1:,} lines (to line {reader.line_num:,}); a "
+                    "quote mark is probably missing or stray there. Correct it and import "
+                    "again; nothing was imported.")
             if headers is None:
                 if not any(c.strip() for c in record):
                     continue
@@ -183,7 +220,8 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
     if headers is None:
         raise SpreadsheetError(f"{path.name} has no header row.")
     return Sheet(name=path.name, headers=[h.strip() for h in headers], rows=rows,
-                 formula_escaped=True)
+                 formula_escaped=True, lines=text.count("\n") + (not text.endswith("\n")),
+                 encoding_note=note)
 
 
 # -- XLSX ---------------------------------------------------------------------------------------

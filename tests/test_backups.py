@@ -496,3 +496,31 @@ def test_rotation_counts_only_backups_with_a_manifest(store, admin, tmp_path):
             (folder / backup_store.backup_name(stem, kind, when)).write_bytes(b"half made")
     backup_store.rotate(folder, stem, dt.date(2026, 11, 30))
     assert good.exists() and backup_store.read_manifest(good)
+
+
+def test_a_manifest_without_a_sha256_is_refused(store, admin):
+    path = backups.make_backup(store)
+    manifest_path = path.with_name(path.name + ".json")
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["sha256"]
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(StoreError, match="has no SHA-256"):
+        backups.check_backup(path)
+
+
+def test_a_newer_versions_backup_is_refused_with_the_reason(store, admin, raw_sql):
+    path = backups.make_backup(store)
+    raw_sql(path, "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                  "VALUES ('sefton_qa', '9999_from_the_future', 'x')")
+    with pytest.raises(StoreError, match="made by a newer version"):
+        backups.check_backup(path)
+
+
+def test_a_killed_restores_temporary_copy_is_removed_next_time(store, admin):
+    """Every killed restore left a full-size copy beside the store; a dead process's copy
+    goes at the next start (and before the next restore)."""
+    dead = 2 ** 22 + 12345  # above the usual pid range: no such process
+    leftover = store.path.with_name(f".{store.path.name}.restoring-{dead}")
+    leftover.write_bytes(b"x" * 4096)
+    assert backups.remove_stale_restore_copies(store.path) == [leftover]
+    assert not leftover.exists()

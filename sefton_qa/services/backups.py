@@ -91,6 +91,7 @@ def backup_if_due(store: Store, *, now: dt.datetime | None = None,
     # What a backup killed part-way left goes; only a whole one (with its manifest) counts as
     # today's, so a killed daily backup is made again.
     backup_store.clean_half_made(folder, store.path.stem)
+    remove_stale_restore_copies(store.path)
     if any(b.kind == DAILY and b.day == today and b.manifest() is not None
            for b in backup_store.list_backups(folder, store.path.stem)):
         return None
@@ -106,6 +107,54 @@ def list_backups(store_path: Path, folder: Path | None = None,
     return sorted(backup_store.list_backups(folder, store_path.stem), reverse=True)
 
 
+def _newer_steps(backup_file: Path) -> list[str]:
+    """Schema steps the backup has that this version does not know."""
+    from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
+
+    try:
+        conn = backup_store.open_read_only(backup_file)
+    except Exception:  # noqa: BLE001 - check_file says what is wrong with it
+        return []
+    try:
+        return [n for n in applied_names(conn) if n not in KNOWN_MIGRATIONS]
+    except Exception:  # noqa: BLE001
+        return []
+    finally:
+        conn.close()
+
+
+def remove_stale_restore_copies(store_path: Path) -> list[Path]:
+    """The temporary copies a killed restore left beside the store (one per process, named
+    after it): removed when that process is gone."""
+    removed = []
+    store_path = Path(store_path)
+    prefix = f".{store_path.name}.restoring-"
+    if not store_path.parent.is_dir():
+        return removed
+    for path in store_path.parent.iterdir():
+        if not path.name.startswith(prefix):
+            continue
+        try:
+            pid = int(path.name[len(prefix):])
+        except ValueError:
+            continue
+        if pid != os.getpid() and _process_alive(pid):
+            continue
+        _remove_quietly(path)
+        removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def check_backup(backup_file: Path) -> dict:
     """Check a backup before restoring it: its manifest, SHA-256, integrity_check, counts and
     trail head. Returns the manifest; StoreError (saying what is wrong) otherwise."""
@@ -113,13 +162,21 @@ def check_backup(backup_file: Path) -> dict:
     if not backup_file.is_file():
         raise StoreError(f"There is no backup at {backup_file}.")
     manifest = backup_store.read_manifest(backup_file)
+    newer = _newer_steps(backup_file)
+    if newer:
+        raise StoreError(f"The backup {backup_file} was made by a newer version of Sefton QA "
+                         f"(schema step {newer[-1]!r} is unknown to this one); install that "
+                         "version to restore it. Nothing was changed.")
     described = backup_store.check_file(backup_file)
     problems = backup_store.differences(manifest, described)
     if problems:
         raise StoreError(f"The backup {backup_file} does not match its manifest "
                          f"({'; '.join(problems[:3])}); it will not be restored.")
     expected = manifest.get("sha256")
-    if expected and backup_store.sha256_of(backup_file) != expected:
+    if not expected:  # a manifest without one once skipped the check
+        raise StoreError(f"The manifest of {backup_file} has no SHA-256, so the backup cannot "
+                         "be shown to be the one that was made; it will not be restored.")
+    if backup_store.sha256_of(backup_file) != expected:
         raise StoreError(f"The backup {backup_file} has changed since it was made (its SHA-256 "
                          "does not match the manifest); it will not be restored.")
     return manifest
@@ -203,6 +260,7 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     backup_file = Path(backup_file).expanduser().absolute()
     if backup_file == store_path:
         raise StoreError("That file is the store itself, not a backup of it.")
+    remove_stale_restore_copies(store_path)
     manifest = check_backup(backup_file)
     from sefton_qa import identity
 

@@ -885,8 +885,9 @@ class PackWriter:
             "a hash of the one before it. A change made to the data by hand shows when the "
             "store is checked. Someone able to rewrite the store file and recompute every hash "
             "could hide a change from the store alone, but not from a copy of the trail's head "
-            "kept elsewhere, such as this page: checking the store against it shows any "
-            "rewrite made after this pack. These figures were read when the trail stood at:"))
+            "kept elsewhere, such as this page: checking the store against it shows whether "
+            "the history up to this pack was rewritten later. These figures were read when "
+            "the trail stood at:"))
         out.append(Paragraph(f"Trail entry (sequence number): <b>{f.trail_seq}</b>", s.body))
         out.append(Paragraph("Chain hash (SHA-256):", s.body))
         out.append(Paragraph(esc(f.trail_hash), s.mono))

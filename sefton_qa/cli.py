@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", metavar="FILE", help="the backup (.sqlite3) to restore")
     restore.add_argument("--yes", action="store_true",
                          help="do not ask for the typed confirmation")
+    restore.add_argument("--other-store", action="store_true",
+                         help="restore a backup that is not shown to be this store's (another "
+                              "store's, or one made before stores had ids); still confirmed")
     add_command("backups", help="list the store's backups with their manifests' counts")
     return parser
 
@@ -367,12 +370,22 @@ def _restore(args) -> int:
     from pathlib import Path
 
     from sefton_qa.domain.errors import StoreError
-    from sefton_qa.services.backups import check_backup, restore
+    from sefton_qa.services.backups import (
+        NotThisStoresBackup,
+        check_backup,
+        restore,
+        why_not_this_stores,
+    )
 
     store_path = resolve_store_path(args.db)
     _file_store_only(store_path, "restore")
     backup_file = Path(args.file).expanduser()
     manifest = check_backup(backup_file)  # refuse a bad backup before asking anything
+    why_not = why_not_this_stores(store_path, manifest, backup_file)
+    if why_not and not args.other_store:
+        raise NotThisStoresBackup(
+            f"{why_not[0].upper()}{why_not[1:]}. Restoring it would replace this store with "
+            "that one; if that is what you mean, give --other-store. Nothing was changed.")
     if not args.yes:
         if not sys.stdin.isatty():
             raise StoreError("restore replaces the whole store; without a terminal to confirm "
@@ -382,6 +395,8 @@ def _restore(args) -> int:
               f"{manifest['counts'].get('audits', 0):,} audits, "
               f"{manifest['trail'].get('count', 0):,} trail rows).\n"
               "The current store is backed up first. Close Sefton QA everywhere before going on.")
+        if why_not:
+            print(f"Note: {why_not}.")
         try:
             answer = input('Type "restore" to go on: ')
         except EOFError:
@@ -389,7 +404,7 @@ def _restore(args) -> int:
         if answer.strip() != "restore":
             print("Nothing was changed.")
             return 1
-    result = restore(store_path, backup_file)
+    result = restore(store_path, backup_file, other_store=args.other_store)
     if result.before_restore and ".damaged-" in result.before_restore.name:
         print(f"The current store was damaged; it was kept, renamed, as {result.before_restore}")
     elif result.before_restore:

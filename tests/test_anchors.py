@@ -161,7 +161,9 @@ def test_a_packs_printed_anchor_checks_the_store(store, admin, logged, store_pat
     printed = re.search(r"(\d+):([0-9a-f]{64})", text.replace("\n", ""))
     assert printed and printed.group(0) == f"{pack.trail_seq}:{pack.trail_hash}"
     # The pack's head went to both anchors files too; remove them to show --anchor alone.
-    files = anchors.files_for(store_path, store_path.parent / "backups")
+    files = [store_path.with_name(store_path.name + ".anchors"),
+             *(store_path.parent / "backups").glob("*.anchors")]
+    assert len(files) == 2
     for path in files:
         assert f'"hash": "{pack.trail_hash}"' in path.read_text() and '"kind": "pack"' in \
             path.read_text()

@@ -24,7 +24,7 @@ from sefton_qa.services.demo import generate_demo
 from sefton_qa.services.register import RegisterFilter
 from sefton_qa.services.summary import period_summary
 from sefton_qa.services.verify import verify_store
-from sefton_qa.store import dialect, open_store, postgres, schema_check, trail
+from sefton_qa.store import dialect, open_store, postgres, schema_check, schema_steps, trail
 from sefton_qa.store.connection import StoreWriteError
 
 from pg_server import another_users_long_write
@@ -120,9 +120,21 @@ def test_the_schemas_agree_after_each_step_on_its_own(pg_server):
             on_file = schema_check.describe_sqlite(schema_check._expected_conn(steps))
             assert on_file == on_server, steps[-1]
             assert schema_check.problems(conn) == [], steps[-1]
+            # the triggers expected at this step are exactly the ones the steps made
+            assert {(t, n) for t, n in postgres_triggers(conn)} == \
+                schema_steps.expected_triggers("postgresql", steps), steps[-1]
+            file_conn = schema_check._expected_conn(steps)
+            assert dialect.SQLITE.all_triggers(file_conn) == \
+                schema_steps.expected_triggers("sqlite", steps), steps[-1]
+            assert dialect.SQLITE.expected_triggers_of(file_conn) == \
+                schema_steps.expected_triggers("sqlite", steps)
         finally:
             conn.close()
             pg_server.drop(url)
+
+
+def postgres_triggers(conn):
+    return dialect.POSTGRESQL.all_triggers(conn)
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -244,7 +256,7 @@ def test_info_names_engine_location_schema_and_trail_head(store):
     with store.snapshot() as conn:
         seq, head = trail.head(conn)
     assert (found.trail_seq, found.trail_hash) == (seq, head) and seq > 0
-    assert found.schema_step == "0005_faster_bulk_insert" and found.schema_steps == 5
+    assert found.schema_step == "0006_store_identity" and found.schema_steps == 6
     assert found.engine == ("SQLite file" if store.dialect.is_file else "PostgreSQL server")
     assert "password" not in found.location
 

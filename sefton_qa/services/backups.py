@@ -55,16 +55,23 @@ def make_backup(store: Store, folder: Path | None = None, kind: str = MANUAL, *,
     folder = Path(folder) if folder else backup_folder(store)
     now = now or dt.datetime.now(dt.timezone.utc)
     with store._lock:
-        path = backup_store.backup_connection(store.conn, folder, store.path.stem, kind,
+        stem = backup_stem_of(store)
+        path = backup_store.backup_connection(store.conn, folder, stem, kind,
                                               now=now, source=store.path,
                                               should_stop=should_stop)
-    _anchor_from_manifest(store.path, folder, path, "backup")
+    _anchor_from_manifest(store.path, folder, stem, path, "backup")
     if rotate:
-        backup_store.rotate(folder, store.path.stem, now.date())
+        backup_store.rotate(folder, stem, now.date())
     return path
 
 
-def _anchor_from_manifest(store_path: Path, folder: Path, backup: Path, kind: str) -> None:
+def backup_stem_of(store: Store) -> str:
+    """The stem of this store's backup names: its file's stem and its store id."""
+    return backup_store.backup_stem(store.path, backup_store.store_id_of(store.conn))
+
+
+def _anchor_from_manifest(store_path: Path, folder: Path, stem: str, backup: Path,
+                          kind: str) -> None:
     """The backup's trail head, appended to the anchors files (the manifest holds it too, but
     rotation deletes old backups; the anchors files keep every head)."""
     from sefton_qa.store import anchors
@@ -74,7 +81,7 @@ def _anchor_from_manifest(store_path: Path, folder: Path, backup: Path, kind: st
     except StoreError:  # just written and checked: only if someone removed it meanwhile
         return
     if head.get("head_seq"):
-        anchors.record(store_path, folder, anchors.Anchor(
+        anchors.record(store_path, folder, stem, anchors.Anchor(
             int(head["head_seq"]), str(head["head_hash"]), kind, backup.name))
 
 
@@ -90,21 +97,78 @@ def backup_if_due(store: Store, *, now: dt.datetime | None = None,
     today = now.astimezone(dt.timezone.utc).date()
     # What a backup killed part-way left goes; only a whole one (with its manifest) counts as
     # today's, so a killed daily backup is made again.
-    backup_store.clean_half_made(folder, store.path.stem)
+    stem = backup_stem_of(store)
+    backup_store.clean_half_made(folder, stem)
     remove_stale_restore_copies(store.path)
     if any(b.kind == DAILY and b.day == today and b.manifest() is not None
-           for b in backup_store.list_backups(folder, store.path.stem)):
+           for b in backup_store.list_backups(folder, stem)):
         return None
     return make_backup(store, folder, DAILY, now=now, should_stop=should_stop)
 
 
 def list_backups(store_path: Path, folder: Path | None = None,
                  conn: sqlite3.Connection | None = None) -> list[BackupFile]:
-    """The backups of the store at ``store_path``, newest first. Pass the open store's ``conn``
-    so a ``backup_dir`` setting is honoured (or ``folder`` directly)."""
+    """The backups of the store at ``store_path``, newest first: its own and those made before
+    stores had ids (see :func:`why_not_this_stores`). Pass the open store's ``conn`` so a
+    ``backup_dir`` setting and the store id are read from it (or ``folder`` directly; the id is
+    then read from the file, read-only, when it can be)."""
     store_path = Path(store_path)
     folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
-    return sorted(backup_store.list_backups(folder, store_path.stem), reverse=True)
+    store_id = backup_store.store_id_of(conn) if conn is not None else _store_id_at(store_path)
+    return sorted(backup_store.list_for_store(folder, store_path, store_id), reverse=True)
+
+
+def _store_id_at(store_path: Path) -> str | None:
+    """The id of the store file at ``store_path``, read read-only (None when there is no
+    store there, it is from before ids, or it cannot be read)."""
+    store_path = Path(store_path)
+    if not store_path.is_file() or store_path.stat().st_size == 0:
+        return None
+    try:
+        conn = backup_store.open_read_only(store_path)
+    except Exception:  # noqa: BLE001 - unreadable: no id
+        return None
+    try:
+        return backup_store.store_id_of(conn)
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+class NotThisStoresBackup(StoreError):
+    """The backup is not shown to be of the store it would replace; restoring it needs the
+    administrator to say so (``--other-store`` and a confirmation; the window asks)."""
+
+
+def why_not_this_stores(store_path: Path, manifest: dict,
+                        backup_file: Path | None = None) -> str | None:
+    """None when the backup (by its manifest, which is checked against the file) is shown to be
+    of the store at ``store_path``; otherwise why not, in a sentence for the confirmation.
+
+    When the current store is too damaged for its id to be read, a backup named for this store
+    file and the id the backup itself carries (as its own backups are) is taken as its own: the
+    store's administrators in the backup decide, as :func:`check_may_restore` says."""
+    store_path = Path(store_path)
+    backup_id = manifest.get("store_id")
+    there = store_path.is_file() and store_path.stat().st_size > 0
+    current_id = _store_id_at(store_path) if there else None
+    if not there:
+        return None  # nothing to replace: any sound backup may become the store
+    if not backup_id:
+        return ("the backup was made before stores had ids, so it cannot be shown to be a "
+                "backup of this store")
+    if current_id is None:
+        named = backup_file is not None and backup_store.parse_name(Path(backup_file)) and \
+            backup_store.parse_name(Path(backup_file)).stem == \
+            backup_store.backup_stem(store_path, backup_id)
+        if named:
+            return None
+        return ("the current store's id cannot be read, so the backup cannot be shown to be "
+                "one of its own")
+    if backup_id != current_id:
+        return (f"the backup is of another store (store id {backup_id[:12]}; this store's is "
+                f"{current_id[:12]})")
+    return None
 
 
 def _newer_steps(backup_file: Path) -> list[str]:
@@ -241,7 +305,8 @@ def check_may_restore(store_path: Path, backup_file: Path, account: str) -> str:
 
 
 def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
-            now: dt.datetime | None = None, account: str | None = None) -> RestoreResult:
+            now: dt.datetime | None = None, account: str | None = None,
+            other_store: bool = False) -> RestoreResult:
     """Replace the store at ``store_path`` with ``backup_file``, all or nothing.
 
     The caller must have closed the store (every window and process on it); a store still in
@@ -253,6 +318,9 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     current store exactly as it was. A current store that is damaged (not SQLite, or failing
     integrity_check) cannot be copied through SQLite: it is renamed aside instead (with its
     -wal and -shm), so restoring is the way out of a damaged store and nothing is deleted.
+
+    A backup not shown to be of this store (another store's id, or made before ids) is refused
+    with :class:`NotThisStoresBackup` unless ``other_store`` says the administrator confirmed it.
     """
     from sefton_qa.services.verify import verify_store
 
@@ -266,6 +334,14 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
 
     # ``account`` is a seam for tests, as sign_in's: no option or window passes it.
     authorised = check_may_restore(store_path, backup_file, account or identity.os_account())
+    why_not = why_not_this_stores(store_path, manifest, backup_file)
+    if why_not and not other_store:
+        raise NotThisStoresBackup(
+            f"{why_not[0].upper()}{why_not[1:]}. Restoring it would replace this store with "
+            "that one; if that is what you mean, confirm it (from the command line: "
+            "--other-store). Nothing was changed.")
+    if why_not:
+        authorised += f"; confirmed although {why_not}"
 
     tmp = store_path.with_name(f".{store_path.name}.restoring-{os.getpid()}")
     _remove_quietly(tmp)
@@ -320,6 +396,7 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     try:
         problems = backup_store.differences(manifest, backup_store.describe(conn))
         anchors_folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
+        anchors_stem = backup_store.backup_stem(store_path, backup_store.store_id_of(conn))
     finally:
         conn.close()
     if problems:  # cannot happen unless something else wrote the file meanwhile
@@ -332,7 +409,7 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     # higher sequence number are superseded from here on, not failed.
     head = manifest.get("trail") or {}
     if head.get("head_seq"):
-        anchors.record(store_path, anchors_folder, anchors.Anchor(
+        anchors.record(store_path, anchors_folder, anchors_stem, anchors.Anchor(
             int(head["head_seq"]), str(head["head_hash"]), "restore",
             f"{backup_file.name}, restored by {authorised}"))
     return RestoreResult(store_path, backup_file, before, manifest, authorised)
@@ -348,7 +425,8 @@ def _backup_current(store_path: Path, folder: Path | None,
                          f"({exc}); nothing was restored.") from exc
     try:
         target_folder = Path(folder) if folder else backup_store.folder_for(conn, store_path)
-        path = backup_store.backup_connection(conn, target_folder, store_path.stem,
+        stem = backup_store.backup_stem(store_path, backup_store.store_id_of(conn))
+        path = backup_store.backup_connection(conn, target_folder, stem,
                                               BEFORE_RESTORE, now=now, source=store_path)
     except StoreError as exc:
         raise StoreError(f"The current store could not be backed up before restoring, so "
@@ -358,7 +436,7 @@ def _backup_current(store_path: Path, folder: Path | None,
                          f"restoring ({exc}); nothing was restored.") from exc
     finally:
         conn.close()
-    backup_store.rotate(target_folder, store_path.stem,
+    backup_store.rotate(target_folder, stem,
                         (now or dt.datetime.now(dt.timezone.utc)).date())
     return path
 

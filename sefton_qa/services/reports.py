@@ -238,10 +238,11 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     if session.store.dialect.is_file and session.store.path is not None:
         # The pack prints the trail's head; a copy of it outside the store holds the history
         # to what the committee was shown.
-        from sefton_qa.services.backups import backup_folder
+        from sefton_qa.services.backups import backup_folder, backup_stem_of
         from sefton_qa.store import anchors
 
-        anchors.record(session.store.path, backup_folder(session.store), anchors.Anchor(
+        anchors.record(session.store.path, backup_folder(session.store),
+                       backup_stem_of(session.store), anchors.Anchor(
             figures.trail_seq, figures.trail_hash, "pack", path.name))
     _report(progress, 17, 17, "Done")
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,

@@ -120,7 +120,7 @@ def _triggers(conn) -> Check:
     """Only the app's own triggers: one added outside the app could quietly change what is
     saved (say, every new inadequate grade into another) without touching the trail."""
     d = dialect.of(conn)
-    extra = sorted(d.all_triggers(conn) - d.expected_triggers)
+    extra = sorted(d.all_triggers(conn) - d.expected_triggers_of(conn))
     if extra:
         names = ", ".join(f"{name} on {table}" for table, name in extra)
         return Check("triggers", False, f"the trigger(s) {names} were added outside the app; "
@@ -145,7 +145,7 @@ def _schema(conn) -> Check:
 def _anchors_of(store: Store) -> list:
     """The anchors kept outside a store file (none for a server store: the server itself
     refuses a rewrite of the trail)."""
-    from sefton_qa.services.backups import backup_folder
+    from sefton_qa.services.backups import backup_folder, backup_stem_of
     from sefton_qa.store import anchors
 
     if not store.dialect.is_file or store.path is None:
@@ -154,7 +154,7 @@ def _anchors_of(store: Store) -> list:
         folder = backup_folder(store)
     except Exception:  # noqa: BLE001 - an unreadable setting: the folder beside the store
         folder = store.path.parent / "backups"
-    return anchors.gather(store.path, folder)
+    return anchors.gather(store.path, folder, backup_stem_of(store))
 
 
 def anchors_report(store: Store) -> list[str]:

@@ -185,7 +185,7 @@ def _check_at_open(conn: sqlite3.Connection, path: Path) -> None:
     if missing:
         problems.append(f"the trail's protection ({', '.join(missing)}) was removed")
     d = dialect.of(conn)
-    extra = sorted(d.all_triggers(conn) - d.expected_triggers)
+    extra = sorted(d.all_triggers(conn) - d.expected_triggers_of(conn))
     if extra:
         problems.append("trigger(s) were added outside the app ("
                         + ", ".join(f"{name} on {table}" for table, name in extra) + ")")
@@ -222,7 +222,8 @@ def _migrate(store: Store, backup_dir: Path) -> None:
         from sefton_qa.store import backups
 
         # Checked with integrity_check and described by a manifest, so it can be restored.
-        backups.backup_connection(store.conn, backup_dir, store.path.stem, "before-migration",
+        stem = backups.backup_stem(store.path, backups.store_id_of(store.conn))
+        backups.backup_connection(store.conn, backup_dir, stem, "before-migration",
                                   source=store.path)
     conn = store.conn
     conn.execute("BEGIN IMMEDIATE")  # one writer migrates; others wait, then find nothing to do

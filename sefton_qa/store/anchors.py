@@ -52,23 +52,25 @@ def parse(text: str, *, source: str = "verify --anchor") -> Anchor:
     return Anchor(int(match[1]), match[2].lower(), "given", source)
 
 
-def files_for(store_path: Path, backups_folder: Path | None) -> list[Path]:
-    """The anchors files of a store file: beside it, and in its backups folder."""
+def files_for(store_path: Path, backups_folder: Path | None, stem: str) -> list[Path]:
+    """The anchors files of a store file: beside it, and in its backups folder named with the
+    store's backup stem (its file's stem and store id), so that stores sharing a backups folder
+    never read each other's anchors."""
     store_path = Path(store_path)
     out = [store_path.with_name(store_path.name + SUFFIX)]
     if backups_folder is not None:
-        out.append(Path(backups_folder) / (store_path.stem + SUFFIX))
+        out.append(Path(backups_folder) / (stem + SUFFIX))
     return out
 
 
-def record(store_path: Path, backups_folder: Path | None, anchor: Anchor) -> None:
+def record(store_path: Path, backups_folder: Path | None, stem: str, anchor: Anchor) -> None:
     """Append ``anchor`` to both anchors files (each line one JSON object, flushed to disk).
     A file that cannot be written is passed over: the other copy, and the backups' own
     manifests, still hold the head."""
     line = json.dumps({"seq": anchor.seq, "hash": anchor.hash, "kind": anchor.kind,
                        "source": anchor.source, "made_utc": anchor.made_utc or _now()},
                       sort_keys=True) + "\n"
-    for path in files_for(store_path, backups_folder):
+    for path in files_for(store_path, backups_folder, stem):
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -83,15 +85,16 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def gather(store_path: Path | None, backups_folder: Path | None) -> list[Anchor]:
-    """Every anchor found for the store: its anchors files and its backups' manifests, oldest
-    first (duplicates of one head from several places are kept once)."""
+def gather(store_path: Path | None, backups_folder: Path | None, stem: str) -> list[Anchor]:
+    """Every anchor found for the store: its anchors files and its own backups' manifests
+    (named with ``stem``; backups from before store ids cannot be shown to be this store's and
+    are left out), oldest first (duplicates of one head from several places are kept once)."""
     from sefton_qa.store import backups
 
     found: dict[tuple, Anchor] = {}
     if store_path is None:
         return []
-    for path in files_for(store_path, backups_folder):
+    for path in files_for(store_path, backups_folder, stem):
         with contextlib.suppress(OSError):
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -102,7 +105,7 @@ def gather(store_path: Path | None, backups_folder: Path | None) -> list[Anchor]
                     found.setdefault((anchor.seq, anchor.hash, anchor.kind, anchor.source),
                                      anchor)
     if backups_folder is not None:
-        for backup in backups.list_backups(Path(backups_folder), Path(store_path).stem):
+        for backup in backups.list_backups(Path(backups_folder), stem):
             manifest = backup.manifest() or {}
             head = manifest.get("trail") or {}
             with contextlib.suppress(ValueError, TypeError, KeyError):

@@ -1,8 +1,11 @@
 """Backups of the store: made with SQLite's online backup API (never a file copy), each checked
 with ``PRAGMA integrity_check`` and described by a manifest JSON file beside it.
 
-A backup is ``<folder>/<store stem>-<UTC timestamp>-<kind>.sqlite3`` with its manifest
-``<same name>.json``. The timestamp is ``YYYYMMDDTHHMMSSffffffZ`` (UTC). Kinds: ``daily`` (counted
+A backup is ``<folder>/<stem>-<UTC timestamp>-<kind>.sqlite3`` with its manifest
+``<same name>.json``, where the stem is the store file's stem and the first 12 hex digits of its
+store id (:func:`backup_stem`), so stores that share a folder, even with the same file name,
+never list, rotate or delete each other's backups. Backups made before stores had ids carry the
+file's stem alone: they are listed, never rotated. The timestamp is ``YYYYMMDDTHHMMSSffffffZ`` (UTC). Kinds: ``daily`` (counted
 by the rotation), ``manual``, ``before-restore`` and ``before-migration`` (kept, the newest
 :data:`KEEP_OTHER` of them, but counting towards nothing).
 
@@ -96,6 +99,49 @@ def parse_name(path: Path) -> BackupFile | None:
     return BackupFile(created, path, match["kind"], match["stem"])
 
 
+STORE_ID_KEY = "store_id"
+_ID_STEM = re.compile(r"-[0-9a-f]{12}$")
+
+
+def store_id_of(conn) -> str | None:
+    """The store's id (a settings row made with the store), or None for a store from before
+    ids (or one whose settings cannot be read)."""
+    try:
+        value = settings.get(conn, STORE_ID_KEY)
+    except Exception:  # noqa: BLE001 - no settings table, damaged: no id to be had
+        return None
+    return str(value) if value else None
+
+
+def backup_stem(store_path: Path, store_id: str | None) -> str:
+    """The stem of the store's backup names (and of its anchors file in the backups folder)."""
+    stem = Path(store_path).stem
+    return f"{stem}-{store_id[:12]}" if store_id else stem
+
+
+def is_legacy(backup: "BackupFile", store_path: Path) -> bool:
+    """A backup named for the store's file alone: made before stores had ids."""
+    return backup.stem == Path(store_path).stem
+
+
+def list_for_store(folder: Path, store_path: Path, store_id: str | None) -> list[BackupFile]:
+    """A store's backups in ``folder``, oldest first: its own (named with its id) and those
+    made before ids under its file name. With no id (a store that cannot be read), every
+    backup under its file name, whatever id it carries: a restore then checks which store
+    each one is of."""
+    stem = Path(store_path).stem
+    out = []
+    for backup in list_backups(folder):
+        if backup.stem == stem:
+            out.append(backup)
+        elif store_id and backup.stem == backup_stem(store_path, store_id):
+            out.append(backup)
+        elif not store_id and backup.stem.startswith(stem) and \
+                _ID_STEM.fullmatch(backup.stem[len(stem):]):
+            out.append(backup)
+    return sorted(out)
+
+
 def backup_name(stem: str, kind: str, created: dt.datetime) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown backup kind {kind!r}")
@@ -168,7 +214,7 @@ def describe(conn: sqlite3.Connection) -> dict:
     has_trail = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
                              "AND name = 'trail'").fetchone() is not None
     seq, head_hash = trail.head(conn) if has_trail else (0, trail.GENESIS_HASH)
-    return {"counts": counts,
+    return {"counts": counts, "store_id": store_id_of(conn),
             "trail": {"count": trail.count(conn) if has_trail else 0,
                       "head_seq": seq, "head_hash": head_hash}}
 
@@ -227,6 +273,9 @@ def differences(manifest: dict, described: dict) -> list[str]:
     for table in sorted(set(want) | set(have)):
         if want.get(table) != have.get(table):
             out.append(f"{table}: manifest {want.get(table)}, file {have.get(table)}")
+    if manifest.get("store_id") != described.get("store_id"):
+        out.append(f"store id: manifest {manifest.get('store_id')}, "
+                   f"file {described.get('store_id')}")
     for key in ("count", "head_seq", "head_hash"):
         if manifest.get("trail", {}).get(key) != described["trail"][key]:
             out.append(f"trail {key}: manifest {manifest.get('trail', {}).get(key)}, "

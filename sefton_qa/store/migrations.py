@@ -321,6 +321,32 @@ def m0005_faster_bulk_insert(db: Database) -> None:
         db.conn.execute(statement)
 
 
+#: Settings every store gets at this step. ``store_id`` names the store for good (backups and
+#: anchors carry it, so two stores sharing a backup folder never touch each other's, and a
+#: backup of another store is not restored over this one unasked); ``copy-store`` keeps it,
+#: as the copy is the same store moved. ``earliest_audit_date`` is the floor for audit dates.
+IDENTITY_SETTINGS = {
+    "earliest_audit_date": "2000-01-01",
+}
+SCHEMA_0006: list[str] = []
+
+
+@migrations(name="0006_store_identity")
+def m0006_store_identity(db: Database) -> None:
+    seed_0006(db.conn)
+
+
+def seed_0006(conn) -> None:
+    """A new random store id (never reused) and the audit-date floor."""
+    import uuid
+
+    at = records.trail.utc_now()
+    values = dict(IDENTITY_SETTINGS, store_id=uuid.uuid4().hex)
+    for key, value in values.items():
+        records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
+                              who=SETUP, kind="seed", at_utc=at)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
 if KNOWN_MIGRATIONS != schema_steps.KNOWN_MIGRATIONS or \
         Migrations.migrations_table != schema_steps.MIGRATIONS_TABLE:

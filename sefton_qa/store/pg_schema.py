@@ -121,10 +121,12 @@ _STATEMENTS = {
     "0003_search_and_register_indexes": sqlite_steps.SCHEMA_0003,
     "0004_moderation_loop": sqlite_steps.SCHEMA_0004,
     "0005_faster_bulk_insert": sqlite_steps.SCHEMA_0005,
+    "0006_store_identity": sqlite_steps.SCHEMA_0006,
 }
 _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,
     "0004_moderation_loop": sqlite_steps.seed_0004,
+    "0006_store_identity": sqlite_steps.seed_0006,
 }
 if tuple(_STATEMENTS) != KNOWN_MIGRATIONS:
     raise RuntimeError("pg_schema.py must carry every schema step, in order")

@@ -19,7 +19,36 @@ KNOWN_MIGRATIONS = (
     "0003_search_and_register_indexes",
     "0004_moderation_loop",
     "0005_faster_bulk_insert",
+    "0006_store_identity",
 )
+
+_TRAIL_GUARDS = frozenset({("trail", "trail_is_append_only_update"),
+                           ("trail", "trail_is_append_only_delete")})
+#: The triggers each step adds and drops, per engine (a test holds this to the steps' SQL), so
+#: the triggers a store should have follow from the steps it has applied, without importing
+#: the steps themselves at every start.
+TRIGGER_CHANGES = {
+    "sqlite": {
+        "0001_initial_schema": (_TRAIL_GUARDS, frozenset()),
+        "0003_search_and_register_indexes": (frozenset({
+            ("audits", "audits_fts_insert"), ("audits", "audits_fts_update"),
+            ("audits", "audits_fts_delete")}), frozenset()),
+        "0005_faster_bulk_insert": (frozenset(), frozenset({("audits", "audits_fts_insert")})),
+    },
+    "postgresql": {
+        "0001_initial_schema": (_TRAIL_GUARDS | {("trail", "trail_is_append_only_truncate")},
+                                frozenset()),
+    },
+}
+
+
+def expected_triggers(engine: str, applied) -> frozenset[tuple[str, str]]:
+    """The (table, trigger) pairs a store of ``engine`` has after the ``applied`` steps."""
+    out: set[tuple[str, str]] = set()
+    for name in applied:
+        added, dropped = TRIGGER_CHANGES[engine].get(name, (frozenset(), frozenset()))
+        out = (out | added) - dropped
+    return frozenset(out)
 
 
 def applied_names(conn: sqlite3.Connection) -> list[str]:

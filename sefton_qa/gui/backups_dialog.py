@@ -104,7 +104,10 @@ class BackupsDialog(QDialog):
             manifest = backup.manifest() or {}
             audits = manifest.get("counts", {}).get("audits")
             trail_rows = manifest.get("trail", {}).get("count")
-            cells = (_local_time(backup.created), KIND_LABELS.get(backup.kind, backup.kind),
+            kind = KIND_LABELS.get(backup.kind, backup.kind)
+            if not manifest.get("store_id"):
+                kind += " (made before store ids)"
+            cells = (_local_time(backup.created), kind,
                      "—" if audits is None else f"{audits:,}",
                      "—" if trail_rows is None else f"{trail_rows:,}", backup.path.name)
             for c, text in enumerate(cells):
@@ -140,20 +143,24 @@ class BackupsDialog(QDialog):
         backup = self.selected_backup()
         if backup is None or not self.can_restore:
             return None
+        why_not = backup_service.why_not_this_stores(self.session.store.path,
+                                                     backup.manifest() or {}, backup.path)
+        warning = (f"\n\nNote: {why_not}. Restoring it replaces this store with that one."
+                   if why_not else "")
         answer = QMessageBox.question(
             self, "Restore this backup?",
             f"Restore the backup made {_local_time(backup.created)}?\n\n"
             "Sefton QA will close the store, back up the store as it is now (a 'before a "
             "restore' backup, so this can be undone), replace it with the backup, and reopen "
             "it. Work done since the backup was made will then only be in that "
-            "before-restore backup.",
+            f"before-restore backup.{warning}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return None
-        return self.restore(backup.path)
+        return self.restore(backup.path, other_store=bool(why_not))
 
-    def restore(self, backup_file: Path):
+    def restore(self, backup_file: Path, *, other_store: bool = False):
         """Close the store, restore ``backup_file`` over it, reopen it into the session."""
         from sefton_qa.store import open_store
 
@@ -164,7 +171,8 @@ class BackupsDialog(QDialog):
         store.close()
         result, failure = None, None
         try:
-            result = backup_service.restore(store_path, backup_file, folder=folder)
+            result = backup_service.restore(store_path, backup_file, folder=folder,
+                                            other_store=other_store)
         except SeftonError as exc:
             failure = exc
         try:

@@ -152,17 +152,22 @@ class OpenProblemDialog(QDialog):
         if backup is None:
             return None
         made = backup.created.astimezone().strftime("%d %b %Y %H:%M")
+        why_not = backup_service.why_not_this_stores(self.path, backup.manifest() or {},
+                                                     backup.path)
+        warning = (f"\n\nNote: {why_not}. Restoring it replaces this store with that one."
+                   if why_not else "")
         answer = QMessageBox.question(
             self, "Restore this backup?",
             f"Replace the store with the backup made {made}? The current file is kept: "
-            "backed up first, or, if it is damaged, renamed aside beside it.",
+            f"backed up first, or, if it is damaged, renamed aside beside it.{warning}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return None
         try:
             self.restore_result = backup_service.restore(self.path, backup.path,
-                                                         folder=self.folder)
+                                                         folder=self.folder,
+                                                         other_store=bool(why_not))
         except SeftonError as exc:
             QMessageBox.warning(self, "Restore failed", str(exc))
             return None

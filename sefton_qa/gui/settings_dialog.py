@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDateEdit,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -40,7 +41,11 @@ from PySide6.QtWidgets import (
 from sefton_qa.domain.errors import SeftonError, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import Role, TemplateSection
-from sefton_qa.domain.reference import DEFAULT_CASE_REFERENCE_HINT, DEFAULT_CASE_REFERENCE_PATTERN
+from sefton_qa.domain.reference import (
+    DEFAULT_CASE_REFERENCE_HINT,
+    DEFAULT_CASE_REFERENCE_PATTERN,
+    PatternTooSlow,
+)
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.welcome import (
     ROLE_MNEMONICS,
@@ -56,6 +61,7 @@ from sefton_qa.services.session import Session
 FIELD_LABELS = {
     "name": "Name", "display_name": "Name", "os_username": "Windows account", "roles": "Roles",
     "team": "Team", "authority_name": "Authority's name", "case_reference_pattern": "Pattern",
+    "earliest_audit_date": "Earliest audit date",
     "case_reference_hint": "Hint", "service_manager": "Service manager", "sections": "Sections",
     "service_area": "Service area", "template": "Template", "reason": "Reason",
 }
@@ -151,6 +157,19 @@ class GeneralTab(_Tab):
         row.addWidget(self.save_authority)
         top = QFormLayout()
         top.addRow(buddy("&Authority's name:", self.authority), row)
+        self.earliest = named(QDateEdit(), "Earliest audit date accepted", "earliestAuditDate")
+        self.earliest.setDisplayFormat("dd/MM/yyyy")
+        self.earliest.setCalendarPopup(True)
+        self.earliest.setToolTip("Audits dated before this are refused as a mistyped year "
+                                 "(0026 for 2026). Lower it only to log older audits.")
+        self.save_earliest = named(QPushButton("Save &earliest date"),
+                                   "Save the earliest audit date accepted")
+        self.save_earliest.clicked.connect(self.save_earliest_date)
+        dates = QHBoxLayout()
+        dates.addWidget(self.earliest)
+        dates.addWidget(self.save_earliest)
+        dates.addStretch(1)
+        top.addRow(buddy("Earl&iest audit date:", self.earliest), dates)
 
         self.pattern = named(QLineEdit(), "Case-reference pattern (a regular expression)",
                              "casePattern")
@@ -207,8 +226,9 @@ class GeneralTab(_Tab):
         layout.addWidget(self.problems)
         layout.addWidget(self.status)
         layout.addStretch(1)
-        self.edit(self.authority, self.save_authority, self.pattern, self.hint,
-                  self.save_format, self.reset_format, self.outstanding)
+        self.edit(self.authority, self.save_authority, self.earliest, self.save_earliest,
+                  self.pattern, self.hint, self.save_format, self.reset_format,
+                  self.outstanding)
         self.refresh()
 
     def refresh(self) -> None:
@@ -216,6 +236,8 @@ class GeneralTab(_Tab):
         self.authority.setText(values.get("authority_name", ""))
         self.pattern.setText(values.get("case_reference_pattern", DEFAULT_CASE_REFERENCE_PATTERN))
         self.hint.setText(values.get("case_reference_hint", DEFAULT_CASE_REFERENCE_HINT))
+        earliest = org.earliest_audit_date(self.session)
+        self.earliest.setDate(QDate(earliest.year, earliest.month, earliest.day))
         on = bool(values.get("outstanding_enabled", False))
         self.outstanding.setChecked(on)
         grades = [Grade.OUTSTANDING.label] if on else []
@@ -228,9 +250,15 @@ class GeneralTab(_Tab):
         try:
             problem = org.try_case_reference(self.pattern.text(), self.hint.text(), sample)
         except ValidationError as exc:
-            self.sample_result.setText("✗ The pattern is not valid: "
-                                       + exc.problems[0].message.removeprefix(
-                                           "is not a valid pattern: "))
+            message = exc.problems[0].message
+            if message.startswith("is not a valid pattern: "):
+                self.sample_result.setText("✗ The pattern is not valid: "
+                                           + message.removeprefix("is not a valid pattern: "))
+            else:
+                self.sample_result.setText(f"✗ The pattern {message}.")
+            return
+        except PatternTooSlow as exc:
+            self.sample_result.setText(f"✗ {exc}")
             return
         if not sample:
             self.sample_result.setText("Type a reference above to try the format.")
@@ -244,6 +272,11 @@ class GeneralTab(_Tab):
         name = self.authority.text()
         self.apply(lambda: org.set_authority_name(self.session, name),
                    f"the authority's name is now {name}.")
+
+    def save_earliest_date(self) -> None:
+        day = self.earliest.date().toPython()
+        self.apply(lambda: org.set_earliest_audit_date(self.session, day),
+                   f"audits dated before {day:%d/%m/%Y} are now refused as a mistyped year.")
 
     def save_reference_format(self) -> None:
         pattern, hint = self.pattern.text(), self.hint.text()

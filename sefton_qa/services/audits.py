@@ -30,8 +30,19 @@ MAX_FINDINGS_CHARS = 100_000
 MAX_DRAFT_REFERENCE = 100
 LOGGERS = (Role.QA_OFFICER, Role.ADMINISTRATOR)
 
-#: The earliest audit date taken (year 0026 was once accepted for 2026).
+#: The earliest audit date taken unless the store's ``earliest_audit_date`` setting says
+#: otherwise (year 0026 was once accepted for 2026); an administrator may set it no earlier.
 EARLIEST_AUDIT_DATE = dt.date(2000, 1, 1)
+LOWEST_EARLIEST_AUDIT_DATE = dt.date(1990, 1, 1)
+
+
+def earliest_audit_date(conn) -> dt.date:
+    """The store's floor for audit dates (its setting, else 1 January 2000)."""
+    value = settings_store.get(conn, "earliest_audit_date")
+    try:
+        return max(dt.date.fromisoformat(str(value)), LOWEST_EARLIEST_AUDIT_DATE)
+    except (TypeError, ValueError):
+        return EARLIEST_AUDIT_DATE
 
 
 class _Lookups:
@@ -47,6 +58,7 @@ class _Lookups:
         self.pattern = settings_store.get(conn, "case_reference_pattern",
                                           DEFAULT_CASE_REFERENCE_PATTERN)
         self.hint = settings_store.get(conn, "case_reference_hint", DEFAULT_CASE_REFERENCE_HINT)
+        self.earliest = earliest_audit_date(conn)
 
 
 def _grade_problem(grade: Grade | None, lookups: _Lookups) -> str | None:
@@ -79,9 +91,10 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
     elif inp.audit_date > today:
         bad("audit_date", f"{inp.audit_date:%d/%m/%Y} is in the future; an audit is dated the "
                           "day it was done")
-    elif inp.audit_date < EARLIEST_AUDIT_DATE:
+    elif inp.audit_date < lookups.earliest:
         bad("audit_date", f"{inp.audit_date.isoformat()} is before "
-                          f"{EARLIEST_AUDIT_DATE:%d/%m/%Y}; check the year")
+                          f"{lookups.earliest:%d/%m/%Y}, the earliest audit date this store "
+                          "takes; check the year")
     area = lookups.areas.get(inp.service_area_id) if inp.service_area_id is not None else None
     if inp.service_area_id is None:
         if complete:

@@ -20,8 +20,10 @@ from sefton_qa.domain.models import AuditInput, AuditType, Role
 from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_HINT,
     DEFAULT_CASE_REFERENCE_PATTERN,
+    PatternTooSlow,
     case_reference_problem,
 )
+from sefton_qa.domain.reference import matches as reference_matches
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import moderation as moderation_service
 from sefton_qa.services import organisation as org
@@ -74,6 +76,10 @@ _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 
 Progress = Callable[[int, int, str], bool | None]
+
+
+class ImportStopped(SeftonError):
+    """The import cannot go on (nothing was imported); the message says why."""
 
 
 class ImportCancelled(SeftonError):
@@ -280,7 +286,6 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
     date_of = _cached(parse_date)
     grade_of = _cached(lambda raw: parse_grade(raw, allowed))
     type_of = _cached(parse_audit_type)
-    compiled = re.compile(pattern)
     escaped = sheet.formula_escaped
     parsed = []
     for number, cells in sheet.rows:
@@ -300,7 +305,11 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                    service_area=text("service_area"), team=text("team"),
                    auditor=text("auditor"), findings=_findings_text(cell("findings"), escaped),
                    moderator=text("moderator"))
-        if not compiled.fullmatch(row.case_reference):
+        try:
+            ok = reference_matches(pattern, row.case_reference)
+        except PatternTooSlow as exc:
+            raise ImportStopped(f"The import stopped at row {number}: {exc}") from None
+        if not ok:
             bad("case_reference", case_reference_problem(row.case_reference, pattern, hint))
         for name in ("service_area", "team", "auditor"):
             if not getattr(row, name):

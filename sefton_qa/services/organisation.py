@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from sefton_qa.domain.models import (
     TemplateSection,
     Theme,
 )
-from sefton_qa.domain.reference import case_reference_problem
+from sefton_qa.domain.reference import case_reference_problem, pattern_problem
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
 from sefton_qa.store import grades as grade_store
@@ -244,14 +245,37 @@ def set_outstanding_enabled(session: Session, enabled: bool) -> Change:
 
 def set_case_reference_format(session: Session, pattern: str, hint: str) -> Change:
     session.require(Role.ADMINISTRATOR, doing="change the case-reference format")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValidationError.single("case_reference_pattern", f"is not a valid pattern: {exc}")
+    problem = pattern_problem(pattern)
+    _raise_if(FieldProblem("case_reference_pattern", problem) if problem else None)
     _raise_if(_name_problem("case_reference_hint", hint))
     with session.store.transaction() as conn:
         settings_store.put(conn, "case_reference_pattern", pattern, who=session.who)
         settings_store.put(conn, "case_reference_hint", hint, who=session.who)
+    return Change("settings", (), "update")
+
+
+def earliest_audit_date(session: Session) -> dt.date:
+    from sefton_qa.services.audits import earliest_audit_date as read
+
+    return read(session.store.conn)
+
+
+def set_earliest_audit_date(session: Session, earliest: dt.date) -> Change:
+    """The earliest audit date the store takes (audits dated before it are refused as a
+    mistyped year): from 1 January 1990 to today."""
+    from sefton_qa.services.audits import LOWEST_EARLIEST_AUDIT_DATE
+
+    session.require(Role.ADMINISTRATOR, doing="change the earliest audit date")
+    if not isinstance(earliest, dt.date) or isinstance(earliest, dt.datetime):
+        raise ValidationError.single("earliest_audit_date", "is not a date")
+    if earliest < LOWEST_EARLIEST_AUDIT_DATE:
+        raise ValidationError.single(
+            "earliest_audit_date",
+            f"cannot be before {LOWEST_EARLIEST_AUDIT_DATE:%d/%m/%Y}")
+    if earliest > session.today():
+        raise ValidationError.single("earliest_audit_date", "cannot be after today")
+    with session.store.transaction() as conn:
+        settings_store.put(conn, "earliest_audit_date", earliest.isoformat(), who=session.who)
     return Change("settings", (), "update")
 
 
@@ -348,11 +372,9 @@ def set_theme_active(session: Session, theme_id: int, active: bool) -> Change:
 def try_case_reference(pattern: str, hint: str, sample: str) -> str | None:
     """What is wrong with ``sample`` under a proposed format (None: it is accepted). Raises
     ValidationError when the pattern itself is not valid. Reads nothing, writes nothing."""
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValidationError.single("case_reference_pattern",
-                                     f"is not a valid pattern: {exc}") from None
+    problem = pattern_problem(pattern)
+    if problem:
+        raise ValidationError.single("case_reference_pattern", problem)
     return case_reference_problem(sample, pattern, hint or "the format set in Settings")
 
 

@@ -209,3 +209,40 @@ def test_the_days_first_start_backs_up_in_the_background(qtbot, demo_session, gu
     assert len(backup_service.list_backups(demo_session.store.path, folder=folder)) == \
         len(before) + 1
     assert not window.statusBar().currentMessage().startswith("Making today's backup")
+
+
+def test_a_backup_from_before_store_ids_is_marked_and_restored_only_when_confirmed(
+        qtbot, tmp_path, gui_settings, monkeypatch):
+    """A store from the first release upgrades; its before-migration backup has no store id,
+    so it cannot be shown to be this store's: the list marks it, the question says so, Cancel
+    changes nothing, and Yes restores it."""
+    import shutil
+    from pathlib import Path
+
+    from sefton_qa import identity
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+
+    monkeypatch.setattr(identity, "os_account", lambda: "fixture.admin")
+    path = tmp_path / "old" / "sefton-qa.sqlite3"
+    path.parent.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "store-schema-0003.sqlite3", path)
+    session = sign_in(open_store(path))
+    window = MainWindow(session, settings=gui_settings)
+    qtbot.addWidget(window)
+    dialog = window.open_backups()
+    qtbot.addWidget(dialog)
+    row = next(r for r in range(dialog.table.rowCount())
+               if "before-migration" in dialog.table.item(r, 4).text())
+    assert dialog.table.item(row, 1).text().endswith("(made before store ids)")
+    asked = []
+    answer = [QMessageBox.StandardButton.Cancel]
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _parent, _title, text, *a, **k: (asked.append(text), answer[0])[1])
+    dialog.table.selectRow(row)
+    before = path.read_bytes()
+    assert dialog.restore_selected() is None
+    assert "made before stores had ids" in asked[-1] and path.read_bytes() == before
+    answer[0] = QMessageBox.StandardButton.Yes
+    result = dialog.restore_selected()
+    assert result is not None and "confirmed although" in result.authorised

@@ -413,6 +413,32 @@ def test_settings_case_reference_format_try_it(qtbot, dialog, demo_session):
     assert org.settings(demo_session)["authority_name"] == "Sefton Council"
 
 
+def test_settings_refuses_a_format_that_can_spin_and_sets_the_earliest_date_by_keyboard(
+        qtbot, dialog, demo_session):
+    import datetime as dt
+
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)  # so Alt keys reach it
+    tab = dialog.general
+    type_into(qtbot, tab.pattern, r"^(a|aa)+$")
+    assert tab.sample_result.text().startswith("✗ The pattern takes too long")
+    qtbot.keyClick(tab.pattern, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # Save &format
+    qtbot.waitUntil(lambda: "takes too long" in tab.problems.text())  # an animated click
+    assert org.settings(demo_session)["case_reference_pattern"] != r"^(a|aa)+$"
+    # Earl&iest audit date: Alt+I, type the date, Save &earliest date: Alt+E
+    qtbot.keyClick(tab.pattern, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)
+    assert tab.earliest.hasFocus()
+    assert tab.earliest.date().toPython() == dt.date(2000, 1, 1)
+    qtbot.keyClick(tab.earliest, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(tab.earliest, "01/04/1998")
+    qtbot.keyClick(tab.earliest, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: "01/04/1998" in tab.status.text())
+    assert org.earliest_audit_date(demo_session) == dt.date(1998, 4, 1)
+
+
 def test_settings_saves_a_new_template_version(qtbot, dialog, demo_session):
     tab = dialog.templates
     dialog.tabs.setCurrentWidget(tab)

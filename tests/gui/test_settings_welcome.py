@@ -64,13 +64,14 @@ def type_into(qtbot, edit, text: str) -> None:
 
 def unlabelled_controls(root: QWidget) -> list[str]:
     """Interactive widgets with neither an accessible name nor a label as their buddy."""
-    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QComboBox, QLineEdit,
-                                   QPlainTextEdit)
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox,
+                                   QComboBox, QLineEdit, QPlainTextEdit)
 
-    def inside_a_compound_control(widget) -> bool:  # a combo's popup list, a tab bar's arrows
-        parent = widget.parent()
+    def inside_a_compound_control(widget) -> bool:  # a combo's popup list, a tab bar's arrows,
+        parent = widget.parent()                     # a date editor's own line edit
         while parent is not None and parent is not root:
-            if isinstance(parent, (QComboBox, QAbstractItemView)) or type(parent).__name__ in (
+            if isinstance(parent, (QComboBox, QAbstractItemView, QAbstractSpinBox)) or \
+                    type(parent).__name__ in (
                     "QComboBoxPrivateContainer", "QTabBar"):
                 return True
             parent = parent.parent()

@@ -219,8 +219,9 @@ def test_trail_rows_are_written_only_inside_a_transaction(store):
 def test_forged_row_appended_by_hand_breaks_the_chain(store, admin):
     seq, prev = trail.head(store.conn)
     store.conn.execute(
-        "INSERT INTO trail VALUES (?, '2026-01-01T00:00:00.000000Z', 1, 'mallory', 'audits', 1,"
-        " 'create', '{}', NULL, ?, ?)", (seq + 1, prev, "f" * 64))
+        "INSERT INTO trail (seq, at_utc, staff_id, os_user, table_name, record_id, kind, "
+        "changes, reason, prev_hash, hash) VALUES (?, '2026-01-01T00:00:00.000000Z', 1, "
+        "'mallory', 'audits', 1, 'create', '{}', NULL, ?, ?)", (seq + 1, prev, "f" * 64))
     checked, broken = trail.check_chain(store.conn)
     assert broken is not None and broken.seq == seq + 1
     assert checked == seq

@@ -136,7 +136,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
     if not rows:
         return []
     with _gc_paused():
-        at_utc = trail.utc_now()
+        at_utc = trail.now(conn)
         first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM audits").fetchone()[0]
         audit_rows, theme_rows, changes = [], [], []
         for audit_id, row in enumerate(rows, start=first):

@@ -159,9 +159,11 @@ class Store:
             conn.execute("BEGIN")
             self._take_writers_lock(conn)
             yield conn
+            conn.clock = None
             conn.execute("COMMIT")
             self.wrote = True
         except BaseException as exc:
+            conn.clock = None
             with contextlib.suppress(Exception):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -173,14 +175,22 @@ class Store:
     def _take_writers_lock(self, conn) -> None:
         from sefton_qa.store import postgres
 
+        from sefton_qa.store import trail
+
         key = postgres.WRITER_LOCK_KEY
-        if conn.execute("SELECT pg_try_advisory_xact_lock(?)", (key,)).fetchone()[0]:
+        # The lock and the server's clock in one round trip: every change this transaction
+        # writes is stamped with that time (trail.now), which the server checks.
+        taken, conn.clock = conn.execute(
+            f"SELECT pg_try_advisory_xact_lock(?), ({trail._SERVER_CLOCK})", (key,)).fetchone()
+        if taken:
             return
         holder = postgres.lock_holder(conn)
         if self.on_wait is not None:
             self.on_wait(holder)
         try:
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+            conn.clock = conn.execute(f"SELECT ({trail._SERVER_CLOCK}) FROM "
+                                      "(SELECT pg_advisory_xact_lock(?)) AS locked",
+                                      (key,)).fetchone()[0]
         except Exception as exc:
             from psycopg import errors
 

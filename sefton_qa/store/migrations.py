@@ -139,7 +139,7 @@ def m0001_initial_schema(db: Database) -> None:
 
 def seed_0001(conn) -> None:
     """The first step's records (settings, grades, themes, template), on either engine."""
-    at = records.trail.utc_now()
+    at = records.trail.now(conn)
     for key, value in DEFAULT_SETTINGS.items():
         records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
                               who=SETUP, kind="seed", at_utc=at)
@@ -297,7 +297,7 @@ def seed_0004(conn) -> None:
     """The moderation loop's settings, with the store's own secret calibration seed."""
     import secrets
 
-    at = records.trail.utc_now()
+    at = records.trail.now(conn)
     values = dict(MODERATION_SETTINGS, calibration_seed=secrets.randbits(48))
     for key, value in values.items():
         records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
@@ -340,11 +340,25 @@ def seed_0006(conn) -> None:
     """A new random store id (never reused) and the audit-date floor."""
     import uuid
 
-    at = records.trail.utc_now()
+    at = records.trail.now(conn)
     values = dict(IDENTITY_SETTINGS, store_id=uuid.uuid4().hex)
     for key, value in values.items():
         records.insert_record(conn, "settings", {"key": key, "value": json.dumps(value)},
                               who=SETUP, kind="seed", at_utc=at)
+
+
+SCHEMA_0007 = [
+    # Who wrote each trail row, as the store knows it: on a server the authenticated login,
+    # stamped by the server itself (see pg_schema.SERVER_GUARDS); outside the hash. A file
+    # store leaves it empty: its os_user column, in the hash, is the OS account.
+    "ALTER TABLE trail ADD COLUMN login TEXT",
+]
+
+
+@migrations(name="0007_trail_login_and_server_guards")
+def m0007_trail_login_and_server_guards(db: Database) -> None:
+    for statement in SCHEMA_0007:
+        db.conn.execute(statement)
 
 
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)

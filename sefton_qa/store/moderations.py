@@ -35,7 +35,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
     """Bulk insert with one trail row each (the caller holds the transaction)."""
     if not rows:
         return []
-    at_utc = trail.utc_now()
+    at_utc = trail.now(conn)
     first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM moderations").fetchone()[0]
     values, changes = [], []
     for record_id, row in enumerate(rows, start=first):

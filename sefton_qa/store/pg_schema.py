@@ -81,6 +81,130 @@ _REPLACED = {
 }
 
 
+#: Tables whose changes the server holds to the trail: each trailed table by its ``id``, and
+#: the audits' themes (trailed as a field of their audit) by ``audit_id``.
+_NOTED = [(t, "id", t) for t in (
+    "settings", "grades", "service_areas", "themes", "staff", "teams", "audit_templates",
+    "audits", "moderations", "import_mappings", "file_transfers", "reflective_conversations",
+    "remedial_actions")] + [("audit_themes", "audit_id", "audits")]
+_OPS = (("INSERT", "insert", "NEW TABLE AS changed"), ("UPDATE", "update", "NEW TABLE AS changed"),
+        ("DELETE", "delete", "OLD TABLE AS changed"))
+
+#: Step 0007 on a server: what the server itself refuses, whatever client writes. The trail's
+#: rows must continue the chain (next sequence number, the head's hash); for logins that are
+#: not the store's owner (or a superuser), each row must name that login and its staff record
+#: and be dated by the server's clock within its transaction; and a deferred check at COMMIT
+#: refuses any change to a record that has no trail row in the same transaction. Statement-
+#: level triggers with transition tables keep a bulk import to a few checks per statement.
+SERVER_GUARDS = [
+    "ALTER TABLE trail ADD COLUMN login TEXT DEFAULT session_user",
+    """CREATE TABLE sefton_unchecked_changes (
+        xact xid8 NOT NULL,
+        table_name TEXT NOT NULL,
+        ids BIGINT[] NOT NULL,
+        trailed BOOLEAN NOT NULL)""",
+    "CREATE INDEX sefton_unchecked_changes_by_xact ON sefton_unchecked_changes (xact)",
+    """CREATE OR REPLACE FUNCTION sefton_trusted() RETURNS boolean
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+        SELECT r.rolsuper OR pg_has_role(session_user, c.relowner, 'MEMBER')
+        FROM pg_roles r, pg_class c
+        WHERE r.rolname = session_user AND c.oid = 'trail'::regclass $$""",
+    """CREATE OR REPLACE FUNCTION sefton_trail_follows_the_chain() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    DECLARE lo bigint; hi bigint; n bigint; top bigint; me bigint;
+    BEGIN
+        SELECT min(seq), max(seq), count(*) INTO lo, hi, n FROM changed;
+        IF n = 0 THEN RETURN NULL; END IF;
+        SELECT max(seq) INTO top FROM trail;
+        IF hi <> top OR n <> hi - lo + 1 THEN
+            RAISE EXCEPTION 'trail rows are only appended at the head of the chain, in '
+                'sequence (rows % to % are not)', lo, hi USING ERRCODE = 'restrict_violation';
+        END IF;
+        IF EXISTS (SELECT 1 FROM changed a LEFT JOIN trail p ON p.seq = a.seq - 1
+                   WHERE a.prev_hash IS DISTINCT FROM
+                         CASE WHEN a.seq = 1 THEN repeat('0', 64) ELSE p.hash END) THEN
+            RAISE EXCEPTION 'a trail row must carry the hash of the row before it'
+                USING ERRCODE = 'restrict_violation';
+        END IF;
+        INSERT INTO sefton_unchecked_changes (xact, table_name, ids, trailed)
+            SELECT pg_current_xact_id(), a.table_name, array_agg(a.record_id), true
+            FROM changed a GROUP BY a.table_name;
+        IF sefton_trusted() THEN RETURN NULL; END IF;
+        IF EXISTS (SELECT 1 FROM changed WHERE login IS DISTINCT FROM session_user::text
+                   OR os_user IS DISTINCT FROM session_user::text) THEN
+            RAISE EXCEPTION 'a trail row written by the login % must name that login', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        SELECT id INTO me FROM staff WHERE os_username = session_user::text AND active = 1;
+        IF me IS NULL THEN
+            RAISE EXCEPTION 'the login % is not an active member of staff in this store', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF EXISTS (SELECT 1 FROM changed WHERE staff_id IS DISTINCT FROM me) THEN
+            RAISE EXCEPTION 'a trail row written by the login % must name its staff record (%)',
+                session_user, me USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF EXISTS (SELECT 1 FROM changed WHERE at_utc::timestamptz < transaction_timestamp()
+                   OR at_utc::timestamptz > clock_timestamp()) THEN
+            RAISE EXCEPTION 'a trail row is dated by the server''s clock, within its transaction'
+                USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER trail_follows_the_chain AFTER INSERT ON trail REFERENCING NEW TABLE AS "
+    "changed FOR EACH STATEMENT EXECUTE FUNCTION sefton_trail_follows_the_chain()",
+    "ALTER TABLE trail ENABLE ALWAYS TRIGGER trail_follows_the_chain",
+    """CREATE OR REPLACE FUNCTION sefton_note_changes() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_ARGV[0] = 'audit_id' THEN
+            INSERT INTO sefton_unchecked_changes (xact, table_name, ids, trailed)
+                SELECT pg_current_xact_id(), TG_ARGV[1], array_agg(DISTINCT audit_id), false
+                FROM changed HAVING count(*) > 0;
+        ELSE
+            INSERT INTO sefton_unchecked_changes (xact, table_name, ids, trailed)
+                SELECT pg_current_xact_id(), TG_ARGV[1], array_agg(id), false
+                FROM changed HAVING count(*) > 0;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION sefton_check_changes_are_trailed() RETURNS trigger
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    DECLARE x xid8 := pg_current_xact_id(); missing_table text; missing_id bigint;
+    BEGIN
+        SELECT c.table_name, c.id INTO missing_table, missing_id FROM (
+            SELECT table_name, unnest(ids) AS id FROM sefton_unchecked_changes
+            WHERE xact = x AND NOT trailed
+            EXCEPT
+            SELECT table_name, unnest(ids) FROM sefton_unchecked_changes
+            WHERE xact = x AND trailed) c LIMIT 1;
+        DELETE FROM sefton_unchecked_changes WHERE xact = x;
+        IF missing_table IS NOT NULL THEN
+            RAISE EXCEPTION '% record % was changed without its trail row: every change is '
+                'written to the audit trail in the same transaction', missing_table, missing_id
+                USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE CONSTRAINT TRIGGER sefton_changes_are_trailed AFTER INSERT ON "
+    "sefton_unchecked_changes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "EXECUTE FUNCTION sefton_check_changes_are_trailed()",
+    "ALTER TABLE sefton_unchecked_changes ENABLE ALWAYS TRIGGER sefton_changes_are_trailed",
+    *[statement for table, column, trailed_as in _NOTED for op, short, ref in _OPS
+      for statement in (
+          f"CREATE TRIGGER {table}_noted_{short} AFTER {op} ON {table} REFERENCING {ref} "
+          f"FOR EACH STATEMENT EXECUTE FUNCTION sefton_note_changes('{column}', '{trailed_as}')",
+          f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_noted_{short}")],
+]
+#: The triggers SERVER_GUARDS makes, as (table, trigger).
+SERVER_GUARD_TRIGGERS = frozenset(
+    {("trail", "trail_follows_the_chain"),
+     ("sefton_unchecked_changes", "sefton_changes_are_trailed")}
+    | {(table, f"{table}_noted_{short}") for table, _c, _t in _NOTED for _o, short, _r in _OPS})
+_REPLACED["ALTER TABLE trail ADD COLUMN login TEXT"] = SERVER_GUARDS
+#: Tables of the server's own bookkeeping, not of the store's schema.
+SERVER_ONLY_TABLES = frozenset({"sefton_unchecked_changes"})
+
 _INDEX = re.compile(r"^(?P<head>CREATE (UNIQUE )?INDEX \w+ ON \w+ )\((?P<columns>[^()]*)\)$")
 
 
@@ -122,6 +246,7 @@ _STATEMENTS = {
     "0004_moderation_loop": sqlite_steps.SCHEMA_0004,
     "0005_faster_bulk_insert": sqlite_steps.SCHEMA_0005,
     "0006_store_identity": sqlite_steps.SCHEMA_0006,
+    "0007_trail_login_and_server_guards": sqlite_steps.SCHEMA_0007,
 }
 _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,
@@ -139,6 +264,20 @@ def statements(name: str) -> list[str]:
 def trail_guard_body() -> str:
     """The body of the trail's guard function, as the server stores it (prosrc)."""
     return _TRAIL_GUARD.split("$$")[1]
+
+
+_FUNCTION = re.compile(r"CREATE OR REPLACE FUNCTION (\w+)\(")
+
+
+def guard_bodies(steps) -> dict[str, str]:
+    """The server functions the ``steps`` make, by name: their bodies as stored (prosrc)."""
+    out = {}
+    for name in steps:
+        for statement in statements(name):
+            match = _FUNCTION.match(statement.strip())
+            if match:
+                out[match[1]] = statement.split("$$")[1]
+    return out
 
 
 def apply(conn, pending: list[str]) -> None:

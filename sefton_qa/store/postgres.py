@@ -12,6 +12,8 @@ file), so nothing here stores one.
 
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 import itertools
 import re
@@ -59,6 +61,16 @@ def describe_location(conninfo: str) -> str:
 _CURSOR_NAMES = itertools.count(1)
 
 
+_VALUES = re.compile(r"^\s*(?P<head>INSERT INTO \w+ \([\w, ]+\))\s*VALUES\s*"
+                     r"\((\s*\?\s*,)*\s*\?\s*\)\s*$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def _multi_row(head: str, width: int, rows: int) -> str:
+    one = "(" + ",".join(["%s"] * width) + ")"
+    return f"{head} VALUES " + ",".join([one] * rows)
+
+
 class PgConnection:
     """An autocommit psycopg connection behind the sqlite3-like API the store modules use."""
 
@@ -66,6 +78,8 @@ class PgConnection:
 
     def __init__(self, raw):
         self.raw = raw
+        #: The server's clock when this transaction took the writers' lock (None outside one).
+        self.clock: str | None = None
 
     def execute(self, sql: str, params=()):
         return self.raw.execute(translate(sql), params if params is not None else ())
@@ -79,8 +93,23 @@ class PgConnection:
         return cur
 
     def executemany(self, sql: str, rows):
+        """As sqlite3's. An ``INSERT … VALUES (?, …)`` is sent as multi-row statements (up to
+        the protocol's 65,535 parameters each): one statement per thousands of rows, so the
+        server's statement-level checks (the trail's chain, changes held to the trail) run
+        once per batch, and a bulk insert makes few round trips."""
+        match = _VALUES.match(sql)
+        if match is None:
+            cur = self.raw.cursor()
+            cur.executemany(translate(sql), rows)
+            return cur
+        width = sql.count("?")
+        per = max(1, min(5_000, 65_535 // width))
         cur = self.raw.cursor()
-        cur.executemany(translate(sql), rows)
+        rows = rows if isinstance(rows, list) else list(rows)
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            cur.execute(_multi_row(match["head"], width, len(chunk)),
+                        [v for row in chunk for v in row])
         return cur
 
     @property

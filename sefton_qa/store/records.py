@@ -58,7 +58,7 @@ def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Wh
                   kind: str = "create", reason: str | None = None,
                   at_utc: str | None = None) -> int:
     """Insert one record and its trail row. ``values`` may hold linked fields (e.g. themes)."""
-    at_utc = at_utc or trail.utc_now()
+    at_utc = at_utc or trail.now(conn)
     links = {k: sorted(values.get(k, ())) for k in LINKED_FIELDS.get(table, {})}
     columns = {k: v for k, v in values.items() if k not in links}
     # Ids are the app's, the next after the highest, as SQLite would choose: the same records
@@ -106,7 +106,7 @@ def update_record(conn: sqlite3.Connection, table: str, record_id: int, values: 
             changes[field] = [current.get(field), new]
     if not changes:
         return {}
-    at_utc = at_utc or trail.utc_now()
+    at_utc = at_utc or trail.now(conn)
     columns = {k: v[1] for k, v in changes.items() if k not in link_fields}
     assignments = "".join(f"{k} = ?, " for k in columns)
     cur = conn.execute(

@@ -120,14 +120,14 @@ def _server_problems(conn, steps) -> list[str]:
     views = [r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.views WHERE table_schema = current_schema()")]
     out.extend(f"the view {v} was added outside the app" for v in sorted(views))
-    body = conn.execute("SELECT prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = "
-                        "p.pronamespace WHERE n.nspname = current_schema() "
-                        "AND p.proname = 'sefton_trail_is_append_only'").fetchone()
-    wanted = pg_schema.trail_guard_body()
-    if body is None:
-        out.append("the trail's guard function is missing")
-    elif _squeeze(body[0]) != _squeeze(wanted):
-        out.append("the trail's guard function was changed outside the app")
+    bodies = dict(conn.execute(
+        "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+        "p.pronamespace WHERE n.nspname = current_schema() AND p.proname LIKE 'sefton%'"))
+    for name, wanted in pg_schema.guard_bodies(steps).items():
+        if name not in bodies:
+            out.append(f"the trail's guard function {name} is missing")
+        elif _squeeze(bodies[name]) != _squeeze(wanted):
+            out.append(f"the trail's guard function {name} was changed outside the app")
     return out
 
 
@@ -187,9 +187,12 @@ def describe_sqlite(conn) -> dict:
 def describe_server(conn) -> dict:
     """The same description, read from PostgreSQL's catalogue."""
     out = {}
+    from sefton_qa.store.pg_schema import SERVER_ONLY_TABLES
+
     tables = [r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+        if r[0] not in SERVER_ONLY_TABLES]
     for table in tables:
         columns = {}
         for name, kind, nullable in conn.execute(

@@ -20,6 +20,7 @@ KNOWN_MIGRATIONS = (
     "0004_moderation_loop",
     "0005_faster_bulk_insert",
     "0006_store_identity",
+    "0007_trail_login_and_server_guards",
 )
 
 _TRAIL_GUARDS = frozenset({("trail", "trail_is_append_only_update"),
@@ -38,6 +39,15 @@ TRIGGER_CHANGES = {
     "postgresql": {
         "0001_initial_schema": (_TRAIL_GUARDS | {("trail", "trail_is_append_only_truncate")},
                                 frozenset()),
+        # pg_schema.SERVER_GUARD_TRIGGERS (a test holds the two equal)
+        "0007_trail_login_and_server_guards": (frozenset(
+            {("trail", "trail_follows_the_chain"),
+             ("sefton_unchecked_changes", "sefton_changes_are_trailed")}
+            | {(t, f"{t}_noted_{op}") for t in (
+                "settings", "grades", "service_areas", "themes", "staff", "teams",
+                "audit_templates", "audits", "moderations", "import_mappings", "file_transfers",
+                "reflective_conversations", "remedial_actions", "audit_themes")
+               for op in ("insert", "update", "delete")}), frozenset()),
     },
 }
 

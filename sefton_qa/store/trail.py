@@ -29,6 +29,22 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_SERVER_CLOCK = ("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+
+
+def now(conn) -> str:
+    """The time a change is stamped with: on a server the server's clock, read once when the
+    writers' lock was taken (the server checks that each trail row is dated within its own
+    transaction); on a file this machine's clock."""
+    clock = getattr(conn, "clock", None)
+    if clock:
+        return clock
+    if getattr(conn, "dialect", None) is not None and not conn.dialect.is_file:
+        return conn.execute(_SERVER_CLOCK).fetchone()[0]
+    return utc_now()
+
+
 def current_os_user() -> str:
     """The operating system's account for this process (never an environment variable)."""
     from sefton_qa import identity
@@ -149,7 +165,7 @@ def append_many(conn: sqlite3.Connection, changes: Iterable[PendingChange | Enco
     if not conn.in_transaction:
         raise RuntimeError("trail rows must be written inside the change's own transaction")
     os_user = os_user or current_os_user()
-    at_utc = at_utc or utc_now()
+    at_utc = at_utc or now(conn)
     who_json = _who_json(at_utc, staff_id, os_user)
     seq, prev = head(conn)
     rows = []

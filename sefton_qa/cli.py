@@ -9,6 +9,7 @@ import sys
 
 from sefton_qa import APP_NAME, __version__
 from sefton_qa.domain.errors import SeftonError
+from sefton_qa.domain.models import Role
 from sefton_qa.paths import resolve_store_path
 
 
@@ -125,6 +126,37 @@ def build_parser() -> argparse.ArgumentParser:
                          help="restore a backup that is not shown to be this store's (another "
                               "store's, or one made before stores had ids); still confirmed")
     add_command("backups", help="list the store's backups with their manifests' counts")
+
+    server = add_command("server", help="set up or upgrade a store on a PostgreSQL server "
+                                        "(IT, as the database's owner; docs/SERVER.md)")
+    server_sub = server.add_subparsers(dest="server_command", metavar="ACTION", required=True)
+    server_init = server_sub.add_parser("init", help="set up a new store in an empty database: "
+                                                     "its roles, schema and first administrator")
+    server_init.add_argument("--admin", required=True, metavar="LOGIN",
+                             help="the first administrator's own database login")
+    server_init.add_argument("--name", metavar="NAME", help="the administrator's full name")
+    server_sub.add_parser("migrate", help="bring the store up to this version's schema")
+
+    staff = add_command("staff", help="the staff list: people, their accounts and roles "
+                                      "(administrators only)")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    staff_add = staff_sub.add_parser("add", help="add a person with their account (on a server "
+                                                 "their database login)")
+    staff_add.add_argument("account", metavar="ACCOUNT")
+    staff_add.add_argument("--name", required=True, metavar="NAME", help="full name")
+    staff_add.add_argument("--role", action="append", required=True, metavar="ROLE",
+                           choices=[r.value for r in Role],
+                           help="a role (give --role again for more): "
+                                + ", ".join(r.value for r in Role))
+    staff_add.add_argument("--team", metavar="TEAM", help="the team's name")
+    staff_sub.add_parser("list", help="everyone on the staff list")
+    set_roles = staff_sub.add_parser("set-roles", help="replace a person's roles")
+    set_roles.add_argument("account", metavar="ACCOUNT")
+    set_roles.add_argument("--role", action="append", required=True, metavar="ROLE",
+                           choices=[r.value for r in Role])
+    deactivate = staff_sub.add_parser("deactivate", help="a person who has left: kept in the "
+                                                         "records, can no longer sign in")
+    deactivate.add_argument("account", metavar="ACCOUNT")
     return parser
 
 
@@ -141,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
                 "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami, "init": _init, "anchors": _anchors,
-                "copy-store": _copy_store}[command](args)
+                "copy-store": _copy_store, "server": _server, "staff": _staff}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -302,6 +334,69 @@ def _whoami(args) -> int:
         roles = ", ".join(r.label for r in session.actor.roles) or "no roles"
         print(f"{session.actor.display_name} (account {session.os_user}): {roles}; "
               f"in {store.describe()}")
+    return 0
+
+
+def _server(args) -> int:
+    from sefton_qa.services import server_setup
+
+    location = resolve_store_path(args.db)
+    if args.server_command == "init":
+        done = server_setup.init_server(str(location), args.admin, admin_name=args.name)
+        print(f"Set up a Sefton QA store in {done.where}: owner role {done.owner_role} (your "
+              f"login {done.it_login} is a member, to migrate), users role {done.users_role}; "
+              f"{done.administrator} is its first administrator and may add people "
+              f"(sefton-qa staff add).")
+        return 0
+    steps = server_setup.migrate_server(str(location))
+    print("Applied " + ", ".join(steps) + "." if steps else "The store is up to date.")
+    return 0
+
+
+def _staff(args) -> int:
+    from sefton_qa.domain.errors import NotFound
+    from sefton_qa.services import organisation as org
+    from sefton_qa.services import server_setup, sign_in
+
+    read_only = args.staff_command == "list"
+    with _open(args, read_only=read_only, create=False) as store:
+        session = sign_in(store)
+        if args.staff_command == "list":
+            session.require(Role.ADMINISTRATOR, doing="list the staff")
+            teams = {t.id: t.name for t in org.teams(session)}
+            for person in org.staff(session):
+                roles = ", ".join(r.value for r in sorted(person.roles, key=lambda r: r.value))
+                print(f"{person.os_username or '-':<24} {person.display_name:<28} "
+                      f"{'active' if person.active else 'inactive':<9} {roles:<40} "
+                      f"{teams.get(person.team_id, '')}")
+            return 0
+        people = {(p.os_username or "").lower(): p for p in org.staff(session)}
+        if args.staff_command == "add":
+            team_id = None
+            if args.team:
+                found = [t for t in org.teams(session) if t.name.lower() == args.team.lower()]
+                if not found:
+                    raise NotFound(f"There is no team called {args.team!r}.")
+                team_id = found[0].id
+            org.add_staff(session, args.name, os_username=args.account,
+                          roles=[Role(r) for r in args.role], team_id=team_id)
+            print(f"Added {args.name} ({args.account}): {', '.join(args.role)}.")
+            note = server_setup.give_login_access(store, args.account)
+            if note:
+                print(note)
+            return 0
+        person = people.get(args.account.lower())
+        if person is None:
+            raise NotFound(f"Nobody on the staff list has the account {args.account!r}.")
+        if args.staff_command == "set-roles":
+            org.update_staff(session, person.id, roles=[Role(r) for r in args.role])
+            print(f"{person.display_name}: {', '.join(args.role)}.")
+        else:
+            org.update_staff(session, person.id, active=False)
+            print(f"{person.display_name} can no longer sign in; their work stays on record.")
+            note = server_setup.give_login_access(store, args.account, grant=False)
+            if note:
+                print(note)
     return 0
 
 

@@ -60,5 +60,10 @@ class StoreFromNewerVersion(StoreError):
     """The store was written by a newer version of the app. It can be opened read-only."""
 
 
+class ServerStoreNeedsMigration(StoreFromNewerVersion):
+    """A server store from an older version, opened by a login that may not migrate it (only
+    its owner may, with ``server migrate``). Like a newer version's store, it opens read-only."""
+
+
 class TrailBroken(SeftonError):
     pass

@@ -71,15 +71,29 @@ def _match_windows_account_once(conn, account: str):
     return staff_store.get(conn, legacy.id)
 
 
+def signed_in_account(store: Store) -> str:
+    """Who the store takes this user for: on a file store the operating system's account; on a
+    server store the authenticated database login."""
+    if not store.dialect.is_file:
+        from sefton_qa.store import postgres
+
+        return postgres.session_login(store.conn)
+    return trail.current_os_user()
+
+
 def sign_in(store: Store, os_user: str | None = None, *,
             today: Callable[[], dt.date] = dt.date.today) -> Session:
     """Map the OS account to a staff record. On a brand-new store (no staff yet) the first user
     becomes its administrator (and a QA officer, so they can log audits at once).
 
     The account is the operating system's (:func:`sefton_qa.identity.os_account`), never an
-    environment variable; ``os_user`` is a seam for tests of the services only: no command-line
-    option, window or variable reaches it."""
-    os_user = os_user or trail.current_os_user()
+    environment variable; on a server store it is the login the server authenticated
+    (``session_user``), mapped to the staff record holding it. ``os_user`` is a seam for tests
+    of the services only: no command-line option, window or variable reaches it."""
+    seam = os_user is not None
+    on_server = not store.dialect.is_file
+    if os_user is None:
+        os_user = signed_in_account(store)
     found = staff_store.find_by_os_username(store.conn, os_user)
     if found is None and store.read_only:
         raise PermissionDenied(
@@ -91,6 +105,11 @@ def sign_in(store: Store, os_user: str | None = None, *,
             if found is None and "\\" in os_user:
                 found = _match_windows_account_once(conn, os_user)
             if found is None:
+                if staff_store.count(conn) == 0 and on_server and not seam:
+                    raise PermissionDenied(
+                        f"The login '{os_user}' is not set up in this store, which has no "
+                        "administrator yet: on a server the first administrator is named by IT "
+                        "with sefton-qa --db URL server init --admin LOGIN (docs/SERVER.md).")
                 if staff_store.count(conn) == 0:
                     _check_first_account(os_user)
                 if staff_store.count(conn) > 0:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sefton_qa.domain.errors import StoreDamaged, StoreError, StoreFromNewerVersion
+from sefton_qa.domain.errors import (
+    ServerStoreNeedsMigration,
+    StoreDamaged,
+    StoreError,
+    StoreFromNewerVersion,
+)
 from sefton_qa.store.connection import (
     Store,
     backup_to,
@@ -107,14 +112,35 @@ def _open_server_store(location: str, *, create: bool, migrate: bool, read_only:
                 raise
             newer = True
         applied = applied_names(conn)
+        if not applied and postgres.store_exists_unseen(conn):
+            from sefton_qa.domain.errors import PermissionDenied
+
+            login = postgres.session_login(conn)
+            raise PermissionDenied(
+                f"The login '{login}' is not let into the Sefton QA store in {where}: permission "
+                "denied. An administrator adds you to the staff list (sefton-qa staff add), "
+                "which lets your login in.")
         if not applied and (read_only or not create):
             raise StoreError(f"There is no Sefton QA store in {where} yet.")
+        # Only a superuser's connection sets up or upgrades a store here (the tests, a one-person
+        # server); otherwise IT does, as the store's owner, with server init / server migrate.
+        trusted = postgres.is_superuser(conn)
+        if not applied and not trusted:
+            raise StoreError(
+                f"There is no Sefton QA store in {where} yet. A store on a server is set up "
+                "by IT, as the database's owner: sefton-qa --db URL server init --admin LOGIN "
+                "(docs/SERVER.md).")
         if check and applied and not read_only and not newer:
             _check_at_open(conn, where)
         store = Store(None, conn, read_only=read_only, location=location)
         store.newer_version = newer
         if migrate and not read_only:
             pending = [n for n in KNOWN_MIGRATIONS if n not in set(applied)]
+            if pending and not trusted:
+                raise ServerStoreNeedsMigration(
+                    f"The store in {where} was set up by an older version of Sefton QA. IT "
+                    "brings it up to date, as its owner: sefton-qa --db URL server migrate "
+                    "(docs/SERVER.md). Until then it can be opened read-only.")
             if pending:
                 with store.transaction() as tx:
                     # Another user may have migrated while this one waited for the lock.

@@ -116,7 +116,8 @@ SERVER_GUARDS = [
         SELECT min(seq), max(seq), count(*) INTO lo, hi, n FROM changed;
         IF n = 0 THEN RETURN NULL; END IF;
         SELECT max(seq) INTO top FROM trail;
-        IF hi <> top OR n <> hi - lo + 1 THEN
+        IF hi <> top OR n <> hi - lo + 1
+           OR (lo > 1 AND NOT EXISTS (SELECT 1 FROM trail WHERE seq = lo - 1)) THEN
             RAISE EXCEPTION 'trail rows are only appended at the head of the chain, in '
                 'sequence (rows % to % are not)', lo, hi USING ERRCODE = 'restrict_violation';
         END IF;
@@ -130,12 +131,14 @@ SERVER_GUARDS = [
             SELECT pg_current_xact_id(), a.table_name, array_agg(a.record_id), true
             FROM changed a GROUP BY a.table_name;
         IF sefton_trusted() THEN RETURN NULL; END IF;
-        IF EXISTS (SELECT 1 FROM changed WHERE login IS DISTINCT FROM session_user::text
-                   OR os_user IS DISTINCT FROM session_user::text) THEN
+        IF EXISTS (SELECT 1 FROM changed WHERE login IS DISTINCT FROM (session_user::text
+                   COLLATE "C") OR os_user IS DISTINCT FROM (session_user::text COLLATE "C"))
+                   THEN
             RAISE EXCEPTION 'a trail row written by the login % must name that login', session_user
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        SELECT id INTO me FROM staff WHERE os_username = session_user::text AND active = 1;
+        SELECT id INTO me FROM staff
+        WHERE os_username = (session_user::text COLLATE nocase) AND active = 1;
         IF me IS NULL THEN
             RAISE EXCEPTION 'the login % is not an active member of staff in this store', session_user
                 USING ERRCODE = 'insufficient_privilege';

@@ -247,3 +247,37 @@ def plain_write_error(exc: BaseException) -> str | None:
                 f"({first_line(exc)}). The save did not happen; nothing half-written "
                 "remains. Check the network and try again.")
     return None
+
+
+def is_trusted(conn) -> bool:
+    """Whether this login may change the store's schema: a superuser, or a member of the role
+    that owns the trail (the store's owner role, which IT's login belongs to). App logins are
+    neither; the server's guards hold them to the trail (pg_schema.SERVER_GUARDS)."""
+    return bool(conn.execute(
+        "SELECT r.rolsuper OR coalesce((SELECT pg_has_role(session_user, c.relowner, 'MEMBER') "
+        "FROM pg_class c WHERE c.oid = to_regclass('trail')), false) "
+        "FROM pg_roles r WHERE r.rolname = session_user").fetchone()[0])
+
+
+def store_exists_unseen(conn) -> bool:
+    """A store's tables are there, but this login may not read them."""
+    return bool(conn.execute(
+        "SELECT to_regclass('_sqlite_migrations') IS NOT NULL AND NOT "
+        "has_table_privilege(to_regclass('_sqlite_migrations'), 'SELECT')").fetchone()[0])
+
+
+def is_superuser(conn) -> bool:
+    return bool(conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = session_user")
+                .fetchone()[0])
+
+
+def session_login(conn) -> str:
+    """The login the server authenticated this connection as (never an environment
+    variable: a login given without its credentials is refused by the server)."""
+    return conn.execute("SELECT session_user").fetchone()[0]
+
+
+def database_error_types() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    return (psycopg.Error,)

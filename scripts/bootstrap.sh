@@ -62,6 +62,7 @@ TEST_PKGS=(
     # temporary folder; scripts/pg-test-server.sh). No cluster is created at install.
     postgresql                      # initdb, pg_ctl, the server
     postgresql-contrib              # unaccent, for the server's search index
+    openssl                         # a test certificate authority for TLS logins (CI step 16)
 )
 # A real window through the xcb platform plugin (libqxcb.so -> libQt6XcbQpa.so.6, plus
 # xcbglintegrations/libqxcb-glx-integration.so). Added on top of OFFSCREEN_PKGS.

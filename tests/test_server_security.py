@@ -299,3 +299,25 @@ def test_the_environment_cannot_sign_in_as_someone_else_and_rows_carry_the_login
         conn.close()
     assert len(rows) >= 2 and all(r == (team.bob, team.bob, bob_id) for r in rows), rows
     verify_ok(team)
+
+
+def test_a_newer_app_opens_an_older_server_store_read_only_until_the_owner_migrates(
+        team, monkeypatch):
+    """An app login never migrates: it is told to have IT run server migrate, and may open the
+    store read-only meanwhile."""
+    import sefton_qa.store as store_package
+    from sefton_qa.domain.errors import ServerStoreNeedsMigration
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+
+    monkeypatch.setattr(store_package, "KNOWN_MIGRATIONS",
+                        store_package.KNOWN_MIGRATIONS + ("0099_a_later_step",))
+    before = trail_state(team)
+    with pytest.raises(ServerStoreNeedsMigration, match="server migrate"):
+        open_store(team.url(team.bob))
+    store = open_store(team.url(team.bob), read_only=True, create=False)
+    try:
+        assert sign_in(store).actor.display_name == "Bob Auditor"
+    finally:
+        store.close()
+    assert trail_state(team) == before

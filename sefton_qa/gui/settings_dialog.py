@@ -631,6 +631,7 @@ class StaffTab(_Tab):
                                              roles=roles, team_id=team_id).record_id
             if self.apply(add, f"{name} added."):
                 self.select(holder["id"])
+                self._server_access(account, grant=True)
             return
         staff_id = self.editing_id
         self.apply(lambda: org.update_staff(self.session, staff_id, display_name=name,
@@ -642,10 +643,22 @@ class StaffTab(_Tab):
             return
         person = next(p for p in self.people if p.id == self.editing_id)
         staff_id = person.id
-        self.apply(lambda: org.update_staff(self.session, staff_id, active=not person.active),
-                   f"{person.display_name} is "
-                   + ("deactivated and can no longer sign in." if person.active
-                      else "active again."))
+        if self.apply(lambda: org.update_staff(self.session, staff_id,
+                                               active=not person.active),
+                      f"{person.display_name} is "
+                      + ("deactivated and can no longer sign in." if person.active
+                         else "active again.")):
+            self._server_access(person.os_username, grant=not person.active)
+
+    def _server_access(self, account: str | None, *, grant: bool) -> None:
+        """On a server store, the login is let in (or out) too, or IT is given the SQL."""
+        from sefton_qa.services import server_setup
+
+        if not account or self.session.store.dialect.is_file:
+            return
+        note = server_setup.give_login_access(self.session.store, account, grant=grant)
+        if note:
+            self.status.setText(f"{self.status.text()} {note}")
 
 
 # -- Themes ------------------------------------------------------------------------------------

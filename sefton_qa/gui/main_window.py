@@ -85,7 +85,8 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
         roles = ", ".join(sorted(r.label for r in me.roles)) or "no roles"
-        self.user_label = QLabel(f"{me.display_name} ({roles})")
+        # who the store takes this person for: the OS account, or on a server the login
+        self.user_label = QLabel(f"{me.display_name} · {session.os_user} ({roles})")
         self.path_label = QLabel(session.store.describe())
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         self.show_read_only_state()
         if org.needs_first_run(session):
             self.show_welcome()
+        self.live = None
+        self._start_live_updates()
 
     # -- pages ----------------------------------------------------------------------------------
     @property
@@ -324,6 +327,31 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    # -- other people's changes ------------------------------------------------------------------
+    def _start_live_updates(self) -> None:
+        from sefton_qa.gui.live_updates import LiveUpdates
+
+        if self.live is not None:
+            self.live.stop()
+        self.live = LiveUpdates(self.session.store, self)
+        self.live.changed.connect(self.changed_elsewhere)
+        self.live.start()
+
+    def changed_elsewhere(self, head: int, tables) -> None:
+        """Someone else's change (or this window's own, echoed back): every page reloads what
+        it shows, keeping the selection, so queues and the register stay current."""
+        for _title, page in self.pages:
+            if page is None:
+                continue
+            if isinstance(page, RegisterPage):
+                page.refresh(keep_audit=page.selected_audit_id())
+            else:
+                page.refresh()
+        page = self.current_page
+        if page is not None:
+            self._update_count(page.model.total)
+        self.last_seen_head = head
+
     def _switch_to(self, session) -> None:
         from sefton_qa.gui.app import show_main_window
 
@@ -352,6 +380,7 @@ class MainWindow(QMainWindow):
         self.store_check_banner.read_only_button.show()
         self.show_read_only_state()
         self.check_store()
+        self._start_live_updates()  # the file was replaced: watch the new one
 
     def open_report(self):
         from sefton_qa.gui.report_dialog import ReportDialog
@@ -496,6 +525,9 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.store_checker.stop()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
         if self._backup_job is not None:
             # A backup still being checked stops at once and keeps nothing (the next start
             # makes the day's backup again); one still copying finishes its copy first.

@@ -130,6 +130,9 @@ SERVER_GUARDS = [
         INSERT INTO sefton_unchecked_changes (xact, table_name, ids, trailed)
             SELECT pg_current_xact_id(), a.table_name, array_agg(a.record_id), true
             FROM changed a GROUP BY a.table_name;
+        -- Delivered at COMMIT to every client listening: the new head and the tables changed.
+        PERFORM pg_notify('sefton_trail', hi::text || ' ' ||
+                          (SELECT string_agg(DISTINCT table_name, ',') FROM changed));
         IF sefton_trusted() THEN RETURN NULL; END IF;
         IF EXISTS (SELECT 1 FROM changed WHERE login IS DISTINCT FROM (session_user::text
                    COLLATE "C") OR os_user IS DISTINCT FROM (session_user::text COLLATE "C"))

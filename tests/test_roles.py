@@ -129,8 +129,8 @@ def _undo(s, c, ids):
 
 
 def _import(s, c, ids):
-    report = import_export.import_audits(s, ids.csv, dry_run=True)
-    assert report.ok, report
+    report = import_export.import_audits(s, ids.csv)
+    assert report.ok and report.added == 1, report
 
 
 def _export(s, c, ids):
@@ -194,7 +194,76 @@ def _set_reference(s, c, ids):
     org_service.set_case_reference_format(s, r"^LCS-\d{6}$", "LCS- and six digits")
 
 
+def _add_audits(s, c, ids):
+    audit_service.add_audits(s, [c.make_input(case_reference="LCS-300001")], submit=False)
+
+
+def _rename_area(s, c, ids):
+    org_service.rename_service_area(s, c.org.area1, "Child Protection and Safeguarding")
+
+
+def _retire_area(s, c, ids):
+    org_service.set_service_area_active(s, c.org.area2, False)
+
+
+def _rename_team(s, c, ids):
+    org_service.rename_team(s, c.org.team_a2, "CP Team Two")
+
+
+def _retire_team(s, c, ids):
+    org_service.set_team_active(s, c.org.team_a2, False)
+
+
+def _set_manager(s, c, ids):
+    org_service.set_team_service_manager(s, c.org.team_a1, None)
+
+
+def _rename_theme(s, c, ids):
+    org_service.rename_theme(s, c.org.themes["Neglect"], "Neglect and drift")
+
+
+def _retire_theme(s, c, ids):
+    org_service.set_theme_active(s, c.org.themes["Neglect"], False)
+
+
+def _set_earliest(s, c, ids):
+    org_service.set_earliest_audit_date(s, dt.date(1998, 1, 1))
+
+
+def _new_template(s, c, ids):
+    from sefton_qa.domain.models import TemplateSection
+
+    old = org_service.current_template(s)
+    org_service.add_template_version(
+        s, old.id, list(old.sections) + [TemplateSection("education", "Education",
+                                                         "Is the child in school?")],
+        reason="Add education")
+
+
+def _set_up(s, c, ids):
+    org_service.set_up(s, authority_name="Sefton Council", areas={"Early Help": ["EH Team 1"]})
+
+
+def _pack(s, c, ids):
+    from sefton_qa.services.reports import committee_pack
+
+    committee_pack(s, TODAY - dt.timedelta(days=90), TODAY,
+                   c.tmp_path / f"pack-{ids.actor}.pdf")
+
+
 ACTIONS = {
+    "add audits in bulk": (_add_audits, LOGGERS),
+    "rename service area": (_rename_area, {ADMIN}),
+    "retire service area": (_retire_area, {ADMIN}),
+    "rename team": (_rename_team, {ADMIN}),
+    "retire team": (_retire_team, {ADMIN}),
+    "set team's service manager": (_set_manager, {ADMIN}),
+    "rename theme": (_rename_theme, {ADMIN}),
+    "retire theme": (_retire_theme, {ADMIN}),
+    "change earliest audit date": (_set_earliest, {ADMIN}),
+    "new template version": (_new_template, {ADMIN}),
+    "set up the store": (_set_up, {ADMIN}),
+    "build committee pack": (_pack, {QA, MOD, SM, ADMIN}),
     "create audit": (_create, LOGGERS),
     "edit audit": (_edit, LOGGERS),
     "submit audit": (_submit, LOGGERS),
@@ -229,8 +298,12 @@ for action_name, (_fn, allowed) in ACTIONS.items():
 def test_role_table(ctx, store, action_name, role_name, allowed):
     session, ids = ctx.make(role_name)
     fn = ACTIONS[action_name][0]
-    if allowed:
+    if allowed:  # and it wrote: every allowed action leaves its trail rows, as this actor
+        before = store.conn.execute("SELECT coalesce(max(seq), 0) FROM trail").fetchone()[0]
         fn(session, ctx, ids)
+        written = store.conn.execute("SELECT DISTINCT staff_id FROM trail WHERE seq > ?",
+                                     (before,)).fetchall()
+        assert written and {r[0] for r in written} <= {ids.actor}, written
         return
     trail_rows = store.conn.execute("SELECT count(*) FROM trail").fetchone()[0]
     with pytest.raises(PermissionDenied) as exc:
@@ -260,3 +333,61 @@ def test_a_person_may_hold_several_roles(ctx, store, admin):
     _create(session, ctx, ids)
     with pytest.raises(PermissionDenied):
         _hold(session, ctx, ids)
+
+
+#: What each row calls: the service functions the table covers.
+COVERS = {
+    "audits": {"add_audits", "create_audit", "submit_audit", "undo_last_change",
+               "update_audit", "withdraw_audit"},
+    "import_export": {"export_audits", "import_audits"},
+    "moderation": {"action_not_needed", "add_action", "complete_action", "hold_conversation",
+                   "moderate"},
+    "organisation": {"add_service_area", "add_staff", "add_team", "add_template_version",
+                     "add_theme", "rename_service_area", "rename_team", "rename_theme",
+                     "set_authority_name", "set_case_reference_format",
+                     "set_earliest_audit_date", "set_outstanding_enabled",
+                     "set_service_area_active", "set_team_active", "set_team_service_manager",
+                     "set_theme_active", "set_up", "update_staff"},
+    "reports": {"gather", "committee_pack"},
+}
+#: Writers checked elsewhere, and why.
+EXEMPT = {
+    ("import_export", "deliver_recorded"): "a helper of export_audits and committee_pack, which "
+                                           "check the role before it runs",
+    ("demo", "generate_demo"): "administrators only, on an empty store: "
+                               "test_demo_data_is_for_administrators_only",
+}
+
+
+def test_every_service_that_writes_has_a_row_in_the_table():
+    """Found by introspection: every public service function taking a session that writes (a
+    transaction) or checks a role. A new one fails here until the table has a row for it."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sefton_qa.services as services
+
+    found = set()
+    for info in pkgutil.iter_modules(services.__path__):
+        module = importlib.import_module(f"sefton_qa.services.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            params = list(inspect.signature(fn).parameters)
+            source = inspect.getsource(fn)
+            if params[:1] == ["session"] and (".transaction(" in source or
+                                              ".require(" in source):
+                found.add((info.name, name))
+    covered = {(m, f) for m, names in COVERS.items() for f in names}
+    assert found - covered - set(EXEMPT) == set()
+    assert ("audits", "create_audit") in found and len(found) >= 30
+
+
+def test_demo_data_is_for_administrators_only(store, admin, org):
+    from sefton_qa.services.demo import generate_demo
+
+    officer = Session(store=store, actor=staff_store.get(store.conn, org.auditor),
+                      os_user="qa.officer", today=lambda: TODAY)
+    with pytest.raises(PermissionDenied, match="Only an administrator"):
+        generate_demo(officer, months=1, seed=1)

@@ -168,6 +168,9 @@ class BackupsDialog(QDialog):
         store_path = Path(store.path)
         folder = backup_service.backup_folder(store)
         was_read_only = store.read_only
+        live = getattr(self.parent(), "live", None)
+        if live is not None:  # its look at the trail's head would keep the file busy
+            live.stop()
         store.close()
         result, failure = None, None
         try:
@@ -192,6 +195,8 @@ class BackupsDialog(QDialog):
             return None
         self.session.refresh_actor()
         parent = self.parent()
+        if parent is not None and hasattr(parent, "_start_live_updates"):
+            parent._start_live_updates()  # on the store as reopened, restored or not
         if parent is not None and hasattr(parent, "refresh"):
             parent.refresh()
         self.reload()

@@ -427,6 +427,7 @@ def generate_demo(session: Session, *, months: int = 18, seed: int = 2024,
     """Fill an empty store with synthetic data. Refuses a store that already holds audits."""
     if months < 1 or months > 120:
         raise ValidationError.single("months", "must be between 1 and 120")
+    session.require(Role.ADMINISTRATOR, doing="add demo data")
     store = session.store
     if audit_store.count(store.conn) > 0:
         raise SeftonError("This store already holds audits; demo data is only ever added to an "

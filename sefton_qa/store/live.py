@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 CHANNEL = "sefton_trail"
@@ -113,11 +114,14 @@ class TrailWatcher:
             conn.close()
 
     def _poll_file(self) -> None:
-        conn = sqlite3.connect(f"{self.location}", timeout=5, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA query_only = 1")
-            self._catch_up(conn)
-            while not self._stop.wait(self.poll_s):
+        # A connection only for the moment of each look: one held open would keep the file
+        # busy, and a restore waits for every connection to let go.
+        while True:
+            conn = sqlite3.connect(Path(self.location).resolve().as_uri() + "?mode=ro",
+                                   uri=True, timeout=5)
+            try:
                 self._catch_up(conn)
-        finally:
-            conn.close()
+            finally:
+                conn.close()
+            if self._stop.wait(self.poll_s):
+                return

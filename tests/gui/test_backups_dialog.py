@@ -224,6 +224,8 @@ def test_a_backup_from_before_store_ids_is_marked_and_restored_only_when_confirm
     from sefton_qa.store import open_store
 
     monkeypatch.setattr(identity, "os_account", lambda: "fixture.admin")
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a))
     path = tmp_path / "old" / "sefton-qa.sqlite3"
     path.parent.mkdir()
     shutil.copy(Path(__file__).parents[1] / "fixtures" / "store-schema-0003.sqlite3", path)
@@ -245,4 +247,5 @@ def test_a_backup_from_before_store_ids_is_marked_and_restored_only_when_confirm
     assert "made before stores had ids" in asked[-1] and path.read_bytes() == before
     answer[0] = QMessageBox.StandardButton.Yes
     result = dialog.restore_selected()
-    assert result is not None and "confirmed although" in result.authorised
+    assert warnings == [] and result is not None
+    assert "confirmed although" in result.authorised

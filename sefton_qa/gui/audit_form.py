@@ -1193,6 +1193,27 @@ class AuditForm(QDialog):
         self.notice_label.setToolTip(str(exc))
         self._update_buttons()
 
+    def check_changed_elsewhere(self) -> bool:
+        """Other people's changes arrived (the window's live updates): if this audit was
+        changed since the form read it, say so at once, with Reload, instead of at the next
+        save. What was typed stays in the form until the user reloads."""
+        if self.audit_id is None or self.version is None or self.in_conflict:
+            return False
+        try:
+            audit = audit_service.get_audit(self.session, self.audit_id)
+        except SeftonError:
+            return False
+        if audit.version == self.version:
+            return False
+        self.in_conflict = True
+        self._autosave_timer.stop()
+        self._show_notice(
+            "Someone else has just changed this audit. Reload to see it as it is now saved; "
+            "until then your changes cannot be saved (what you typed stays here).",
+            offer_reload=True)
+        self._update_buttons()
+        return True
+
     @Slot()
     def save_changes(self) -> None:
         """Ctrl+S: a draft is saved now; a submitted audit asks for a reason first."""

@@ -350,6 +350,9 @@ class MainWindow(QMainWindow):
         page = self.current_page
         if page is not None:
             self._update_count(page.model.total)
+        if tables is None or "audits" in tables:
+            for form in list(self._forms):
+                form.check_changed_elsewhere()
         self.last_seen_head = head
 
     def _switch_to(self, session) -> None:

@@ -55,3 +55,53 @@ def test_the_moderation_queue_in_the_window_shows_another_processes_audit_within
     print("\nwindow: commit -> in the moderation queue, ms: "
           + ", ".join(f"{d * 1000:.0f}" for d in delays) + f"; p95 {p95(delays) * 1000:.0f} ms")
     assert p95(delays) <= 2.0
+
+
+def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
+        qtbot, demo_session, gui_settings):
+    """Another person (another connection) changes the draft open in this window: the form
+    says so within 2 s, with Reload, before any save; Alt+L shows their version."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from sefton_qa.gui.live_updates import LiveUpdates
+    from sefton_qa.gui.main_window import MainWindow
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+    from test_audit_form import new_draft
+
+    audit_id = new_draft(demo_session)
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    if demo_session.store.dialect.is_file:  # poll quickly for the test (30 s in use)
+        window.live.stop()
+        window.live = LiveUpdates(demo_session.store, window, poll_s=0.25)
+        window.live.changed.connect(window.changed_elsewhere)
+        window.live.start()
+    form = window.open_audit(audit_id)
+    qtbot.addWidget(form)
+    qtbot.waitExposed(form)
+    form.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is form)
+    location = demo_session.store.location or demo_session.store.path
+    other = open_store(location)
+    try:
+        colleague = sign_in(other, os_user="gui.tester", today=demo_session.today)
+        theirs = audit_service.get_audit(colleague, audit_id).to_input()
+        theirs.findings = "Their findings, from another desk."
+        began = time.monotonic()
+        audit_service.update_audit(colleague, audit_id, theirs)
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: form.in_conflict, timeout=5000)
+    print(f"\nform told of the change after {(time.monotonic() - began) * 1000:.0f} ms")
+    assert time.monotonic() - began <= 2.5
+    assert form.notice.isVisible() and form.reload_button.isVisible()
+    assert "has just changed this audit" in form.notice_label.text()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not form.in_conflict)
+    assert form.findings_edit.toPlainText() == "Their findings, from another desk."
+    form.close()
+    window.close()

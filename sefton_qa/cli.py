@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("source", metavar="SOURCE", help="the store to copy (file or address)")
     copy.add_argument("destination", metavar="DEST",
                       help="a new file, or an empty PostgreSQL database")
+    copy.add_argument("--map-logins", metavar="FILE",
+                      help="a CSV of account,login: each person's operating-system account "
+                           "becomes their database login (every account must be mapped)")
 
     backup = add_command("backup", help="back up the store now (SQLite's backup API, checked, "
                                         "with a manifest); prints the backup's path")
@@ -135,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     server_init.add_argument("--admin", required=True, metavar="LOGIN",
                              help="the first administrator's own database login")
     server_init.add_argument("--name", metavar="NAME", help="the administrator's full name")
+    server_init.add_argument("--from", dest="source", metavar="FILE",
+                             help="move a team's store file in (records and the whole trail)")
+    server_init.add_argument("--map-logins", metavar="FILE",
+                             help="with --from: a CSV of account,login (every account mapped)")
     server_sub.add_parser("migrate", help="bring the store up to this version's schema")
 
     staff = add_command("staff", help="the staff list: people, their accounts and roles "
@@ -342,7 +349,14 @@ def _server(args) -> int:
 
     location = resolve_store_path(args.db)
     if args.server_command == "init":
-        done = server_setup.init_server(str(location), args.admin, admin_name=args.name)
+        from sefton_qa.services.copy_store import read_login_map
+
+        if args.map_logins and not args.source:
+            raise SeftonError("--map-logins goes with --from (the store file being moved in).")
+        done = server_setup.init_server(
+            str(location), args.admin, admin_name=args.name,
+            source=resolve_store_path(args.source) if args.source else None,
+            login_map=read_login_map(args.map_logins) if args.map_logins else None)
         print(f"Set up a Sefton QA store in {done.where}: owner role {done.owner_role} (your "
               f"login {done.it_login} is a member, to migrate), users role {done.users_role}; "
               f"{done.administrator} is its first administrator and may add people "
@@ -401,20 +415,24 @@ def _staff(args) -> int:
 
 
 def _copy_store(args) -> int:
-    from sefton_qa.services.copy_store import copy_store
+    from sefton_qa.services.copy_store import copy_store, read_login_map
+
+    login_map = read_login_map(args.map_logins) if args.map_logins else None
 
     def progress(table: str, rows: int) -> None:
         if sys.stderr.isatty():
             print(f"\r{table:<26} {rows:>12,} rows", end="", file=sys.stderr, flush=True)
 
     result = copy_store(resolve_store_path(args.source), resolve_store_path(args.destination),
-                        progress=progress)
+                        progress=progress, login_map=login_map)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"Copied {result.source} to {result.destination}: "
           f"{result.counts.get('audits', 0):,} audits, {result.counts.get('trail', 0):,} "
           f"trail rows; both verified, the same counts, trail head row {result.trail_seq:,} "
-          f"hash {result.trail_hash}.")
+          f"hash {result.trail_hash}."
+          + (" Each account now signs in as its mapped login (a trail row each)."
+             if login_map else ""))
     return 0
 
 

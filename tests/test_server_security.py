@@ -321,3 +321,79 @@ def test_a_newer_app_opens_an_older_server_store_read_only_until_the_owner_migra
     finally:
         store.close()
     assert trail_state(team) == before
+
+
+def test_a_teams_store_file_moves_to_the_server_with_accounts_mapped_to_logins(
+        pg_server, tmp_path, capsys):
+    """server init --from FILE --map-logins MAP: every record and the whole trail moved in,
+    each OS account now the person's login (a trail row each), an account left unmapped
+    refuses the move with nothing set up; the mapped administrator signs in as herself."""
+    from sefton_qa.services import organisation as org_service
+    from sefton_qa.services import sign_in
+    from sefton_qa.store import open_store
+
+    server = TeamServer(pg_server)
+    try:
+        path = tmp_path / "team.sqlite3"
+        store = open_store(path)
+        admin = sign_in(store, os_user="COUNCIL\\ada.admin")
+        org_service.add_staff(admin, "Bob Auditor", os_username="COUNCIL\\bob.a",
+                              roles=["qa_officer"])
+        org_service.add_service_area(admin, "Child Protection")
+        store.close()
+        mapping = tmp_path / "logins.csv"
+        mapping.write_text(f"account,login\nCOUNCIL\\ada.admin,{server.alice}\n",
+                           encoding="utf-8")
+        it = server.url(server.it)
+        assert main(["--db", it, "server", "init", "--admin", server.alice, "--from",
+                     str(path), "--map-logins", str(mapping)]) == 1
+        assert "COUNCIL\\bob.a" in capsys.readouterr().err
+        conn = server.connect(server.it)
+        assert conn.execute("SELECT to_regclass('trail')").fetchone()[0] is None  # nothing
+        conn.close()
+        mapping.write_text(f"account,login\nCOUNCIL\\ada.admin,{server.alice}\n"
+                           f"council\\BOB.A,{server.bob}\n", encoding="utf-8")
+        assert main(["--db", it, "server", "init", "--admin", server.alice, "--from",
+                     str(path), "--map-logins", str(mapping)]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        assert main(["--db", server.url(server.alice), "whoami"]) == 0
+        assert f"(account {server.alice}): " in capsys.readouterr().out
+        conn = server.connect(server.it)
+        try:
+            accounts = {r[0] for r in conn.execute("SELECT os_username FROM staff")}
+            reasons = [r[0] for r in conn.execute(
+                "SELECT reason FROM trail WHERE table_name = 'staff' AND kind = 'update'")]
+        finally:
+            conn.close()
+        assert accounts == {server.alice, server.bob}
+        assert len(reasons) == 2 and all("signs in as the database login" in r
+                                         for r in reasons)
+        verify_ok(server)
+        # Bob is not yet let in (the users role is granted by the administrator)
+        assert main(["--db", server.url(server.alice), "staff", "list"]) == 0
+        assert "Bob Auditor" in capsys.readouterr().out
+    finally:
+        server.close()
+
+
+def test_copy_store_maps_accounts_to_logins_or_copies_nothing(store, admin, org, pg_server,
+                                                              tmp_path, capsys):
+    """copy-store --map-logins (a superuser's copy into an empty database)."""
+    if not store.dialect.is_file:
+        pytest.skip("the source is a team's store file")
+    url = pg_server.create()
+    try:
+        mapping = tmp_path / "logins.csv"
+        mapping.write_text("account,login\nadmin.user,ada\n", encoding="utf-8")
+        path = store.path
+        store.close()
+        assert main(["copy-store", str(path), url, "--map-logins", str(mapping)]) == 1
+        err = capsys.readouterr().err
+        assert "does not say which login" in err and "qa.officer" in err
+        mapping.write_text("account,login\nadmin.user,ada\nqa.officer,quinn\n"
+                           "service.manager,sam\n", encoding="utf-8")
+        assert main(["copy-store", str(path), url, "--map-logins", str(mapping)]) == 0, \
+            capsys.readouterr().err
+        assert "signs in as its mapped login" in capsys.readouterr().out
+    finally:
+        pg_server.drop(url)

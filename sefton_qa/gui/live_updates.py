@@ -31,4 +31,5 @@ class LiveUpdates(QObject):
         self.changed.emit(head, tables)
 
     def stop(self) -> None:
-        self.watcher.stop()
+        """Without waiting: closing a window never waits for its watcher."""
+        self.watcher.stop(timeout=None)

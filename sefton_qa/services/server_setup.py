@@ -29,8 +29,8 @@ def _connect(location: str):
     return postgres.connect(location)
 
 
-def init_server(location: str, admin_login: str, *, admin_name: str | None = None
-                ) -> ServerInit:
+def init_server(location: str, admin_login: str, *, admin_name: str | None = None,
+                source=None, login_map: dict[str, str] | None = None) -> ServerInit:
     """Set up a new store in an empty database, run by IT's login (CREATEROLE, owning the
     database): the owner and users roles, the schema owned by the owner, exactly the users'
     grants, and ``admin_login`` as the first administrator (granted the users role WITH ADMIN
@@ -40,6 +40,7 @@ def init_server(location: str, admin_login: str, *, admin_name: str | None = Non
     from sefton_qa.store import staff as staff_store
 
     where = postgres.describe_location(location)
+    source_store = _open_source(source, login_map) if source is not None else None
     conn = _connect(location)
     try:
         if applied_names(conn):
@@ -73,11 +74,15 @@ def init_server(location: str, admin_login: str, *, admin_name: str | None = Non
             server_roles.create_roles(conn, roles)
             server_roles.act_as_owner(conn, roles)
             pg_schema.apply(conn, list(KNOWN_MIGRATIONS))
-            staff_store.insert(
-                conn, {"display_name": admin_name or admin_login, "os_username": admin_login,
-                       "roles": [Role.ADMINISTRATOR, Role.QA_OFFICER], "team_id": None,
-                       "active": 1},
-                who=records.Who(staff_id=None, os_user=it_login))
+            if source_store is None:
+                staff_store.insert(
+                    conn, {"display_name": admin_name or admin_login,
+                           "os_username": admin_login,
+                           "roles": [Role.ADMINISTRATOR, Role.QA_OFFICER], "team_id": None,
+                           "active": 1},
+                    who=records.Who(staff_id=None, os_user=it_login))
+            else:
+                _move_in(source_store, conn, login_map or {}, it_login, admin_login)
             server_roles.grant_users(conn, roles)
             conn.execute("RESET ROLE")
             server_roles.grant_membership(conn, roles, admin_login, admin=True)
@@ -85,12 +90,69 @@ def init_server(location: str, admin_login: str, *, admin_name: str | None = Non
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return ServerInit(where, roles.owner, roles.users, admin_login, it_login)
     except postgres.database_error_types() as exc:
         raise StoreError(f"server init failed, nothing was set up: "
                          f"{postgres.first_line(exc)}.") from exc
     finally:
         conn.close()
+        if source_store is not None:
+            source_store.close()
+    if source is not None:
+        _verify_moved(location)
+    return ServerInit(where, roles.owner, roles.users, admin_login, it_login)
+
+
+def _open_source(source, login_map):
+    from sefton_qa.services.copy_store import unmapped_accounts
+    from sefton_qa.store import open_store, pending_migrations
+
+    store = open_store(source, read_only=True, create=False, migrate=False)
+    try:
+        if store.newer_version or pending_migrations(store):
+            raise StoreError(f"{store.describe()} is not at this version's schema: open it with "
+                             "this version of Sefton QA first. Nothing was set up.")
+        with store.snapshot() as src:
+            missing = unmapped_accounts(src, login_map or {})
+        if missing:
+            raise StoreError("The login map (--map-logins) does not say which login these "
+                             "accounts sign in as: " + ", ".join(missing)
+                             + ". Nothing was set up.")
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _move_in(source_store, conn, login_map, it_login: str, admin_login: str) -> None:
+    """A team's store file copied in (records and the whole trail), its accounts mapped to
+    logins; the named administrator must be one of its active administrators."""
+    from sefton_qa.services.copy_store import apply_login_map
+    from sefton_qa.store import copying
+    from sefton_qa.store import staff as staff_store
+
+    with source_store.snapshot() as src:
+        copying.copy_all(src, conn)
+    apply_login_map(conn, login_map, by=it_login)
+    admin = staff_store.find_by_os_username(conn, admin_login)
+    if admin is None or not admin.active or Role.ADMINISTRATOR not in admin.roles:
+        raise StoreError(f"The login '{admin_login}' is not an active administrator in the store "
+                         "being moved (after --map-logins); name one of its administrators "
+                         "with --admin. Nothing was set up.")
+
+
+def _verify_moved(location: str) -> None:
+    from sefton_qa.services.verify import verify_store
+    from sefton_qa.store import open_store
+
+    store = open_store(location, read_only=True, create=False)
+    try:
+        report = verify_store(store)
+    finally:
+        store.close()
+    if not report.ok:
+        raise StoreError("The store was moved in but does not verify: "
+                         + "; ".join(line for line in report.lines() if line.startswith("FAIL"))
+                         + ". Drop the database and try again.")
 
 
 def migrate_server(location: str) -> list[str]:

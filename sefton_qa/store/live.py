@@ -49,9 +49,12 @@ class TrailWatcher:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop watching; wait up to ``timeout`` seconds for the thread (None: do not wait,
+        it ends by itself within half a second and closes its connection)."""
         self._stop.set()
-        self._thread.join(timeout)
+        if timeout is not None and self._thread.is_alive():
+            self._thread.join(timeout)
 
     # -- the thread ---------------------------------------------------------------------------
     def _changed(self, head: int, tables) -> None:

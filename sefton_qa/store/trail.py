@@ -209,6 +209,12 @@ def entries_for(conn: sqlite3.Connection, table_name: str, record_id: int) -> li
     return [_entry(r) for r in rows]
 
 
+def entries_for_seq(conn, seq: int) -> str | None:
+    """The hash of trail row ``seq`` (None when there is none)."""
+    row = conn.execute("SELECT hash FROM trail WHERE seq = ?", (seq,)).fetchone()
+    return row[0] if row else None
+
+
 def count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM trail").fetchone()[0]
 

@@ -86,6 +86,13 @@ def init_server(location: str, admin_login: str, *, admin_name: str | None = Non
             server_roles.grant_users(conn, roles)
             conn.execute("RESET ROLE")
             server_roles.grant_membership(conn, roles, admin_login, admin=True)
+            if source_store is not None:  # the moved store's other people, whose logins exist
+                for person in staff_store.list_all(conn):
+                    login = person.os_username
+                    if person.active and login and login != admin_login and \
+                            server_roles.login_exists(conn, login):
+                        server_roles.check_login_is_plain(conn, login)
+                        server_roles.grant_membership(conn, roles, login)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

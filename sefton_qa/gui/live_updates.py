@@ -15,13 +15,16 @@ POLL_S = 30.0
 class LiveUpdates(QObject):
     #: (the trail's new head, the tables changed or None for "any")
     changed = Signal(int, object)
+    #: True when the server can be reached again, False when the connection was lost
+    connection = Signal(bool)
 
     def __init__(self, store, parent=None, *, poll_s: float = POLL_S):
         super().__init__(parent)
         location = store.location if store.location is not None else store.path
         raw = getattr(store.conn, "raw", None)
         own_pid = raw.info.backend_pid if raw is not None else None
-        self.watcher = TrailWatcher(location, self._heard, poll_s=poll_s, own_pid=own_pid)
+        self.watcher = TrailWatcher(location, self._heard, poll_s=poll_s, own_pid=own_pid,
+                                    on_connection=self.connection.emit)
 
     def start(self) -> "LiveUpdates":
         self.watcher.start()

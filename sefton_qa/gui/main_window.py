@@ -88,6 +88,11 @@ class MainWindow(QMainWindow):
         # who the store takes this person for: the OS account, or on a server the login
         self.user_label = QLabel(f"{me.display_name} · {session.os_user} ({roles})")
         self.path_label = QLabel(session.store.describe())
+        self.connection_label = QLabel("⚠ Connection to the server lost: saves wait until it "
+                                       "is back; reconnecting…")
+        self.connection_label.setAccessibleName("Connection to the server lost")
+        self.connection_label.hide()
+        self.statusBar().addPermanentWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.path_label)
         self.store_checker = StoreChecker(self)
@@ -335,7 +340,18 @@ class MainWindow(QMainWindow):
             self.live.stop()
         self.live = LiveUpdates(self.session.store, self)
         self.live.changed.connect(self.changed_elsewhere)
+        self.live.connection.connect(self.show_connection)
         self.live.start()
+
+    def show_connection(self, up: bool) -> None:
+        """A lost connection to the server is shown in the status bar until it is back (the
+        app reconnects by itself; saves meanwhile are refused plainly, text kept)."""
+        if up:
+            if self.connection_label.isVisible():
+                self.statusBar().showMessage("Connected to the server again.", 8000)
+            self.connection_label.hide()
+        else:
+            self.connection_label.show()
 
     def changed_elsewhere(self, head: int, tables) -> None:
         """Someone else's change (or this window's own, echoed back): every page reloads what

@@ -30,7 +30,8 @@ def head_of(conn) -> int:
 
 class TrailWatcher:
     def __init__(self, location, on_change: OnChange, *, poll_s: float = 30.0,
-                 seen: int | None = None, own_pid: int | None = None):
+                 seen: int | None = None, own_pid: int | None = None,
+                 on_connection: Callable[[bool], None] | None = None):
         from sefton_qa.store import postgres
 
         self.location = location
@@ -41,6 +42,10 @@ class TrailWatcher:
         #: The server process of the window's own connection: its changes are already shown.
         self.own_pid = own_pid
         self.listening = False
+        #: Whether the server can be reached (None until the first try); ``on_connection``
+        #: hears each change, so the window can say a connection was lost, and found again.
+        self.connected: bool | None = None
+        self.on_connection = on_connection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sefton-trail-watcher",
                                         daemon=True)
@@ -66,6 +71,15 @@ class TrailWatcher:
         except Exception:  # noqa: BLE001 - a receiver's problem never stops the watching
             pass
 
+    def _connection(self, up: bool) -> None:
+        if self.connected != up:
+            self.connected = up
+            if self.on_connection is not None and not self._stop.is_set():
+                try:
+                    self.on_connection(up)
+                except Exception:  # noqa: BLE001
+                    pass
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -75,7 +89,9 @@ class TrailWatcher:
                     self._poll_file()
             except Exception:  # noqa: BLE001 - the connection dropped: try again shortly
                 self.listening = False
-                self._stop.wait(min(self.poll_s, 2.0))
+                if self.on_server:
+                    self._connection(False)
+                self._stop.wait(min(self.poll_s, 1.0))
 
     def _catch_up(self, conn) -> None:
         head = head_of(conn)
@@ -97,8 +113,11 @@ class TrailWatcher:
             except psycopg.Error:
                 self.listening = False
             self._catch_up(conn)
+            self._connection(True)
             last_poll = time.monotonic()
             while not self._stop.is_set():
+                if conn.broken or conn.closed:
+                    raise ConnectionError("the connection to the server was lost")
                 if self.listening:
                     for note in conn.notifies(timeout=0.5, stop_after=50):
                         head, _, tables = note.payload.partition(" ")

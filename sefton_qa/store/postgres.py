@@ -12,6 +12,7 @@ file), so nothing here stores one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import datetime as dt
@@ -76,18 +77,36 @@ class PgConnection:
 
     dialect = POSTGRESQL
 
-    def __init__(self, raw):
+    def __init__(self, raw, conninfo: str | None = None, read_only: bool = False):
         self.raw = raw
         #: The server's clock when this transaction took the writers' lock (None outside one).
         self.clock: str | None = None
+        self.conninfo = conninfo
+        self.read_only = read_only
+        #: How many times the connection was made again after it was lost.
+        self.reconnects = 0
+
+    def _live(self):
+        """The connection, made again first if it was lost (the server restarted, the network
+        dropped): the app reconnects by itself. A lost connection is never in a transaction,
+        so nothing is carried over; if the server is still out of reach, a plain StoreError
+        says so and nothing happens."""
+        raw = self.raw
+        if (raw.closed or raw.broken) and self.conninfo is not None:
+            fresh = connect(self.conninfo, read_only=self.read_only)
+            self.raw, self.clock = fresh.raw, None
+            self.reconnects += 1
+            with contextlib.suppress(Exception):
+                raw.close()
+        return self.raw
 
     def execute(self, sql: str, params=()):
-        return self.raw.execute(translate(sql), params if params is not None else ())
+        return self._live().execute(translate(sql), params if params is not None else ())
 
     def stream(self, sql: str, params=()):
         """A named (server-side) cursor; needs an open transaction."""
         name = f"sefton_stream_{next(_CURSOR_NAMES)}"
-        cur = self.raw.cursor(name=name)
+        cur = self._live().cursor(name=name)
         cur.itersize = 5_000
         cur.execute(translate(sql), params if params is not None else ())
         return cur
@@ -98,6 +117,7 @@ class PgConnection:
         server's statement-level checks (the trail's chain, changes held to the trail) run
         once per batch, and a bulk insert makes few round trips."""
         match = _VALUES.match(sql)
+        self._live()
         if match is None:
             cur = self.raw.cursor()
             cur.executemany(translate(sql), rows)
@@ -116,7 +136,10 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        raw = self.raw
+        if raw.closed or raw.broken:  # a lost connection holds no transaction any more
+            return False
+        return raw.info.transaction_status != TransactionStatus.IDLE
 
     @property
     def closed(self) -> bool:
@@ -130,6 +153,7 @@ class PgConnection:
             pass
 
     def close(self) -> None:
+        self.conninfo = None  # closed on purpose: never made again
         try:
             self.raw.close()
         except Exception:  # noqa: BLE001
@@ -176,7 +200,7 @@ def connect(conninfo: str, *, read_only: bool = False) -> PgConnection:
     except psycopg.OperationalError as exc:
         raise StoreError(plain_connect_error(exc, where)) from exc
     _adapters(raw)
-    return PgConnection(raw)
+    return PgConnection(raw, conninfo, read_only)
 
 
 def first_line(exc: BaseException) -> str:

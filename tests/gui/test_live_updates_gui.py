@@ -105,3 +105,48 @@ def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
     assert form.findings_edit.toPlainText() == "Their findings, from another desk."
     form.close()
     window.close()
+
+
+def test_a_lost_connection_shows_saves_are_refused_plainly_and_the_app_reconnects(
+        qtbot, demo_session, gui_settings, pg_server):
+    """The server stops taking this store's connections (and drops the ones it had): the
+    status bar says so within seconds, a save is refused with one plain sentence and writes
+    nothing; once the server takes connections again the bar clears by itself and the next
+    save goes through on a new connection."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from sefton_qa.domain.errors import StoreError
+    from sefton_qa.gui.main_window import MainWindow
+    from sefton_qa.services import organisation as org_service
+    from sefton_qa.services.verify import verify_store
+
+    store = demo_session.store
+    if store.dialect.is_file:
+        pytest.skip("a store file has no connection to lose")
+    database = conninfo_to_dict(store.location)["dbname"]
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.live.watcher.connected is True, timeout=5000)
+    admin = pg_server.admin
+    try:
+        admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
+        qtbot.waitUntil(lambda: window.connection_label.isVisible(), timeout=5000)
+        for _ in range(2):  # the first notices the loss, the next finds no server
+            with pytest.raises(StoreError) as refused:
+                org_service.add_service_area(demo_session, "Added while the server was away")
+            assert "Traceback" not in str(refused.value)
+            assert "connection to the server was lost" in str(refused.value) or \
+                "could not be reached" in str(refused.value)
+    finally:
+        admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+    qtbot.waitUntil(lambda: not window.connection_label.isVisible(), timeout=5000)
+    org_service.add_service_area(demo_session, "Added once the server was back")
+    names = [a.name for a in org_service.service_areas(demo_session)]
+    assert "Added once the server was back" in names
+    assert "Added while the server was away" not in names
+    assert store.conn.reconnects >= 1
+    assert verify_store(store).ok
+    window.close()

@@ -369,5 +369,9 @@ def as_admin_user(monkeypatch):
     """This process acts as the test stores' administrator's operating-system account (the
     account is the system's, never an environment variable; this is the tests' seam)."""
     from sefton_qa import identity
+    from sefton_qa.services import session
 
     monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)
+    # On the tests' server every connection is the superuser's: the account stands in for the
+    # login (tests/test_server_security.py signs in with real logins).
+    monkeypatch.setattr(session, "signed_in_account", lambda store: ADMIN_OS_USER)

@@ -83,6 +83,8 @@ def test_an_import_with_a_crafted_reference_stops_plainly_and_imports_nothing(
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("from sefton_qa import identity; identity.os_account = lambda: 'admin.user'; "
+            "from sefton_qa.services import session; "
+            "session.signed_in_account = lambda store: 'admin.user'; "
             "from sefton_qa.cli import main; import sys; raise SystemExit(main(sys.argv[1:]))")
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "--db", str(store.location), "import",

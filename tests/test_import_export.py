@@ -96,6 +96,9 @@ def cli(monkeypatch, tmp_path, store):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)
+    from sefton_qa.services import session
+
+    monkeypatch.setattr(session, "signed_in_account", lambda store: ADMIN_OS_USER)
 
     def run(capsys, *argv: str) -> tuple[int, str, str]:
         code = main(["--db", str(store.location), *argv])

@@ -57,6 +57,7 @@ def assert_sound(store) -> None:
     assert seqs == list(range(1, len(seqs) + 1))
 
 
+@pytest.mark.file_only  # on a server the trail's time is the server's clock
 def test_a_clock_jumping_back_an_hour_leaves_the_trail_in_seq_order(store, auditor,
                                                                     make_input, monkeypatch):
     start = dt.datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -116,6 +117,7 @@ def test_a_clock_jumping_back_an_hour_leaves_the_trail_in_seq_order(store, audit
                   "with updated_at < created_at; verify + replay ok")
 
 
+@pytest.mark.file_only  # on a server the trail's time is the server's clock
 def test_the_uk_clock_changes_keep_distinct_increasing_utc_times(store, auditor, make_input,
                                                                 monkeypatch):
     # March 29 2026: 00:59 GMT then 02:00 BST (01:xx local never happens).

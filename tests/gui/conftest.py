@@ -90,3 +90,6 @@ def as_gui_tester(monkeypatch):
     from sefton_qa import identity
 
     monkeypatch.setattr(identity, "os_account", lambda: "gui.tester")
+    from sefton_qa.services import session
+
+    monkeypatch.setattr(session, "signed_in_account", lambda store: "gui.tester")

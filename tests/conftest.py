@@ -374,4 +374,4 @@ def as_admin_user(monkeypatch):
     monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)
     # On the tests' server every connection is the superuser's: the account stands in for the
     # login (tests/test_server_security.py signs in with real logins).
-    monkeypatch.setattr(session, "signed_in_account", lambda store: ADMIN_OS_USER)
+    monkeypatch.setattr(session, "signed_in_account", lambda store: identity.os_account())

@@ -98,7 +98,7 @@ def cli(monkeypatch, tmp_path, store):
     monkeypatch.setattr(identity, "os_account", lambda: ADMIN_OS_USER)
     from sefton_qa.services import session
 
-    monkeypatch.setattr(session, "signed_in_account", lambda store: ADMIN_OS_USER)
+    monkeypatch.setattr(session, "signed_in_account", lambda store: identity.os_account())
 
     def run(capsys, *argv: str) -> tuple[int, str, str]:
         code = main(["--db", str(store.location), *argv])

@@ -92,4 +92,4 @@ def as_gui_tester(monkeypatch):
     monkeypatch.setattr(identity, "os_account", lambda: "gui.tester")
     from sefton_qa.services import session
 
-    monkeypatch.setattr(session, "signed_in_account", lambda store: "gui.tester")
+    monkeypatch.setattr(session, "signed_in_account", lambda store: identity.os_account())

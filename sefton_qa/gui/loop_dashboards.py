@@ -134,7 +134,7 @@ class _PeriodPage(QWidget):
     def period_row(self, what: str) -> QHBoxLayout:
         row = QHBoxLayout()
         row.addWidget(QLabel(what))
-        row.addWidget(buddy_label("&From:", self.from_edit, accessible="Period from"))
+        row.addWidget(buddy_label("Fro&m:", self.from_edit, accessible="Period from"))
         row.addWidget(self.from_edit)
         row.addWidget(buddy_label("&To:", self.to_edit, accessible="Period to"))
         row.addWidget(self.to_edit)

@@ -179,7 +179,7 @@ class ModerationPage(_QueuePage):
             "moderated, and a random share of the others is checked too (a calibration check), "
             "because over-optimistic grading only shows when good grades are checked. You "
             "never moderate your own audits.", "About the moderation queue")
-        self.everyone = QCheckBox("Show &everyone's, not only those I can moderate")
+        self.everyone = QCheckBox("Show every&one's, not only those I can moderate")
         self.everyone.setObjectName("showEveryone")
         self.everyone.setAccessibleName("Show everyone's moderations")
         self.everyone.setVisible(self.may_see_all)
@@ -271,7 +271,7 @@ class ModerationPage(_QueuePage):
         reason_box.setSpacing(2)
         reason_box.addWidget(self.reason_edit)
         reason_box.addWidget(self.reason_hint)
-        fields.addRow(buddy_label("&Reason:", self.reason_edit,
+        fields.addRow(buddy_label("Rea&son:", self.reason_edit,
                                   accessible="Reason for changing the grade"), reason_box)
 
         self.sections_box = QGroupBox("Comments on sections (optional)")
@@ -619,7 +619,7 @@ class ConversationsPage(_QueuePage):
         held_row = QHBoxLayout()
         held_row.addWidget(self.held_on)
         held_row.addStretch(1)
-        fields.addRow(buddy_label("Date &held:", self.held_on), stacked(held_row,
+        fields.addRow(buddy_label("Da&te held:", self.held_on), stacked(held_row,
                                                                         self.held_message))
         first_box = self.participant_boxes[PARTICIPANT_ROLES[0]]
         who = QLabel("Who took &part:")
@@ -655,7 +655,7 @@ class ConversationsPage(_QueuePage):
         box_layout.addLayout(add_row)
         box_layout.addWidget(self.actions_message)
 
-        self.record_button = QPushButton("&Record conversation")
+        self.record_button = QPushButton("Re&cord conversation")
         self.record_button.setObjectName("recordConversation")
         self.record_button.setAccessibleName("Record the reflective conversation")
         self.record_button.clicked.connect(self.record)
@@ -999,7 +999,7 @@ class ActionsPage(_QueuePage):
         dialog = TextDialog(self, title="Close the action as no longer needed",
                             intro=f"{self.selected_label.text()} Say why the action is no "
                                   "longer needed; the reason is kept in its history.",
-                            label="&Reason:", ok_text="&Close the action",
+                            label="Rea&son:", ok_text="&Close the action",
                             missing="A reason is required.")
         dialog.accepted.connect(lambda: self._apply(
             item, lambda text: loop.action_not_needed(self.session, item.item_id, text,

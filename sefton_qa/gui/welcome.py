@@ -355,7 +355,7 @@ class SetupPages(QWidget):
         self.next_button.setAccessibleName("Next step")
         self.next_button.setDefault(True)
         self.next_button.clicked.connect(self.next_step)
-        self.finish_button = QPushButton("&Finish set-up")
+        self.finish_button = QPushButton("F&inish set-up")
         self.finish_button.setObjectName("finishSetupButton")
         self.finish_button.setAccessibleName("Finish set-up and save everything")
         self.finish_button.clicked.connect(self.finish)
@@ -572,7 +572,7 @@ class SetupPages(QWidget):
         self.people_list.setObjectName("peopleList")
         self.people_list.setAccessibleName("People to add")
         self.people_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.remove_person_button = QPushButton("&Remove selected")
+        self.remove_person_button = QPushButton("Remove se&lected")
         self.remove_person_button.setAccessibleName("Remove the selected person from the list")
         self.remove_person_button.clicked.connect(self.remove_person)
 

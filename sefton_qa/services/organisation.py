@@ -589,9 +589,16 @@ def set_up(session: Session, *, authority_name: str, areas, staff=(),
             team_id = None
             if person.team is not None:
                 team_id = team_ids[(person.team[0].lower(), person.team[1].lower())]
-            nested(f"staff:{number}", person.display_name,
-                   lambda: add_staff(session, person.display_name,
-                                     os_username=person.os_username or None,
-                                     roles=list(person.roles), team_id=team_id))
+            new_id = nested(f"staff:{number}", person.display_name,
+                            lambda: add_staff(session, person.display_name,
+                                              os_username=person.os_username or None,
+                                              roles=list(person.roles),
+                                              team_id=team_id)).record_id
+            # A service manager set up with a team becomes that team's service manager (when
+            # it has none yet), so their own views show its conversations and actions.
+            if team_id is not None and Role.SERVICE_MANAGER in set(map(Role, person.roles)):
+                team = team_store.get(conn, team_id)
+                if team is not None and team.service_manager_id is None:
+                    set_team_service_manager(session, team_id, new_id)
         settings_store.put(conn, "set_up_on", session.today().isoformat(), who=session.who)
     return SetupResult(service_areas=n_areas, teams=n_teams, staff=len(staff))

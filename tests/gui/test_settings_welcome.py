@@ -166,6 +166,16 @@ def walk_setup(qtbot, page) -> None:
     setup.person_team.setCurrentIndex(setup.person_team.findText("Child Protection — CP Team 2"))
     click(qtbot, setup.add_person_button)
     assert setup.people_list.count() == 1
+    # and a service manager for CP Team 1, her role ticked with the space bar
+    type_into(qtbot, setup.person_name, "Sam Manager")
+    type_into(qtbot, setup.person_account, "sam.m")
+    box = setup.person_roles[Role.SERVICE_MANAGER]
+    box.setFocus()
+    if not box.isChecked():
+        qtbot.keyClick(box, Qt.Key.Key_Space)
+    setup.person_team.setCurrentIndex(setup.person_team.findText("Child Protection — CP Team 1"))
+    click(qtbot, setup.add_person_button)
+    assert setup.people_list.count() == 2
     click(qtbot, setup.next_button)
     assert setup.finish_button.isVisible()
     assert "CP Team 1, CP Team 2" in setup.summary.toPlainText()
@@ -191,6 +201,12 @@ def test_start_for_real_sets_everything_up_in_one_go(qtbot, fresh_session):
     pat = next(s for s in org.staff(session) if s.os_username == "pat.a")
     assert pat.roles == {Role.QA_OFFICER, Role.MODERATOR}
     assert pat.team_id == teams[(areas["Child Protection"], "CP Team 2")]
+    # finding 3: a service manager set up with a team becomes its service manager
+    sam = next(s for s in org.staff(session) if s.os_username == "sam.m")
+    assert Role.SERVICE_MANAGER in sam.roles
+    by_id = {t.id: t for t in org.teams(session)}
+    assert by_id[teams[(areas["Child Protection"], "CP Team 1")]].service_manager_id == sam.id
+    assert by_id[teams[(areas["Child Protection"], "CP Team 2")]].service_manager_id is None
     assert not org.needs_first_run(session)
     assert verify_store(session.store).ok
 

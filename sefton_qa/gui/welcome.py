@@ -547,7 +547,9 @@ class SetupPages(QWidget):
         self.person_name = QLineEdit()
         self.person_name.setObjectName("personName")
         self.person_name.setAccessibleName("Full name of the person to add")
+        self.person_name.returnPressed.connect(self.add_person)  # Enter adds the person
         self.person_account = QLineEdit()
+        self.person_account.returnPressed.connect(self.add_person)
         self.person_account.setObjectName("personAccount")
         self.person_account.setAccessibleName("Their Windows account name")
         self.person_account.setPlaceholderText("for example, jsmith (leave blank if they will "
@@ -641,6 +643,9 @@ class SetupPages(QWidget):
         self.people_list.addItem(self._describe(person))
         self.person_name.clear()
         self.person_account.clear()
+        for role, box in self.person_roles.items():  # the next person starts afresh
+            box.setChecked(role is Role.QA_OFFICER)
+        self.person_team.setCurrentIndex(0)
         show_problems(self.problems, [])
         self.person_name.setFocus()
 
@@ -704,6 +709,12 @@ class SetupPages(QWidget):
         if index == 2:
             return [f"{area} needs at least one team." for area, teams in self.team_plan()
                     if not teams]
+        if index == 3 and (self.person_name.text().strip() or
+                           self.person_account.text().strip()):
+            # A person typed but not added was once dropped without a word.
+            who = self.person_name.text().strip() or self.person_account.text().strip()
+            return [f"{who} is typed but not added: choose Add person (or press Enter), or "
+                    "clear the name and account."]
         return []
 
     def next_step(self) -> None:

@@ -499,3 +499,30 @@ def test_settings_controls_are_labelled(qtbot, dialog):
         assert unlabelled_controls(dialog.tabs.currentWidget()) == [], \
             dialog.tabs.tabText(index)
     assert unlabelled_controls(dialog) == []
+
+
+def test_the_set_up_people_step_adds_on_enter_starts_each_person_afresh_and_drops_nobody(
+        qtbot, fresh_session):
+    """Issue 17, finding 5: Enter adds the person typed; the next person's roles start from
+    QA officer again; a person typed but not added stops Next with a message, not a loss."""
+    page = make_page(qtbot, fresh_session)
+    walk_setup(qtbot, page)
+    setup = page.setup
+    click(qtbot, setup.back_button)  # back to the people
+    assert setup.steps.currentIndex() == 3
+    type_into(qtbot, setup.person_name, "Robin Moderator")
+    box = setup.person_roles[Role.MODERATOR]
+    box.setChecked(True)
+    type_into(qtbot, setup.person_account, "robin.m")
+    qtbot.keyClick(setup.person_account, Qt.Key.Key_Return)
+    assert setup.people_list.count() == 3 and "Robin Moderator" in \
+        setup.people_list.item(2).text()
+    assert {r for r, b in setup.person_roles.items() if b.isChecked()} == {Role.QA_OFFICER}
+    type_into(qtbot, setup.person_name, "Kim Forgotten")
+    click(qtbot, setup.next_button)
+    assert setup.steps.currentIndex() == 3
+    assert "Kim Forgotten is typed but not added" in setup.problems.text()
+    qtbot.keyClick(setup.person_name, Qt.Key.Key_Return)
+    assert setup.people_list.count() == 4
+    click(qtbot, setup.next_button)
+    assert setup.steps.currentIndex() == 4

@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         self.welcome.finished.connect(self._welcome_done)
         self.stack.addWidget(self.welcome)
         self.stack.setCurrentWidget(self.welcome)
+        # An audit needs service areas and teams: none until set-up is finished.
+        self.new_action.setEnabled(False)
+        self.new_action.setStatusTip("Finish setting up the store (or load demo data) first.")
 
     def _welcome_done(self) -> None:
         if self.welcome is not None:
@@ -154,6 +157,10 @@ class MainWindow(QMainWindow):
         self.refresh()
         self.nav.setCurrentRow(0)
         self._show_page(0)
+        self.session.refresh_actor()
+        self.new_action.setStatusTip("")
+        self.new_action.setEnabled(self.session.actor.has_role(Role.QA_OFFICER) or
+                                   self.session.actor.has_role(Role.ADMINISTRATOR))
 
     def rebuild_filters(self) -> None:
         """Service areas, teams, staff or themes changed: the filter lists follow."""

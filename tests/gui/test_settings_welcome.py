@@ -526,3 +526,18 @@ def test_the_set_up_people_step_adds_on_enter_starts_each_person_afresh_and_drop
     assert setup.people_list.count() == 4
     click(qtbot, setup.next_button)
     assert setup.steps.currentIndex() == 4
+
+
+def test_new_audit_waits_until_set_up_is_finished(qtbot, fresh_session, gui_settings):
+    from sefton_qa.gui.main_window import MainWindow
+
+    window = MainWindow(fresh_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.welcome is not None
+    assert not window.new_action.isEnabled()  # Ctrl+N does nothing before set-up
+    walk_setup(qtbot, window.welcome)
+    with qtbot.waitSignal(window.welcome.finished, timeout=5_000):
+        click(qtbot, window.welcome.setup.finish_button)
+    assert window.new_action.isEnabled()

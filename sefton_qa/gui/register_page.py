@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.domain.errors import SeftonError
+from sefton_qa.domain.wording import change_words, field_label, local_time_text
 from sefton_qa.gui.errors import log
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.loop_common import audit_html
@@ -157,10 +158,10 @@ class RegisterPage(QWidget):
         for entry in register.history(self.session, "audits", audit_id):
             who = staff.get(entry.staff_id, entry.os_user)
             fields = "" if entry.kind in ("create", "demo", "import") else \
-                f" ({', '.join(sorted(entry.changes))})"
+                f" ({', '.join(sorted(field_label(f) for f in entry.changes))})"
             reason = f" — reason: {entry.reason}" if entry.reason else ""
-            parts.append(f"<li>{e(entry.at_utc[:16].replace('T', ' '))} UTC, {e(who)}: "
-                         f"{e(entry.kind)}{e(fields)}{e(reason)}</li>")
+            parts.append(f"<li>{e(local_time_text(entry.at_utc))}, {e(who)}: "
+                         f"{e(change_words(entry.kind))}{e(fields)}{e(reason)}</li>")
         parts.append("</ul>")
         return "".join(parts)
 

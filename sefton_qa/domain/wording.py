@@ -1,0 +1,67 @@
+"""How the app words records for people: field labels, what a change was, and times.
+
+One place for these, so the history in the window, the packs and the messages say the same
+thing (the database's column names and UTC timestamps are never shown to a user).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: An audit's fields as the audit form labels them.
+AUDIT_FIELD_LABELS = {
+    "case_reference": "Case reference",
+    "audit_type": "Audit type",
+    "audit_date": "Audit date",
+    "service_area_id": "Service area",
+    "team_id": "Team",
+    "auditor_id": "Auditor",
+    "team_manager_id": "Team manager",
+    "template_id": "Template",
+    "sections": "Section grades",
+    "overall_grade": "Overall grade",
+    "findings": "Findings",
+    "status": "Status",
+    "themes": "Themes",
+}
+
+#: What a trail row's kind means, in the past tense.
+CHANGE_WORDS = {
+    "create": "created",
+    "update": "changed",
+    "submit": "submitted",
+    "withdraw": "withdrawn",
+    "undo": "change undone",
+    "import": "imported",
+    "demo": "created (demo data)",
+    "regraded": "regraded by moderation",
+    "reaudit-linked": "linked to its re-audit",
+    "seed": "set up",
+}
+
+DATE_FORMAT = "%d/%m/%Y"
+
+
+def field_label(field: str) -> str:
+    return AUDIT_FIELD_LABELS.get(field, field.replace("_id", "").replace("_", " ").capitalize())
+
+
+def change_words(kind: str) -> str:
+    return CHANGE_WORDS.get(kind, kind.replace("_", " ").replace("-", " "))
+
+
+def date_text(day: dt.date) -> str:
+    return day.strftime(DATE_FORMAT)
+
+
+def local_time_text(at_utc: str) -> str:
+    """A trail time (UTC, ISO) as this computer's local date and time, e.g. 04/12/2026 16:58."""
+    try:
+        moment = dt.datetime.strptime(at_utc[:26].rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f")
+    except ValueError:
+        try:
+            moment = dt.datetime.strptime(at_utc[:19], "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return at_utc
+    local = moment.replace(tzinfo=dt.timezone.utc).astimezone()
+    return local.strftime(f"{DATE_FORMAT} %H:%M")

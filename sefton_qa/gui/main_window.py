@@ -195,11 +195,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import audits…", self.open_import, "Ctrl+I")
         self._action(file_menu, "&Export audits…", self.open_export, "Ctrl+E")
         file_menu.addSeparator()
-        backups = self._action(file_menu, "&Backups…", self.open_backups, name="backups")
-        if not self.session.store.dialect.is_file:
-            backups.setEnabled(False)
-            backups.setToolTip("A server store is backed up by IT, with the server's own "
-                               "backups.")
+        self._action(file_menu, "&Backups…", self.open_backups, name="backups")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -392,6 +388,12 @@ class MainWindow(QMainWindow):
         old_store.close()
 
     def open_backups(self):
+        if not self.session.store.dialect.is_file:  # IT backs the server up; a snapshot here
+            from sefton_qa.gui.server_backups_dialog import ServerBackupsDialog
+
+            dialog = ServerBackupsDialog(self.session, self)
+            dialog.show()
+            return dialog
         from sefton_qa.gui.backups_dialog import BackupsDialog
 
         dialog = BackupsDialog(self.session, self)

@@ -38,7 +38,7 @@ def type_location(qtbot, dialog, text: str) -> None:
 
 
 def test_open_the_teams_server_store_by_keyboard(qtbot, window, pg_server, pg_empty_template,
-                                                 gui_settings):
+                                                 gui_settings, tmp_path):
     url = pg_server.create(template=pg_empty_template)
     store = open_store(url)
     generate_demo(sign_in(store, today=lambda: TODAY), months=2, seed=3)  # this OS account
@@ -55,7 +55,17 @@ def test_open_the_teams_server_store_by_keyboard(qtbot, window, pg_server, pg_em
     assert "(server)" not in new.windowTitle() and "on local socket" in new.windowTitle()
     assert "on local socket" in new.path_label.text()
     assert new.count_label.text().endswith("audits") and not new.count_label.text().startswith("0 ")
-    assert not new.findChild(type(new.menuBar().actions()[0]), "backups").isEnabled()
+    # File → Backups… on a server says IT backs it up, and offers a verified snapshot
+    backups = new.open_backups()
+    qtbot.addWidget(backups)
+    assert any("Council IT backs it up" in label.text()
+               for label in backups.findChildren(type(backups.note)))
+    snapshot = tmp_path / "snapshot.sqlite3"
+    assert backups.snapshot(snapshot) is not None
+    qtbot.waitUntil(lambda: backups.result is not None, timeout=60_000)
+    assert snapshot.is_file()
+    assert "checked against the server" in backups.note.text()
+    backups.close()
     assert recent_stores(gui_settings)[0] == url
     new.close()
     assert new.session.store.conn.closed

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QDate, QEvent, QObject, QSettings, \
@@ -148,27 +149,83 @@ class _FieldLabel(QLabel):
                      hint.height())
 
 
+_TYPED_DATE = (re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"),
+               re.compile(r"(\d{2})(\d{2})(\d{4})"))
+
+
+def impossible_date(typed: str) -> str | None:
+    """What is wrong with a whole date typed as ``typed`` ("31/02/2024"), or None when it is a
+    real date or not a whole date yet."""
+    for pattern in _TYPED_DATE:
+        match = pattern.fullmatch(typed)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            if not 1 <= month <= 12:
+                return f"There is no month {month}: type the date as day/month/year"
+            try:
+                dt.date(year, month, day)
+            except ValueError:
+                name = dt.date(2000, month, 1).strftime("%B")
+                return f"There is no {day} {name} {year}"
+            return None
+    return None
+
+
 class _DateEdit(QDateEdit):
     """A date field that Tab leaves in one press (a plain QDateEdit tabs through day, month and
-    year first). Typing "25/11/2026" still moves from part to part; so do Left and Right."""
+    year first). Typing "25/11/2026" still moves from part to part; so do Left and Right.
+
+    Qt quietly makes an impossible date possible as it is typed (31/02/2024 becomes 28/02/2024).
+    The keys typed are kept, so the form can say "There is no 31 February 2024" and refuse to
+    save the date Qt put in its place: ``impossible`` holds that sentence until a real date is
+    typed or set."""
 
     _tabbing = False
     _moved_on = False
+    impossible_changed = Signal()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._typed = ""
+        self.impossible: str | None = None
+
+    def _set_impossible(self, message: str | None) -> None:
+        if message != self.impossible:
+            self.impossible = message
+            self.impossible_changed.emit()
+
+    def setDate(self, date) -> None:  # noqa: N802 (Qt's name): a date set is a real one
+        self._typed = ""
+        self._set_impossible(None)
+        super().setDate(date)
 
     def keyPressEvent(self, event) -> None:
         # Typing "01/12/2026": Qt moves on to the month by itself once "01" is typed, so the
         # "/" the user types next must not move on again (to the year).
         text = event.text()
+        if text and (text.isdigit() or text in "/.-"):
+            if impossible_date(self._typed) is not None or _whole(self._typed):
+                self._typed = ""  # a new date is being typed
+            self._typed += text
+        elif event.key() not in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Shift):
+            self._typed = ""  # edited some other way: only whole typed dates are judged
         if text and text in "/.-" and self._moved_on:
             self._moved_on = False
             event.accept()
+            self._judge()
             return
         before = self.currentSectionIndex()
         super().keyPressEvent(event)
         self._moved_on = bool(text) and text.isdigit() and self.currentSectionIndex() != before
+        self._judge()
+
+    def _judge(self) -> None:
+        if _whole(self._typed):
+            self._set_impossible(impossible_date(self._typed))
 
     def focusInEvent(self, event) -> None:
         self._moved_on = False
+        self._typed = ""
         super().focusInEvent(event)
 
     def event(self, event: QEvent) -> bool:
@@ -187,6 +244,10 @@ class _DateEdit(QDateEdit):
         if self._tabbing:
             return QWidget.focusNextPrevChild(self, next)
         return super().focusNextPrevChild(next)
+
+
+def _whole(typed: str) -> bool:
+    return any(p.fullmatch(typed) for p in _TYPED_DATE)
 
 
 class ReasonDialog(QDialog):
@@ -570,10 +631,19 @@ class AuditForm(QDialog):
         label = _FieldLabel(text)
         label.setBuddy(buddy)
         container = QWidget()
+        # The row takes the form's whole width, so a message under a narrow field (the date)
+        # wraps across it instead of being cut off; the field itself keeps its own width.
+        container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         box = QVBoxLayout(container)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
-        box.addWidget(field_widget)
+        line = QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(field_widget)
+        if field_widget.sizePolicy().horizontalPolicy() not in (
+                QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding):
+            line.addStretch(1)
+        box.addLayout(line)
         box.addWidget(self._message_label(field, FIELD_NAMES.get(field, name.lower())))
         form.addRow(label, container)
 
@@ -627,6 +697,7 @@ class AuditForm(QDialog):
     def _connect_changes(self) -> None:
         self.case_edit.textChanged.connect(lambda: self._changed("case_reference"))
         self.date_edit.dateChanged.connect(lambda: self._changed("audit_date"))
+        self.date_edit.impossible_changed.connect(self._date_judged)
         self.type_combo.currentIndexChanged.connect(lambda: self._changed("audit_type"))
         self.area_combo.currentIndexChanged.connect(self._area_changed)
         self.team_combo.currentIndexChanged.connect(self._team_changed)
@@ -934,6 +1005,11 @@ class AuditForm(QDialog):
             return f"section {section.number} ({section.title})" if section else field[8:]
         return FIELD_NAMES.get(field, field.replace("_", " "))
 
+    def _date_judged(self) -> None:
+        """An impossible date typed (or a real one typed after it): say so at once."""
+        self._touched.add("audit_date")
+        self.validate_now()
+
     # == validation ===============================================================================
     @Slot()
     def validate_now(self) -> list[FieldProblem]:
@@ -944,6 +1020,9 @@ class AuditForm(QDialog):
         else:
             self.problems = audit_service.check(self.session, self.current_input(),
                                                 complete=True)
+            if self.date_edit.impossible:
+                self.problems = [p for p in self.problems if p.field != "audit_date"] + [
+                    FieldProblem("audit_date", self.date_edit.impossible)]
         self._update_suggestion()
         self._show_messages()
         self._update_buttons()
@@ -1114,6 +1193,9 @@ class AuditForm(QDialog):
     # == saving ===================================================================================
     @Slot()
     def _autosave(self) -> None:
+        if self.date_edit.impossible:  # never the date Qt put in place of an impossible one
+            self._set_save_state("Draft not saved: the audit date does not exist")
+            return
         if self.is_draft and not self.read_only and not self.in_conflict and self.is_dirty():
             self.save_draft()
 
@@ -1123,7 +1205,10 @@ class AuditForm(QDialog):
         self._autosave_timer.stop()
         if self.read_only or not self.is_draft:
             return False
-        if self.in_conflict:
+        if self.in_conflict or self.date_edit.impossible:
+            if self.date_edit.impossible:
+                self._set_save_state("Draft not saved: the audit date does not exist")
+                self.validate_now()
             return False
         if self.audit_id is not None and not self.is_dirty():
             return True

@@ -716,3 +716,47 @@ def test_every_enum_combo_gives_the_services_members_by_keyboard(qtbot, open_for
                 assert value is None
             else:
                 assert type(value) is kind and value is kind(data), combo.currentText()
+
+
+# -- issue 17, finding 2: an impossible date is said, never saved --------------------------------
+def test_an_impossible_date_typed_is_said_and_neither_autosaved_nor_submitted(
+        qtbot, open_form, demo_session):
+    audit_id = new_draft(demo_session)
+    form = open_form(audit_id)
+    saved_date = audit_service.get_audit(demo_session, audit_id).audit_date
+    tab_to(qtbot, form, form.date_edit)
+    type_text(qtbot, form, "31/02/2024")
+    # Qt put another date in its place; the form says what was typed does not exist
+    assert form.date_edit.impossible == "There is no 31 February 2024"
+    assert "There is no 31 February 2024" in message(form, "audit_date")  # beside the field
+    from PySide6.QtWidgets import QLabel
+
+    label = form.findChild(QLabel, "message:audit_date")
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.width() > form.date_edit.width()  # the message is not cut to the field
+    assert any(p.field == "audit_date" and p.message == "There is no 31 February 2024"
+               for p in form.problems)
+    press(qtbot, form, Qt.Key.Key_Tab)  # leave the field: the autosave would run soon after
+    form._autosave()
+    assert not form.save_draft()
+    assert audit_service.get_audit(demo_session, audit_id).audit_date == saved_date
+    assert not form.submit_button.isEnabled()
+    # typing a real date clears it, and the draft saves
+    tab_to(qtbot, form, form.date_edit)
+    type_text(qtbot, form, "29/02/2024")
+    assert form.date_edit.impossible is None
+    assert not any(p.message.startswith("There is no") for p in form.problems)
+    assert form.save_draft()
+    assert audit_service.get_audit(demo_session, audit_id).audit_date == dt.date(2024, 2, 29)
+
+
+@pytest.mark.parametrize("typed, said", [("31/04/2025", "There is no 31 April 2025"),
+                                         ("30/02/2024", "There is no 30 February 2024"),
+                                         ("29/02/2023", "There is no 29 February 2023"),
+                                         ("15/13/2024", "There is no month 13"),
+                                         ("28/02/2023", None), ("3102", None)])
+def test_impossible_dates_are_named(typed, said):
+    from sefton_qa.gui.audit_form import impossible_date
+
+    result = impossible_date(typed)
+    assert (result is None) if said is None else result.startswith(said)

@@ -151,16 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "their database login)")
     staff_add.add_argument("account", metavar="ACCOUNT")
     staff_add.add_argument("--name", required=True, metavar="NAME", help="full name")
-    staff_add.add_argument("--role", action="append", required=True, metavar="ROLE",
-                           choices=[r.value for r in Role],
-                           help="a role (give --role again for more): "
-                                + ", ".join(r.value for r in Role))
+    def roles_argument(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--role", action="append", required=True, metavar="ROLE",
+                            choices=[r.value for r in Role],
+                            help="a role (give --role again for more): "
+                                 + ", ".join(r.value for r in Role))
+
+    roles_argument(staff_add)
     staff_add.add_argument("--team", metavar="TEAM", help="the team's name")
     staff_sub.add_parser("list", help="everyone on the staff list")
     set_roles = staff_sub.add_parser("set-roles", help="replace a person's roles")
     set_roles.add_argument("account", metavar="ACCOUNT")
-    set_roles.add_argument("--role", action="append", required=True, metavar="ROLE",
-                           choices=[r.value for r in Role])
+    roles_argument(set_roles)
     deactivate = staff_sub.add_parser("deactivate", help="a person who has left: kept in the "
                                                          "records, can no longer sign in")
     deactivate.add_argument("account", metavar="ACCOUNT")
@@ -484,8 +486,8 @@ def _restore(args) -> int:
 
     from sefton_qa.domain.errors import StoreError
     from sefton_qa.services.backups import (
-        NotThisStoresBackup,
         check_backup,
+        other_store_refusal,
         restore,
         why_not_this_stores,
     )
@@ -496,9 +498,7 @@ def _restore(args) -> int:
     manifest = check_backup(backup_file)  # refuse a bad backup before asking anything
     why_not = why_not_this_stores(store_path, manifest, backup_file)
     if why_not and not args.other_store:
-        raise NotThisStoresBackup(
-            f"{why_not[0].upper()}{why_not[1:]}. Restoring it would replace this store with "
-            "that one; if that is what you mean, give --other-store. Nothing was changed.")
+        raise other_store_refusal(why_not, "give --other-store")
     if not args.yes:
         if not sys.stdin.isatty():
             raise StoreError("restore replaces the whole store; without a terminal to confirm "

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-#: An audit's fields as the audit form labels them.
+#: An audit's fields as the audit form labels them, by the services' field names (a column
+#: name such as ``service_area_id`` is looked up without its ``_id``).
 AUDIT_FIELD_LABELS = {
     "case_reference": "Case reference",
     "audit_type": "Audit type",
     "audit_date": "Audit date",
-    "service_area_id": "Service area",
-    "team_id": "Team",
-    "auditor_id": "Auditor",
-    "team_manager_id": "Team manager",
-    "template_id": "Template",
+    "service_area": "Service area",
+    "team": "Team",
+    "auditor": "Auditor",
+    "team_manager": "Team manager",
+    "template": "Template",
     "sections": "Section grades",
     "overall_grade": "Overall grade",
     "findings": "Findings",
     "status": "Status",
     "themes": "Themes",
+    "reason": "Reason",
 }
 
 #: What a trail row's kind means, in the past tense.
@@ -43,15 +45,12 @@ DATE_FORMAT = "%d/%m/%Y"
 
 
 def field_label(field: str) -> str:
-    return AUDIT_FIELD_LABELS.get(field, field.replace("_id", "").replace("_", " ").capitalize())
+    name = field.removesuffix("_id")
+    return AUDIT_FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def change_words(kind: str) -> str:
     return CHANGE_WORDS.get(kind, kind.replace("_", " ").replace("-", " "))
-
-
-def date_text(day: dt.date) -> str:
-    return day.strftime(DATE_FORMAT)
 
 
 def local_time_text(at_utc: str) -> str:

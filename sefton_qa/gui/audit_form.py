@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 
 from sefton_qa import APP_NAME
 from sefton_qa.domain.errors import ConflictError, FieldProblem, SeftonError, ValidationError
+from sefton_qa.domain.wording import AUDIT_FIELD_LABELS
 from sefton_qa.domain.grades import Grade, active_grades, suggest_overall
 from sefton_qa.domain.models import (
     Audit,
@@ -76,21 +77,8 @@ AUTOSAVE_DELAY_MS = 1500
 #: A QDateEdit cannot be empty: its minimum date stands for "no date" and shows as "Not set".
 NO_DATE = QDate(1900, 1, 1)
 
-FIELD_NAMES = {
-    "case_reference": "case reference",
-    "audit_date": "audit date",
-    "audit_type": "audit type",
-    "service_area": "service area",
-    "team": "team",
-    "auditor": "auditor",
-    "team_manager": "team manager",
-    "template": "template",
-    "overall_grade": "overall grade",
-    "themes": "themes",
-    "findings": "findings",
-    "status": "status",
-    "reason": "reason",
-}
+#: Field names in sentences ("audit date is required"): the form's labels, in lower case.
+FIELD_NAMES = {field: label.lower() for field, label in AUDIT_FIELD_LABELS.items()}
 
 
 def _sentence(name: str, message: str) -> str:
@@ -1193,9 +1181,6 @@ class AuditForm(QDialog):
     # == saving ===================================================================================
     @Slot()
     def _autosave(self) -> None:
-        if self.date_edit.impossible:  # never the date Qt put in place of an impossible one
-            self._set_save_state("Draft not saved: the audit date does not exist")
-            return
         if self.is_draft and not self.read_only and not self.in_conflict and self.is_dirty():
             self.save_draft()
 
@@ -1268,14 +1253,18 @@ class AuditForm(QDialog):
         self._set_save_state("Draft not saved: fix the problems shown")
 
     def _conflict(self, exc: ConflictError) -> None:
-        self.in_conflict = True
-        self._autosave_timer.stop()
         self._set_save_state("Not saved")
-        self._show_notice(
+        self._stop_for_reload(
             "Someone else changed this audit since you opened it, so your changes were not "
             "saved. What you typed is still in the form: copy anything you need, then reload "
-            "to see the audit as it is now saved.", offer_reload=True)
+            "to see the audit as it is now saved.")
         self.notice_label.setToolTip(str(exc))
+
+    def _stop_for_reload(self, text: str) -> None:
+        """Someone else's version is saved: no more saving until the user reloads it."""
+        self.in_conflict = True
+        self._autosave_timer.stop()
+        self._show_notice(text, offer_reload=True)
         self._update_buttons()
 
     def check_changed_elsewhere(self) -> bool:
@@ -1290,13 +1279,9 @@ class AuditForm(QDialog):
             return False
         if audit.version == self.version:
             return False
-        self.in_conflict = True
-        self._autosave_timer.stop()
-        self._show_notice(
+        self._stop_for_reload(
             "Someone else has just changed this audit. Reload to see it as it is now saved; "
-            "until then your changes cannot be saved (what you typed stays here).",
-            offer_reload=True)
-        self._update_buttons()
+            "until then your changes cannot be saved (what you typed stays here).")
         return True
 
     @Slot()

@@ -275,13 +275,18 @@ class MainWindow(QMainWindow):
         return form
 
     def _after_change(self, change) -> None:
-        """One page changed data: every page refreshes what it shows."""
+        """One page changed data: every other page refreshes what it shows."""
         keep = change.record_ids[0] if change.table == "audits" and change.record_ids else None
+        self._refresh_pages(skip=self.sender(), keep_audit=keep)
+
+    def _refresh_pages(self, *, skip=None, keep_audit: int | None = None) -> None:
+        """Every built page (but ``skip``) reloads what it shows; a register selects
+        ``keep_audit`` (by default the audit it had selected)."""
         for _title, page in self.pages:
-            if page is None or page is self.sender():
+            if page is None or page is skip:
                 continue
             if isinstance(page, RegisterPage):
-                page.refresh(keep_audit=keep)
+                page.refresh(keep_audit=keep_audit)
             else:
                 page.refresh()
         page = self.current_page
@@ -348,7 +353,7 @@ class MainWindow(QMainWindow):
 
     def show_connection(self, up: bool) -> None:
         """A lost connection to the server is shown in the status bar until it is back (the
-        app reconnects by itself; saves meanwhile are refused plainly, text kept)."""
+        app reconnects by itself; saves meanwhile are refused plainly)."""
         if up:
             if self.connection_label.isVisible():
                 self.statusBar().showMessage("Connected to the server again.", 8000)
@@ -357,22 +362,13 @@ class MainWindow(QMainWindow):
             self.connection_label.show()
 
     def changed_elsewhere(self, head: int, tables) -> None:
-        """Someone else's change (or this window's own, echoed back): every page reloads what
-        it shows, keeping the selection, so queues and the register stay current."""
-        for _title, page in self.pages:
-            if page is None:
-                continue
-            if isinstance(page, RegisterPage):
-                page.refresh(keep_audit=page.selected_audit_id())
-            else:
-                page.refresh()
-        page = self.current_page
-        if page is not None:
-            self._update_count(page.model.total)
+        """Someone else's change (a store file's poll also sees this window's own): every
+        page reloads what it shows, keeping its selection, so queues and the register stay
+        current; an open form whose audit changed says so."""
+        self._refresh_pages()
         if tables is None or "audits" in tables:
             for form in list(self._forms):
                 form.check_changed_elsewhere()
-        self.last_seen_head = head
 
     def _switch_to(self, session) -> None:
         from sefton_qa.gui.app import show_main_window

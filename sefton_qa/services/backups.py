@@ -158,10 +158,8 @@ def why_not_this_stores(store_path: Path, manifest: dict,
         return ("the backup was made before stores had ids, so it cannot be shown to be a "
                 "backup of this store")
     if current_id is None:
-        named = backup_file is not None and backup_store.parse_name(Path(backup_file)) and \
-            backup_store.parse_name(Path(backup_file)).stem == \
-            backup_store.backup_stem(store_path, backup_id)
-        if named:
+        named = backup_store.parse_name(Path(backup_file)) if backup_file is not None else None
+        if named is not None and named.stem == backup_store.backup_stem(store_path, backup_id):
             return None
         return ("the current store's id cannot be read, so the backup cannot be shown to be "
                 "one of its own")
@@ -169,6 +167,14 @@ def why_not_this_stores(store_path: Path, manifest: dict,
         return (f"the backup is of another store (store id {backup_id[:12]}; this store's is "
                 f"{current_id[:12]})")
     return None
+
+
+def other_store_refusal(why_not: str, how_to_confirm: str) -> NotThisStoresBackup:
+    """The refusal of a backup that is not shown to be this store's (the command line asks
+    before copying anything, the service refuses again if it was not confirmed)."""
+    return NotThisStoresBackup(
+        f"{why_not[0].upper()}{why_not[1:]}. Restoring it would replace this store with that "
+        f"one; if that is what you mean, {how_to_confirm}. Nothing was changed.")
 
 
 def _newer_steps(backup_file: Path) -> list[str]:
@@ -336,10 +342,7 @@ def restore(store_path: Path, backup_file: Path, *, folder: Path | None = None,
     authorised = check_may_restore(store_path, backup_file, account or identity.os_account())
     why_not = why_not_this_stores(store_path, manifest, backup_file)
     if why_not and not other_store:
-        raise NotThisStoresBackup(
-            f"{why_not[0].upper()}{why_not[1:]}. Restoring it would replace this store with "
-            "that one; if that is what you mean, confirm it (from the command line: "
-            "--other-store). Nothing was changed.")
+        raise other_store_refusal(why_not, "confirm it (from the command line: --other-store)")
     if why_not:
         authorised += f"; confirmed although {why_not}"
 

@@ -146,7 +146,6 @@ def copy_store(source_location, destination_location,
                 with source.snapshot() as src, destination.transaction() as dest:
                     copying.copy_all(src, dest, progress)
                     source_counts, source_head = copying.counts(src), trail.head(src)
-                    mapped = 0
                     if login_map is not None:
                         mapped = apply_login_map(dest, login_map, by="sefton-qa copy-store")
                         source_counts = dict(source_counts,
@@ -169,7 +168,7 @@ def copy_store(source_location, destination_location,
                 problems.append(f"the trail heads differ: {source_head} against {dest_head}")
             if login_map is not None:
                 with destination.snapshot() as dest:
-                    continues = trail.entries_for_seq(dest, source_head[0])
+                    continues = trail.hash_at(dest, source_head[0])
                 if continues != source_head[1]:
                     problems.append("the copy's trail does not continue the source's")
             if problems:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sefton_qa.domain.errors import PermissionDenied, StoreError
 from sefton_qa.domain.models import Role
 from sefton_qa.store import postgres, server_roles
+from sefton_qa.store.dialect import database_errors
 from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, applied_names
 
 
@@ -97,7 +98,7 @@ def init_server(location: str, admin_login: str, *, admin_name: str | None = Non
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    except postgres.database_error_types() as exc:
+    except database_errors() as exc:
         raise StoreError(f"server init failed, nothing was set up: "
                          f"{postgres.first_line(exc)}.") from exc
     finally:
@@ -201,7 +202,7 @@ def migrate_server(location: str) -> list[str]:
             conn.execute("ROLLBACK")
             raise
         return pending
-    except postgres.database_error_types() as exc:
+    except database_errors() as exc:
         raise StoreError(f"server migrate failed, nothing was changed: "
                          f"{postgres.first_line(exc)}.") from exc
     finally:
@@ -225,7 +226,7 @@ def give_login_access(store, login: str, *, grant: bool = True) -> str:
         return f"Ask IT to run, as the store's owner: {sql}"
     try:
         conn.execute(sql.rstrip(";"))
-    except postgres.database_error_types() as exc:
+    except database_errors() as exc:
         return f"The server refused ({postgres.first_line(exc)}); ask IT to run: {sql}"
     return (f"The login '{login}' was {'given' if grant else 'refused'} access to the store "
             f"(role {roles.users}).")

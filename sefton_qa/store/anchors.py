@@ -127,6 +127,8 @@ def check(conn, anchors: list[Anchor]) -> AnchorCheck:
     """Hold the live chain to each anchor. Anchors made before the latest restore with a
     higher sequence number than it restored to are superseded (that history was set aside on
     purpose), not failed."""
+    from sefton_qa.store import trail
+
     last_restore = max((a for a in anchors if a.kind == "restore"),
                        key=lambda a: a.made_utc, default=None)
     held, broken, superseded = [], [], []
@@ -141,8 +143,7 @@ def check(conn, anchors: list[Anchor]) -> AnchorCheck:
             broken.append((anchor, f"the trail has {length:,} rows but {anchor.describe()} "
                                    f"says it had {anchor.seq:,}: rows were removed"))
             continue
-        row = conn.execute("SELECT hash FROM trail WHERE seq = ?", (anchor.seq,)).fetchone()
-        if row is None or row[0] != anchor.hash:
+        if trail.hash_at(conn, anchor.seq) != anchor.hash:
             broken.append((anchor, f"trail row {anchor.seq:,} does not hash as "
                                    f"{anchor.describe()} says: the history up to it was "
                                    "rewritten after the anchor was made"))

@@ -5,8 +5,8 @@ A backup is ``<folder>/<stem>-<UTC timestamp>-<kind>.sqlite3`` with its manifest
 ``<same name>.json``, where the stem is the store file's stem and the first 12 hex digits of its
 store id (:func:`backup_stem`), so stores that share a folder, even with the same file name,
 never list, rotate or delete each other's backups. Backups made before stores had ids carry the
-file's stem alone: they are listed, never rotated. The timestamp is ``YYYYMMDDTHHMMSSffffffZ`` (UTC). Kinds: ``daily`` (counted
-by the rotation), ``manual``, ``before-restore`` and ``before-migration`` (kept, the newest
+file's stem alone: they are listed, never rotated. The timestamp is ``YYYYMMDDTHHMMSSffffffZ``
+(UTC). Kinds: ``daily`` (counted by the rotation), ``manual``, ``before-restore`` and ``before-migration`` (kept, the newest
 :data:`KEEP_OTHER` of them, but counting towards nothing).
 
 All file and SQL work for backups lives here; :mod:`sefton_qa.services.backups` puts it together.
@@ -117,11 +117,6 @@ def backup_stem(store_path: Path, store_id: str | None) -> str:
     """The stem of the store's backup names (and of its anchors file in the backups folder)."""
     stem = Path(store_path).stem
     return f"{stem}-{store_id[:12]}" if store_id else stem
-
-
-def is_legacy(backup: "BackupFile", store_path: Path) -> bool:
-    """A backup named for the store's file alone: made before stores had ids."""
-    return backup.stem == Path(store_path).stem
 
 
 def list_for_store(folder: Path, store_path: Path, store_id: str | None) -> list[BackupFile]:

@@ -173,22 +173,20 @@ class Store:
             raise StoreWriteError(plain) from exc
 
     def _take_writers_lock(self, conn) -> None:
-        from sefton_qa.store import postgres
-
-        from sefton_qa.store import trail
+        from sefton_qa.store import postgres, trail
 
         key = postgres.WRITER_LOCK_KEY
         # The lock and the server's clock in one round trip: every change this transaction
         # writes is stamped with that time (trail.now), which the server checks.
         taken, conn.clock = conn.execute(
-            f"SELECT pg_try_advisory_xact_lock(?), ({trail._SERVER_CLOCK})", (key,)).fetchone()
+            f"SELECT pg_try_advisory_xact_lock(?), ({trail.SERVER_CLOCK_SQL})", (key,)).fetchone()
         if taken:
             return
         holder = postgres.lock_holder(conn)
         if self.on_wait is not None:
             self.on_wait(holder)
         try:
-            conn.clock = conn.execute(f"SELECT ({trail._SERVER_CLOCK}) FROM "
+            conn.clock = conn.execute(f"SELECT ({trail.SERVER_CLOCK_SQL}) FROM "
                                       "(SELECT pg_advisory_xact_lock(?)) AS locked",
                                       (key,)).fetchone()[0]
         except Exception as exc:

@@ -11,7 +11,6 @@ other's changes. Qt-free: the GUI wraps the callback in a signal.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -138,9 +137,10 @@ class TrailWatcher:
     def _poll_file(self) -> None:
         # A connection only for the moment of each look: one held open would keep the file
         # busy, and a restore waits for every connection to let go.
+        from sefton_qa.store.backups import open_read_only
+
         while True:
-            conn = sqlite3.connect(Path(self.location).resolve().as_uri() + "?mode=ro",
-                                   uri=True, timeout=5)
+            conn = open_read_only(Path(self.location))
             try:
                 self._catch_up(conn)
             finally:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 
 from sefton_qa.store import migrations as sqlite_steps
-from sefton_qa.store.schema_steps import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE
+from sefton_qa.store.schema_steps import (
+    KNOWN_MIGRATIONS,
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    NOTED_OPERATIONS,
+    NOTED_TABLES,
+)
 
 #: Once per database, before the first step: what the SQL of both engines relies on.
 PRELUDE = [
@@ -81,14 +87,9 @@ _REPLACED = {
 }
 
 
-#: Tables whose changes the server holds to the trail: each trailed table by its ``id``, and
-#: the audits' themes (trailed as a field of their audit) by ``audit_id``.
-_NOTED = [(t, "id", t) for t in (
-    "settings", "grades", "service_areas", "themes", "staff", "teams", "audit_templates",
-    "audits", "moderations", "import_mappings", "file_transfers", "reflective_conversations",
-    "remedial_actions")] + [("audit_themes", "audit_id", "audits")]
-_OPS = (("INSERT", "insert", "NEW TABLE AS changed"), ("UPDATE", "update", "NEW TABLE AS changed"),
-        ("DELETE", "delete", "OLD TABLE AS changed"))
+#: Each operation's transition table (schema_steps.NOTED_OPERATIONS, in the same order).
+_TRANSITION = {"insert": "NEW TABLE AS changed", "update": "NEW TABLE AS changed",
+               "delete": "OLD TABLE AS changed"}
 
 #: Step 0007 on a server: what the server itself refuses, whatever client writes. The trail's
 #: rows must continue the chain (next sequence number, the head's hash); for logins that are
@@ -163,7 +164,8 @@ SERVER_GUARDS = [
     """CREATE OR REPLACE FUNCTION sefton_note_changes() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     BEGIN
-        IF TG_ARGV[0] = 'audit_id' THEN
+        IF TG_ARGV[0] <> 'id' THEN
+            -- the audits' themes: trailed as a field of their audit
             INSERT INTO sefton_unchecked_changes (xact, table_name, ids, trailed)
                 SELECT pg_current_xact_id(), TG_ARGV[1], array_agg(DISTINCT audit_id), false
                 FROM changed HAVING count(*) > 0;
@@ -196,17 +198,13 @@ SERVER_GUARDS = [
     "sefton_unchecked_changes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
     "EXECUTE FUNCTION sefton_check_changes_are_trailed()",
     "ALTER TABLE sefton_unchecked_changes ENABLE ALWAYS TRIGGER sefton_changes_are_trailed",
-    *[statement for table, column, trailed_as in _NOTED for op, short, ref in _OPS
+    *[statement for table, column, trailed_as in NOTED_TABLES for op in NOTED_OPERATIONS
       for statement in (
-          f"CREATE TRIGGER {table}_noted_{short} AFTER {op} ON {table} REFERENCING {ref} "
-          f"FOR EACH STATEMENT EXECUTE FUNCTION sefton_note_changes('{column}', '{trailed_as}')",
-          f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_noted_{short}")],
+          f"CREATE TRIGGER {table}_noted_{op} AFTER {op.upper()} ON {table} "
+          f"REFERENCING {_TRANSITION[op]} FOR EACH STATEMENT "
+          f"EXECUTE FUNCTION sefton_note_changes('{column}', '{trailed_as}')",
+          f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_noted_{op}")],
 ]
-#: The triggers SERVER_GUARDS makes, as (table, trigger).
-SERVER_GUARD_TRIGGERS = frozenset(
-    {("trail", "trail_follows_the_chain"),
-     ("sefton_unchecked_changes", "sefton_changes_are_trailed")}
-    | {(table, f"{table}_noted_{short}") for table, _c, _t in _NOTED for _o, short, _r in _OPS})
 _REPLACED["ALTER TABLE trail ADD COLUMN login TEXT"] = SERVER_GUARDS
 #: Tables of the server's own bookkeeping, not of the store's schema.
 SERVER_ONLY_TABLES = frozenset({"sefton_unchecked_changes"})

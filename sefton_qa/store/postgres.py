@@ -13,9 +13,8 @@ file), so nothing here stores one.
 from __future__ import annotations
 
 import contextlib
-import functools
-
 import datetime as dt
+import functools
 import itertools
 import re
 
@@ -273,16 +272,6 @@ def plain_write_error(exc: BaseException) -> str | None:
     return None
 
 
-def is_trusted(conn) -> bool:
-    """Whether this login may change the store's schema: a superuser, or a member of the role
-    that owns the trail (the store's owner role, which IT's login belongs to). App logins are
-    neither; the server's guards hold them to the trail (pg_schema.SERVER_GUARDS)."""
-    return bool(conn.execute(
-        "SELECT r.rolsuper OR coalesce((SELECT pg_has_role(session_user, c.relowner, 'MEMBER') "
-        "FROM pg_class c WHERE c.oid = to_regclass('trail')), false) "
-        "FROM pg_roles r WHERE r.rolname = session_user").fetchone()[0])
-
-
 def store_exists_unseen(conn) -> bool:
     """A store's tables are there, but this login may not read them."""
     return bool(conn.execute(
@@ -299,9 +288,3 @@ def session_login(conn) -> str:
     """The login the server authenticated this connection as (never an environment
     variable: a login given without its credentials is refused by the server)."""
     return conn.execute("SELECT session_user").fetchone()[0]
-
-
-def database_error_types() -> tuple[type[BaseException], ...]:
-    import psycopg
-
-    return (psycopg.Error,)

@@ -186,9 +186,9 @@ def describe_sqlite(conn) -> dict:
 
 def describe_server(conn) -> dict:
     """The same description, read from PostgreSQL's catalogue."""
-    out = {}
     from sefton_qa.store.pg_schema import SERVER_ONLY_TABLES
 
+    out = {}
     tables = [r[0] for r in conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
         "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()

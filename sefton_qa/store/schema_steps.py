@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sefton_qa.store.records import LINKED_FIELDS, TRAILED_TABLES
+
 MIGRATION_SET = "sefton_qa"
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite_utils.migrations.Migrations.migrations_table
 KNOWN_MIGRATIONS = (
@@ -22,6 +24,14 @@ KNOWN_MIGRATIONS = (
     "0006_store_identity",
     "0007_trail_login_and_server_guards",
 )
+
+#: The tables the server's guards (step 0007) hold to the trail, as (table, id column, the
+#: trailed table its changes are trailed under): each trailed table, and the link rows trailed
+#: as a field of their parent (an audit's themes).
+NOTED_TABLES = tuple((t, "id", t) for t in TRAILED_TABLES) + tuple(
+    (link, parent_column, parent) for parent, fields in LINKED_FIELDS.items()
+    for link, parent_column, _child in fields.values())
+NOTED_OPERATIONS = ("insert", "update", "delete")
 
 _TRAIL_GUARDS = frozenset({("trail", "trail_is_append_only_update"),
                            ("trail", "trail_is_append_only_delete")})
@@ -39,15 +49,11 @@ TRIGGER_CHANGES = {
     "postgresql": {
         "0001_initial_schema": (_TRAIL_GUARDS | {("trail", "trail_is_append_only_truncate")},
                                 frozenset()),
-        # pg_schema.SERVER_GUARD_TRIGGERS (a test holds the two equal)
         "0007_trail_login_and_server_guards": (frozenset(
             {("trail", "trail_follows_the_chain"),
              ("sefton_unchecked_changes", "sefton_changes_are_trailed")}
-            | {(t, f"{t}_noted_{op}") for t in (
-                "settings", "grades", "service_areas", "themes", "staff", "teams",
-                "audit_templates", "audits", "moderations", "import_mappings", "file_transfers",
-                "reflective_conversations", "remedial_actions", "audit_themes")
-               for op in ("insert", "update", "delete")}), frozenset()),
+            | {(table, f"{table}_noted_{op}") for table, _column, _as in NOTED_TABLES
+               for op in NOTED_OPERATIONS}), frozenset()),
     },
 }
 

@@ -29,7 +29,7 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_SERVER_CLOCK = ("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+SERVER_CLOCK_SQL = ("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
 
 
@@ -41,7 +41,7 @@ def now(conn) -> str:
     if clock:
         return clock
     if getattr(conn, "dialect", None) is not None and not conn.dialect.is_file:
-        return conn.execute(_SERVER_CLOCK).fetchone()[0]
+        return conn.execute(SERVER_CLOCK_SQL).fetchone()[0]
     return utc_now()
 
 
@@ -209,7 +209,7 @@ def entries_for(conn: sqlite3.Connection, table_name: str, record_id: int) -> li
     return [_entry(r) for r in rows]
 
 
-def entries_for_seq(conn, seq: int) -> str | None:
+def hash_at(conn, seq: int) -> str | None:
     """The hash of trail row ``seq`` (None when there is none)."""
     row = conn.execute("SELECT hash FROM trail WHERE seq = ?", (seq,)).fetchone()
     return row[0] if row else None

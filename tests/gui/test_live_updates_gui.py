@@ -76,6 +76,7 @@ def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
     qtbot.addWidget(window)
     window.show()
     if demo_session.store.dialect.is_file:  # poll quickly for the test (30 s in use)
+        assert window.live.watcher.poll_s == 30
         window.live.stop()
         window.live = LiveUpdates(demo_session.store, window, poll_s=0.25)
         window.live.changed.connect(window.changed_elsewhere)

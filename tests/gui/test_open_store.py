@@ -38,7 +38,7 @@ def type_location(qtbot, dialog, text: str) -> None:
 
 
 def test_open_the_teams_server_store_by_keyboard(qtbot, window, pg_server, pg_empty_template,
-                                                 gui_settings, tmp_path):
+                                                 gui_settings, tmp_path, monkeypatch):
     url = pg_server.create(template=pg_empty_template)
     store = open_store(url)
     generate_demo(sign_in(store, today=lambda: TODAY), months=2, seed=3)  # this OS account
@@ -61,7 +61,14 @@ def test_open_the_teams_server_store_by_keyboard(qtbot, window, pg_server, pg_em
     assert any("Council IT backs it up" in label.text()
                for label in backups.findChildren(type(backups.note)))
     snapshot = tmp_path / "snapshot.sqlite3"
-    assert backups.snapshot(snapshot) is not None
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",  # the file chooser answers this name
+                        lambda *a, **k: (str(snapshot), "Sefton QA store (*.sqlite3)"))
+    qtbot.waitExposed(backups)
+    backups.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is backups)
+    qtbot.keyClick(backups, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)  # &Save a snapshot
     qtbot.waitUntil(lambda: backups.result is not None, timeout=60_000)
     assert snapshot.is_file()
     assert "checked against the server" in backups.note.text()

@@ -50,6 +50,25 @@ class PgServer:
         name = conninfo_to_dict(url)["dbname"]
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    @contextlib.contextmanager
+    def delayed(self, url: str, rtt_ms: float):
+        """``url`` reached over TCP through tests/benchmarks/proxy.py, which adds ``rtt_ms`` of
+        round trip (half each way): a council's network, on this machine."""
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        from benchmarks.proxy import DelayProxy
+
+        settings = dict(self.admin.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('unix_socket_directories', 'port', 'listen_addresses')").fetchall())
+        host = conninfo_to_dict(url).get("host") or "/var/run/postgresql"
+        if host.startswith("/"):
+            target: tuple[str, int] | str = f"{host}/.s.PGSQL.{settings['port']}"
+        else:
+            target = ("127.0.0.1", int(settings["port"]))
+        with DelayProxy(target, rtt_ms / 2000, max_seconds=600) as proxy:
+            yield make_conninfo(url, host="127.0.0.1", port=str(proxy.port))
+
     def close(self) -> None:
         self.admin.close()
         if self.folder is not None:

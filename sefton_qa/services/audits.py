@@ -18,6 +18,7 @@ from sefton_qa.services import moderation
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
 from sefton_qa.store import records
+from sefton_qa.store import sql as sql_help
 from sefton_qa.store import grades as grade_store
 from sefton_qa.store import service_areas as area_store
 from sefton_qa.store import settings as settings_store
@@ -59,6 +60,19 @@ class _Lookups:
                                           DEFAULT_CASE_REFERENCE_PATTERN)
         self.hint = settings_store.get(conn, "case_reference_hint", DEFAULT_CASE_REFERENCE_HINT)
         self.earliest = earliest_audit_date(conn)
+
+
+def _lookups(conn) -> _Lookups:
+    """The reference data, read in one round trip on a server."""
+    return sql_help.read_ahead(conn, _Lookups)
+
+
+def _reads_before_update(conn, audit_id: int) -> None:
+    """What reading an audit (its themes) and changing it (records.update_record) read first,
+    so that a server is asked for them in the same round trip as the audit itself."""
+    records.linked_values(conn, "audits", audit_id)
+    records.linked_values(conn, "audits", audit_id)
+    records.get_row(conn, "audits", audit_id)
 
 
 def _grade_problem(grade: Grade | None, lookups: _Lookups) -> str | None:
@@ -173,7 +187,7 @@ def _values(inp: AuditInput, status: AuditStatus) -> dict:
 
 def check(session: Session, inp: AuditInput, *, complete: bool) -> list[FieldProblem]:
     """Validation without writing, for the form's validate-as-you-type."""
-    return validate(inp, _Lookups(session.store.conn), today=session.today(), complete=complete)
+    return validate(inp, _lookups(session.store.conn), today=session.today(), complete=complete)
 
 
 def get_audit(session: Session, audit_id: int) -> Audit:
@@ -189,7 +203,7 @@ def create_audit(session: Session, inp: AuditInput, *, submit: bool = False) -> 
     if inp.auditor_id is None:
         inp.auditor_id = session.actor.id
     with session.store.transaction() as conn:
-        problems = validate(inp, _Lookups(conn), today=session.today(), complete=submit)
+        problems = validate(inp, _lookups(conn), today=session.today(), complete=submit)
         if problems:
             raise ValidationError(problems)
         status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
@@ -203,8 +217,9 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
                  expected_version: int | None = None, reason: str | None = None) -> Change:
     """Edit an audit. A submitted audit needs a reason, which goes into the trail."""
     session.require(*LOGGERS, doing="edit audits")
-    with session.store.transaction() as conn:
-        current = audit_store.get(conn, audit_id)
+    with session.store.transaction() as conn, sql_help.reads_ahead(
+            conn, lambda c: (audit_store.get(c, audit_id), _Lookups(c)),
+            later=lambda c: _reads_before_update(c, audit_id)) as (current, lookups):
         if current is None:
             raise NotFound(f"There is no audit with id {audit_id}.")
         if current.status is AuditStatus.WITHDRAWN:
@@ -217,7 +232,7 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
         if submitted and not reason:
             raise ValidationError.single("reason", "a reason is required to edit a submitted "
                                                    "audit")
-        problems = validate(inp, _Lookups(conn), today=session.today(), complete=submitted)
+        problems = validate(inp, lookups, today=session.today(), complete=submitted)
         if problems:
             raise ValidationError(problems)
         audit_store.update(conn, audit_id, _values(inp, current.status), who=session.who,
@@ -238,7 +253,7 @@ def submit_audit(session: Session, audit_id: int, *,
         if current.status is not AuditStatus.DRAFT:
             raise ValidationError.single("status", f"only a draft can be submitted; this audit "
                                                    f"is {current.status.label.lower()}")
-        problems = validate(current.to_input(), _Lookups(conn), today=session.today(),
+        problems = validate(current.to_input(), _lookups(conn), today=session.today(),
                             complete=True)
         if problems:
             raise ValidationError(problems)
@@ -279,7 +294,7 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
     session.require(*LOGGERS, doing="add audits")
     status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
     with session.store.transaction() as conn:
-        lookups = _Lookups(conn)
+        lookups = _lookups(conn)
         today = session.today()
         problems: list[FieldProblem] = []
         rows = []

@@ -30,6 +30,8 @@ from sefton_qa.store import audits as audit_store
 from sefton_qa.store import grades as grade_store
 from sefton_qa.store import loop as loop_store
 from sefton_qa.store import moderations as moderation_bulk
+from sefton_qa.store import records
+from sefton_qa.store import sql as sql_help
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
@@ -73,11 +75,13 @@ def flag_submitted(session: Session, audit_ids: Sequence[int]) -> int:
     conn = session.store.conn
     if not audit_ids:
         return 0
-    settings = loop_settings(conn)
+    # Everything this reads, in one round trip on a server (the moderations' next id too).
+    settings, info, existing, awaiting, first = sql_help.read_ahead(conn, lambda c: (
+        loop_settings(c), audit_store.flag_info(c, audit_ids),
+        loop_store.audits_with_moderation(c, audit_ids), loop_store.cases_awaiting_reaudit(c),
+        records.next_id(c, "moderations")))
     today = session.today()
     due = settings.calendar.add(today, settings.moderation_days).isoformat()
-    info = audit_store.flag_info(conn, audit_ids)
-    existing = loop_store.audits_with_moderation(conn, audit_ids)
     rows = []
     for audit_id, status, grade, _case, _date in info:
         if status != AuditStatus.SUBMITTED.value or grade is None or audit_id in existing:
@@ -93,8 +97,7 @@ def flag_submitted(session: Session, audit_ids: Sequence[int]) -> int:
                 selection = (f'{{"draw":{draw!r},"rate":{settings.calibration_rate!r},'
                              f'"seed":{settings.calibration_seed}}}')
                 rows.append(dict(base, flagged_because="calibration", selection=selection))
-    moderation_bulk.insert_many(conn, rows, who=session.who, kind="flag")
-    awaiting = loop_store.cases_awaiting_reaudit(conn)
+    moderation_bulk.insert_many(conn, rows, who=session.who, kind="flag", first=first)
     for audit_id, status, _grade, case_reference, audit_date in info:
         if case_reference in awaiting and audit_date and status == AuditStatus.SUBMITTED.value:
             for action in loop_store.open_reaudit_actions(conn, case_reference,
@@ -107,13 +110,15 @@ def flag_submitted(session: Session, audit_ids: Sequence[int]) -> int:
 def refresh_flag_after_edit(session: Session, audit_id: int) -> None:
     """A submitted audit whose grade was edited to inadequate is flagged if it is not yet."""
     conn = session.store.conn
-    audit = audit_store.get(conn, audit_id)
+    audit, flags = sql_help.read_ahead(conn, lambda c: (
+        audit_store.get(c, audit_id), loop_store.moderations_for_audit(c, audit_id)),
+        later=lambda c: records.linked_values(c, "audits", audit_id))  # (its themes)
     if audit is None or audit.status is not AuditStatus.SUBMITTED:
         return
-    open_flags = [m for m in loop_store.moderations_for_audit(conn, audit_id)
+    open_flags = [m for m in flags
                   if m.flagged_because == "inadequate" and
                   m.status is not ModerationStatus.CANCELLED]
-    for m in loop_store.moderations_for_audit(conn, audit_id):
+    for m in flags:
         if m.status is ModerationStatus.PENDING and m.original_grade is not audit.overall_grade:
             values = {"original_grade": audit.overall_grade.value if audit.overall_grade
                       else None}

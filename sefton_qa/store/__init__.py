@@ -134,6 +134,7 @@ def _open_server_store(location: str, *, create: bool, migrate: bool, read_only:
             _check_at_open(conn, where)
         store = Store(None, conn, read_only=read_only, location=location)
         store.newer_version = newer
+        store.has_trail = bool(applied)
         if migrate and not read_only:
             pending = [n for n in KNOWN_MIGRATIONS if n not in set(applied)]
             if pending and not trusted:
@@ -147,6 +148,7 @@ def _open_server_store(location: str, *, create: bool, migrate: bool, read_only:
                     pending = [n for n in KNOWN_MIGRATIONS if n not in set(applied_names(tx))]
                     if pending:
                         pg_schema.apply(tx, pending)
+                store.has_trail = True
         return store
     except StoreError:
         conn.close()

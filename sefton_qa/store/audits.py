@@ -137,7 +137,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         return []
     with _gc_paused():
         at_utc = trail.now(conn)
-        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM audits").fetchone()[0]
+        first = records.next_id(conn, "audits")
         audit_rows, theme_rows, changes = [], [], []
         for audit_id, row in enumerate(rows, start=first):
             values = _column_values(row)

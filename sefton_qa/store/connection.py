@@ -71,6 +71,9 @@ class Store:
         self.on_wait = None
         self._doing: str | None = None
         self._lock = threading.RLock()
+        #: On a server: the store's tables exist, so a write transaction reads the trail's
+        #: head as it begins (not while the first migration creates them).
+        self.has_trail = False
 
     @property
     def db(self):
@@ -156,7 +159,6 @@ class Store:
                 conn.execute(f"RELEASE SAVEPOINT {name}")
             return
         try:
-            conn.execute("BEGIN")
             self._take_writers_lock(conn)
             yield conn
             conn.clock = None
@@ -176,11 +178,17 @@ class Store:
         from sefton_qa.store import postgres, trail
 
         key = postgres.WRITER_LOCK_KEY
-        # The lock and the server's clock in one round trip: every change this transaction
-        # writes is stamped with that time (trail.now), which the server checks.
-        taken, conn.clock = conn.execute(
-            f"SELECT pg_try_advisory_xact_lock(?), ({trail.SERVER_CLOCK_SQL})", (key,)).fetchone()
+        # BEGIN, the lock, the server's clock and the trail's head in one round trip: every
+        # change this transaction writes is stamped with that time (trail.now), which the
+        # server checks, and its trail rows follow that head.
+        cursors = conn.together([
+            ("BEGIN", ()),
+            (f"SELECT pg_try_advisory_xact_lock(?), ({trail.SERVER_CLOCK_SQL})", (key,)),
+            *([(trail.HEAD_SQL, ())] if self.has_trail else [])])
+        taken, conn.clock = cursors[1].fetchone()
         if taken:
+            if self.has_trail:
+                conn.trail_head = trail.head_of(cursors[2].fetchone())
             return
         holder = postgres.lock_holder(conn)
         if self.on_wait is not None:

@@ -31,12 +31,14 @@ def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,
-                reason: str | None = None, kind: str = "create") -> list[int]:
-    """Bulk insert with one trail row each (the caller holds the transaction)."""
+                reason: str | None = None, kind: str = "create",
+                first: int | None = None) -> list[int]:
+    """Bulk insert with one trail row each (the caller holds the transaction). ``first`` is
+    the first id, when the caller has just read it (records.next_id)."""
     if not rows:
         return []
     at_utc = trail.now(conn)
-    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM moderations").fetchone()[0]
+    first = first or records.next_id(conn, "moderations")
     values, changes = [], []
     for record_id, row in enumerate(rows, start=first):
         cells = [row.get(c) for c in COLUMNS]
@@ -46,6 +48,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         changes.append(trail.EncodedChange(TABLE, record_id, kind, _created_json(cells), reason))
     names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
     marks = ", ".join("?" * (len(COLUMNS) + 4))
-    conn.executemany(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)
+    write = getattr(conn, "defer", conn.executemany)  # a server sends it with what follows
+    write(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)
     trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
     return list(range(first, first + len(rows)))

@@ -59,6 +59,14 @@ def describe_location(conninfo: str) -> str:
 
 
 _CURSOR_NAMES = itertools.count(1)
+#: A plain read (its rows can be sent ahead; it changes nothing).
+_READ = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
+#: The end of a transaction: what this connection remembered of it is dropped (on a
+#: rollback, also what it had yet to send).
+_COMMIT = re.compile(r"^\s*(COMMIT|END)\b", re.IGNORECASE)
+_ROLLBACK = re.compile(r"^\s*(ROLLBACK|ABORT)\b", re.IGNORECASE)
+#: A statement that may write the trail.
+_TRAIL_WRITE = re.compile(r"\btrail\b", re.IGNORECASE)
 
 
 _VALUES = re.compile(r"^\s*(?P<head>INSERT INTO \w+ \([\w, ]+\))\s*VALUES\s*"
@@ -84,6 +92,16 @@ class PgConnection:
         self.read_only = read_only
         #: How many times the connection was made again after it was lost.
         self.reconnects = 0
+        #: The trail's head (seq, hash) as this write transaction knows it: read with the
+        #: writers' lock, moved on by each trail row it appends (nobody else can append
+        #: meanwhile); None when it must be read.
+        self.trail_head: tuple[int, str] | None = None
+        #: Writes whose results nobody reads (link rows, trail rows), sent with the next
+        #: statement in one round trip (psycopg's pipeline mode).
+        self._deferred: list[tuple[str, list]] = []
+        #: Reads sent ahead in one round trip (:meth:`read_ahead`), by statement and values;
+        #: dropped by any write.
+        self._ahead: dict[tuple, list] = {}
 
     def _live(self):
         """The connection, made again first if it was lost (the server restarted, the network
@@ -94,16 +112,98 @@ class PgConnection:
         if (raw.closed or raw.broken) and self.conninfo is not None:
             fresh = connect(self.conninfo, read_only=self.read_only)
             self.raw, self.clock = fresh.raw, None
+            self._forget()
             self.reconnects += 1
             with contextlib.suppress(Exception):
                 raw.close()
         return self.raw
 
+    # -- round trips ---------------------------------------------------------------------------
+    # On a link with 20 ms of round trip, a save's cost is its round trips, not its SQL. Three
+    # things cut them, each leaving the statements and their order unchanged: writes nobody
+    # reads the result of are deferred and sent with the next statement; reads a service will
+    # make next are sent together (read_ahead); the trail's head is remembered within the
+    # write transaction that holds the writers' lock.
+    def _forget(self) -> None:
+        self._deferred.clear()
+        self._ahead.clear()
+        self.trail_head = None
+
+    def _wrote(self, sql: str) -> None:
+        """A statement that is not a plain read: reads sent ahead may be stale now, and a write
+        to the trail other than :func:`trail.append_many`'s makes its head unknown."""
+        self._ahead.clear()
+        if _TRAIL_WRITE.search(sql):
+            self.trail_head = None
+
+    def together(self, statements) -> list:
+        """Send the deferred writes and then ``statements`` (``(sql, params)`` pairs) in one
+        round trip; returns a cursor for each statement, its rows ready to fetch. The first
+        failure is raised (the later statements are not run)."""
+        raw = self._live()
+        pending, self._deferred = self._deferred, []
+        cursors = []
+        with raw.pipeline():
+            for sql, params in pending:
+                raw.execute(sql, params)
+            for sql, params in statements:
+                if not _READ.match(sql):
+                    self._wrote(sql)
+                cursors.append(raw.execute(translate(sql), params if params is not None
+                                           else ()))
+        return cursors
+
+    def defer(self, sql: str, rows) -> None:
+        """Write ``rows`` with ``sql`` (an ``INSERT … VALUES (?, …)`` or a ``DELETE``) with
+        the next statement sent: only inside a transaction, and only where no result is read.
+        A failure is raised by that next statement (at the latest COMMIT), so the transaction
+        still fails as a whole."""
+        if not self.in_transaction:
+            self.executemany(sql, rows)
+            return
+        self._wrote(sql)
+        self._deferred.extend(self._statements(sql, rows))
+
+    def read_ahead(self, queries) -> None:
+        """Send ``queries`` (``(sql, params)`` pairs, reads only) together; each one's rows
+        are then handed to the next :meth:`execute` of the same statement with the same values,
+        until something is written."""
+        queries = [(sql, tuple(params or ())) for sql, params in queries]
+        queries = [q for q in queries if _hashable(q)]
+        for (sql, params), cur in zip(queries, self.together(queries)):
+            self._ahead.setdefault((sql, params), []).append(cur)
+
+    def forget_reads_ahead(self) -> None:
+        self._ahead.clear()
+
     def execute(self, sql: str, params=()):
-        return self._live().execute(translate(sql), params if params is not None else ())
+        params = params if params is not None else ()
+        if self._ahead:
+            try:
+                waiting = self._ahead.get((sql, tuple(params)))
+            except TypeError:  # a value that cannot be a key (a list): never sent ahead
+                waiting = None
+            if waiting:
+                return waiting.pop(0)
+        if _READ.match(sql):
+            pass
+        elif _ROLLBACK.match(sql):  # what was deferred is undone with the rest
+            self._forget()
+        elif _COMMIT.match(sql):
+            try:
+                return self.together([(sql, params)])[0]
+            finally:
+                self._forget()
+        else:
+            self._wrote(sql)
+        if self._deferred:
+            return self.together([(sql, params)])[0]
+        return self._live().execute(translate(sql), params)
 
     def stream(self, sql: str, params=()):
         """A named (server-side) cursor; needs an open transaction."""
+        if self._deferred:
+            self.together([])
         name = f"sefton_stream_{next(_CURSOR_NAMES)}"
         cur = self._live().cursor(name=name)
         cur.itersize = 5_000
@@ -115,21 +215,34 @@ class PgConnection:
         the protocol's 65,535 parameters each): one statement per thousands of rows, so the
         server's statement-level checks (the trail's chain, changes held to the trail) run
         once per batch, and a bulk insert makes few round trips."""
+        self._wrote(sql)
+        if self._deferred:
+            self.together([])
         match = _VALUES.match(sql)
         self._live()
         if match is None:
             cur = self.raw.cursor()
             cur.executemany(translate(sql), rows)
             return cur
+        cur = self.raw.cursor()
+        for statement, values in self._statements(sql, rows):
+            cur.execute(statement, values)
+        return cur
+
+    @staticmethod
+    def _statements(sql: str, rows) -> list[tuple[str, list]]:
+        """``sql`` over ``rows`` as psycopg statements: an ``INSERT … VALUES (?, …)`` as
+        multi-row statements (up to the protocol's 65,535 parameters each), anything else
+        once a row."""
+        match = _VALUES.match(sql)
+        if match is None:
+            return [(translate(sql), list(row)) for row in rows]
         width = sql.count("?")
         per = max(1, min(5_000, 65_535 // width))
-        cur = self.raw.cursor()
         rows = rows if isinstance(rows, list) else list(rows)
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            cur.execute(_multi_row(match["head"], width, len(chunk)),
-                        [v for row in chunk for v in row])
-        return cur
+        return [(_multi_row(match["head"], width, len(rows[start:start + per])),
+                 [v for row in rows[start:start + per] for v in row])
+                for start in range(0, len(rows), per)]
 
     @property
     def in_transaction(self) -> bool:
@@ -153,10 +266,19 @@ class PgConnection:
 
     def close(self) -> None:
         self.conninfo = None  # closed on purpose: never made again
+        self._forget()
         try:
             self.raw.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _adapters(raw) -> None:

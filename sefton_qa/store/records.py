@@ -49,9 +49,18 @@ def linked_values(conn: sqlite3.Connection, table: str, record_id: int) -> dict:
 
 def _write_links(conn: sqlite3.Connection, table: str, record_id: int, field: str, ids) -> None:
     link_table, parent_col, child_col = LINKED_FIELDS[table][field]
-    conn.execute(f"DELETE FROM {link_table} WHERE {parent_col} = ?", (record_id,))
-    conn.executemany(f"INSERT INTO {link_table} ({parent_col}, {child_col}) VALUES (?, ?)",
-                     [(record_id, i) for i in ids])
+    write = getattr(conn, "defer", conn.executemany)  # a server sends them with what follows
+    write(f"DELETE FROM {link_table} WHERE {parent_col} = ?", [(record_id,)])
+    rows = [(record_id, i) for i in ids]
+    if rows:
+        write(f"INSERT INTO {link_table} ({parent_col}, {child_col}) VALUES (?, ?)", rows)
+
+
+def next_id(conn: sqlite3.Connection, table: str) -> int:
+    """The id the next record of ``table`` gets: the next after the highest, as SQLite would
+    choose, so the same records get the same ids on either engine (writers take turns, so no
+    two choose at once)."""
+    return conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
 
 def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Who,
@@ -61,17 +70,18 @@ def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Wh
     at_utc = at_utc or trail.now(conn)
     links = {k: sorted(values.get(k, ())) for k in LINKED_FIELDS.get(table, {})}
     columns = {k: v for k, v in values.items() if k not in links}
-    # Ids are the app's, the next after the highest, as SQLite would choose: the same records
-    # get the same ids on either engine (writers take turns, so no two choose at once).
-    record_id = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
-    names = ["id", *columns, "version", "created_at", "updated_at"]
-    sql = (f"INSERT INTO {table} ({', '.join(names)}) "
-           f"VALUES ({', '.join('?' * len(names))})")
-    conn.execute(sql, [record_id, *columns.values(), 1, at_utc, at_utc])
+    # The id is chosen as next_id does, in the INSERT itself; the row comes back from it
+    # (RETURNING) so that columns left to their defaults are trailed too: replay is exact.
+    names = [*columns, "version", "created_at", "updated_at"]
+    cur = conn.execute(
+        f"INSERT INTO {table} (id, {', '.join(names)}) "
+        f"VALUES ((SELECT coalesce(max(id), 0) + 1 FROM {table}), "
+        f"{', '.join('?' * len(names))}) RETURNING *",
+        [*columns.values(), 1, at_utc, at_utc])
+    stored = dict(zip([c[0] for c in cur.description], cur.fetchall()[0]))
+    record_id = stored["id"]
     for field, ids in links.items():
         _write_links(conn, table, record_id, field, ids)
-    # Read the row back so columns left to their defaults are trailed too: replay is exact.
-    stored = get_row(conn, table, record_id)
     generated = GENERATED.get(table, frozenset())
     changes = {k: [None, v] for k, v in stored.items()
                if k not in BOOKKEEPING and k not in generated}

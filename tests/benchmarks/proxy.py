@@ -91,7 +91,7 @@ def _pipe(src: socket.socket, dst: socket.socket, delay: float, counts: _Counts,
                                                                          daemon=True)]
 
 
-def serve(target: tuple[str, int], delay: float, max_seconds: float, max_connections: int,
+def serve(target: tuple[str, int] | str, delay: float, max_seconds: float, max_connections: int,
           out=sys.stdout) -> _Counts:
     counts = _Counts()
     live: list[threading.Event] = []
@@ -126,13 +126,19 @@ def serve(target: tuple[str, int], delay: float, max_seconds: float, max_connect
                 client.close()
                 continue
             try:
-                server = socket.create_connection(target, timeout=10)
+                if isinstance(target, str):  # a Unix socket (a test server's)
+                    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    server.settimeout(10)
+                    server.connect(target)
+                else:
+                    server = socket.create_connection(target, timeout=10)
             except OSError:
                 client.close()
                 continue
             server.settimeout(None)
             for s in (client, server):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if s.family != socket.AF_UNIX:
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             done = threading.Event()
             live.append(done)
             counts.connections += 1
@@ -151,7 +157,8 @@ class DelayProxy:
     then connect to ``127.0.0.1:p.port``. The chunk counts are read when it stops
     (``self.c2s``, ``self.s2c``, ``self.connections``)."""
 
-    def __init__(self, target: tuple[str, int], delay: float, *, max_seconds: float = 900,
+    def __init__(self, target: tuple[str, int] | str, delay: float, *,
+                 max_seconds: float = 900,
                  max_connections: int = 8):
         self.target = target
         self.delay = delay
@@ -164,7 +171,8 @@ class DelayProxy:
     def __enter__(self) -> "DelayProxy":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.benchmarks.proxy",
-             "--target", f"{self.target[0]}:{self.target[1]}",
+             "--target", (f"unix:{self.target}" if isinstance(self.target, str)
+                          else f"{self.target[0]}:{self.target[1]}"),
              "--delay-ms", str(1000 * self.delay), "--max-seconds", str(self.max_seconds),
              "--max-connections", str(self.max_connections)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -197,18 +205,22 @@ class DelayProxy:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.proxy",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", required=True, help="HOST:PORT to forward to")
+    parser.add_argument("--target", required=True,
+                        help="HOST:PORT to forward to, or unix:PATH (a Unix socket)")
     parser.add_argument("--delay-ms", type=float, default=0.5,
                         help="added to each chunk, each way (default 0.5)")
     parser.add_argument("--max-seconds", type=float, default=900,
                         help="stop after this long (default 900)")
     parser.add_argument("--max-connections", type=int, default=8)
     args = parser.parse_args(argv)
-    host, _, port = args.target.rpartition(":")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        parser.error("the proxy forwards to this machine only")
-    counts = serve((host, int(port)), args.delay_ms / 1000, args.max_seconds,
-                   args.max_connections)
+    if args.target.startswith("unix:"):
+        target: tuple[str, int] | str = args.target[len("unix:"):]
+    else:
+        host, _, port = args.target.rpartition(":")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            parser.error("the proxy forwards to this machine only")
+        target = (host, int(port))
+    counts = serve(target, args.delay_ms / 1000, args.max_seconds, args.max_connections)
     print(f"chunks {counts.c2s} {counts.s2c} connections {counts.connections}", flush=True)
     return 0
 

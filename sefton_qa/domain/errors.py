@@ -51,6 +51,11 @@ class StoreError(SeftonError):
     """The store cannot be opened or used (wrong file, network drive, newer version...)."""
 
 
+class ServerUnreachable(StoreError):
+    """The team's server cannot be reached, or the connection to it was lost mid-way: nothing
+    was written, and the app reconnects by itself when the server is back."""
+
+
 class StoreDamaged(StoreError):
     """The store opens, but its quick check at opening failed (the trail was changed outside the
     app, or the file is damaged). It can still be opened read-only, or restored from a backup."""

@@ -22,6 +22,7 @@ import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QDate, QEvent, QObject, QSettings, \
     QSize, Qt, QTimer, Signal, Slot
@@ -53,7 +54,9 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa import APP_NAME
-from sefton_qa.domain.errors import ConflictError, FieldProblem, SeftonError, ValidationError
+from sefton_qa.domain.errors import (
+    ConflictError, FieldProblem, SeftonError, ServerUnreachable, ValidationError,
+)
 from sefton_qa.domain.wording import AUDIT_FIELD_LABELS
 from sefton_qa.domain.grades import Grade, active_grades, suggest_overall
 from sefton_qa.domain.models import (
@@ -67,6 +70,7 @@ from sefton_qa.domain.models import (
 )
 from sefton_qa.gui.errors import show_error
 from sefton_qa.services import audits as audit_service
+from sefton_qa.services import kept_drafts
 from sefton_qa.services import organisation
 from sefton_qa.services.session import Session
 from sefton_qa.store import templates as template_store
@@ -74,6 +78,9 @@ from sefton_qa.store import templates as template_store
 GEOMETRY_KEY = "audit_form/geometry"
 VALIDATE_DELAY_MS = 250
 AUTOSAVE_DELAY_MS = 1500
+#: While a draft is kept on this computer (the server cannot be reached), how often the form
+#: tries the store again.
+KEPT_RETRY_MS = 5000
 #: A QDateEdit cannot be empty: its minimum date stands for "no date" and shows as "Not set".
 NO_DATE = QDate(1900, 1, 1)
 
@@ -293,7 +300,8 @@ class AuditForm(QDialog):
     saved = Signal(object)
 
     def __init__(self, session: Session, audit_id: int | None = None,
-                 parent: QWidget | None = None, *, settings: QSettings | None = None):
+                 parent: QWidget | None = None, *, settings: QSettings | None = None,
+                 kept: kept_drafts.KeptDraft | None = None):
         super().__init__(parent)
         self.setModal(False)
         self.setObjectName("auditForm")
@@ -315,7 +323,16 @@ class AuditForm(QDialog):
         self._extra_sections: dict[str, SectionGrade] = {}
         self._loaded_section_keys: set[str] = set()
         self.can_log = any(session.actor.has_role(r) for r in audit_service.LOGGERS)
+        #: The file this form's draft is kept in while the server cannot be reached (None
+        #: when it is safely in the store); its name stays the same, so keeping replaces it.
+        self.kept_path: Path | None = kept.path if kept is not None else None
+        self._kept_name = kept.path.name if kept is not None else \
+            kept_drafts.new_name(session.store.location)
+        self._retry_timer = QTimer(self, interval=KEPT_RETRY_MS)
+        self._retry_timer.timeout.connect(self._retry_kept)
 
+        if kept is not None:
+            audit_id = kept.audit_id
         audit = audit_service.get_audit(session, audit_id) if audit_id is not None else None
         if audit is not None and audit.template_id is not None:
             self.template = template_store.get(session.store.conn, audit.template_id)
@@ -345,6 +362,8 @@ class AuditForm(QDialog):
             self._load(audit)
         else:
             self._load_new()
+        if kept is not None:
+            self._show_kept(kept)
         self._restore_geometry()
         self.case_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         app = QCoreApplication.instance()
@@ -828,6 +847,12 @@ class AuditForm(QDialog):
         self.audit_id = audit.id
         self.version = audit.version
         self.status = audit.status
+        self._show_values(audit)
+        self._after_load()
+        self._set_save_state(f"{audit.status.label}, last saved {_local_time(audit.updated_at)}")
+
+    def _show_values(self, audit: Audit | AuditInput) -> None:
+        """Put an audit's values (saved, or kept on this computer) into the widgets."""
         self.case_edit.setText(audit.case_reference or "")
         self._set_date(audit.audit_date)
         self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(audit.audit_type.value)))
@@ -847,8 +872,19 @@ class AuditForm(QDialog):
                    audit.overall_grade.value if audit.overall_grade else None)
         self._fill_themes(audit.theme_ids)
         self.findings_edit.setPlainText(audit.findings)
-        self._after_load()
-        self._set_save_state(f"{audit.status.label}, last saved {_local_time(audit.updated_at)}")
+
+    def _show_kept(self, kept: kept_drafts.KeptDraft) -> None:
+        """A draft kept on this computer while the server was away: shown over the audit as
+        saved (so it counts as unsaved typing), with the version it was typed on, and saved at
+        once. If the audit changed on the server since, that save meets the conflict bar."""
+        self._loading = True
+        self._show_values(kept.input)
+        self._loading = False
+        if kept.version is not None:
+            self.version = kept.version
+        self.validate_now()
+        self._set_save_state("Kept on this computer; saving it to the store")
+        QTimer.singleShot(0, self.save_draft)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -1213,6 +1249,9 @@ class AuditForm(QDialog):
         except ValidationError as exc:
             self._draft_refused(exc)
             return False
+        except ServerUnreachable as exc:
+            self._keep_on_this_computer(inp, exc)
+            return False
         except SeftonError as exc:
             self._set_save_state("Draft not saved")
             self._show_notice(f"The draft was not saved: {exc} What you typed is still here.")
@@ -1223,8 +1262,40 @@ class AuditForm(QDialog):
             return False
         self._after_save(inp)
         self._set_save_state(f"Draft saved {_now_hhmm()}")
+        if self.kept_path is not None:  # in the store now: the copy here goes
+            kept_drafts.discard(self.kept_path)
+            self.kept_path = None
+            self._retry_timer.stop()
+            self._hide_notice()
         self.saved.emit(change)
         return True
+
+    def _keep_on_this_computer(self, inp: AuditInput, exc: ServerUnreachable) -> None:
+        """The server cannot be reached: keep the draft in a file of this user's (deleted once
+        it is saved) and try the store again every few seconds."""
+        try:
+            self.kept_path = kept_drafts.keep(self._kept_name, self.session.store.location,
+                                              self.audit_id, self.version, inp)
+        except OSError as err:
+            self._set_save_state("Draft not saved")
+            self._show_notice(f"The draft was not saved: {exc} It could not be kept on this "
+                              f"computer either ({err.strerror}). What you typed is still "
+                              "here; do not close the form.")
+            return
+        self._set_save_state("Kept on this computer: the server cannot be reached")
+        self._show_notice(
+            "The server cannot be reached, so this draft is kept on this computer for now and "
+            "saved to the store as soon as the server is back. You can go on typing, or close "
+            "the form: it is offered again the next time this store is opened.")
+        self.notice_label.setToolTip(str(exc))
+        self._retry_timer.start()
+
+    @Slot()
+    def _retry_kept(self) -> None:
+        if self.kept_path is None or self.in_conflict:
+            self._retry_timer.stop()
+            return
+        self.save_draft()
 
     def _after_save(self, inp: AuditInput) -> None:
         audit = audit_service.get_audit(self.session, self.audit_id)
@@ -1404,10 +1475,17 @@ class AuditForm(QDialog):
         self.saved.emit(change)
         return True
 
+    def _discard_kept(self) -> None:
+        """The user chose to drop what was typed: the copy kept on this computer goes too."""
+        kept_drafts.discard(self.kept_path)
+        self.kept_path = None
+        self._retry_timer.stop()
+
     @Slot()
     def reload(self) -> None:
         """Show the audit as it is now saved, dropping unsaved edits (after a conflict)."""
         self._autosave_timer.stop()
+        self._discard_kept()
         if self.audit_id is None:
             self._load_new()
         else:
@@ -1429,14 +1507,17 @@ class AuditForm(QDialog):
         if self.read_only or not self.is_dirty():
             return True
         if self.is_draft and not self.in_conflict:
-            if self.save_draft():
-                return True
+            if self.save_draft() or self.kept_path is not None:
+                return True  # in the store, or kept on this computer until the server is back
             return self.ask_discard("This draft could not be saved (the problems are shown in "
                                     "the form). Close it and lose what you typed since the last "
                                     "save?")
         if self.in_conflict:
-            return self.ask_discard("Your changes could not be saved because someone else "
-                                    "changed this audit. Close and lose them?")
+            if self.ask_discard("Your changes could not be saved because someone else "
+                                "changed this audit. Close and lose them?"):
+                self._discard_kept()
+                return True
+            return False
         return self.ask_discard("You have changed this submitted audit but not saved it "
                                 "(Save changes asks for a reason). Close and lose the changes?")
 
@@ -1449,6 +1530,7 @@ class AuditForm(QDialog):
     def _close_now(self, result) -> None:
         self._validate_timer.stop()
         self._autosave_timer.stop()
+        self._retry_timer.stop()
         self._remember_geometry()
         super().done(result)
 

@@ -7,10 +7,13 @@ import html
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -25,6 +28,7 @@ from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.register_page import RegisterPage
 from sefton_qa.gui.store_check import StoreChecker, StoreCheckBanner
 from sefton_qa.services import audits as audit_service
+from sefton_qa.services import kept_drafts
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
 
@@ -79,6 +83,21 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.store_check_banner)
+        # Drafts typed while the server could not be reached, kept on this computer.
+        self.kept_banner = QFrame()
+        self.kept_banner.setObjectName("keptDraftsBanner")
+        self.kept_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.kept_banner.setStyleSheet("#keptDraftsBanner { background: #fff4d6; "
+                                       "border: 1px solid #945700; }")
+        kept_row = QHBoxLayout(self.kept_banner)
+        self.kept_label = QLabel()
+        self.kept_label.setWordWrap(True)
+        self.kept_button = QPushButton("Open &kept drafts")
+        self.kept_button.clicked.connect(self.open_kept_drafts)
+        kept_row.addWidget(self.kept_label, 1)
+        kept_row.addWidget(self.kept_button)
+        self.kept_banner.hide()
+        column.addWidget(self.kept_banner)
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -106,6 +125,42 @@ class MainWindow(QMainWindow):
             self.show_welcome()
         self.live = None
         self._start_live_updates()
+        self.offer_kept_drafts()
+
+    # -- drafts kept on this computer -------------------------------------------------------------
+    def offer_kept_drafts(self) -> None:
+        """Drafts this user typed while the server could not be reached (and then closed the
+        form or the app) are offered again, to be saved to the store."""
+        open_now = {f.kept_path for f in self._forms if f.kept_path is not None}
+        kept = [k for k in kept_drafts.kept_for(self.session.store.location)
+                if k.path not in open_now]
+        if not kept or self.session.store.read_only:
+            self.kept_banner.hide()
+            return
+        which = "; ".join(html.escape(k.label) for k in kept[:3])
+        more = f" and {len(kept) - 3} more" if len(kept) > 3 else ""
+        self.kept_label.setText(
+            f"{len(kept)} draft{'s' if len(kept) != 1 else ''} typed while the server could "
+            f"not be reached {'are' if len(kept) != 1 else 'is'} kept on this computer, not yet "
+            f"in the store: {which}{more}. Open them to save them.")
+        self.kept_banner.show()
+
+    def open_kept_drafts(self) -> list:
+        """Open each kept draft in its form, which saves it to the store at once (or shows the
+        conflict bar if the audit was changed on the server meanwhile)."""
+        from sefton_qa.gui.audit_form import AuditForm
+
+        open_now = {f.kept_path for f in self._forms if f.kept_path is not None}
+        forms = []
+        for kept in kept_drafts.kept_for(self.session.store.location):
+            if kept.path in open_now:
+                continue
+            form = AuditForm(self.session, kept.audit_id, self, kept=kept)
+            self._track_form(form)
+            form.show()
+            forms.append(form)
+        self.kept_banner.hide()
+        return forms
 
     # -- pages ----------------------------------------------------------------------------------
     @property
@@ -267,12 +322,16 @@ class MainWindow(QMainWindow):
         from sefton_qa.gui.audit_form import AuditForm
 
         form = AuditForm(self.session, audit_id, self)
+        self._track_form(form)
+        form.show()
+        return form
+
+    def _track_form(self, form) -> None:
         form.saved.connect(lambda change: self._after_change(change))
         form.finished.connect(lambda _r, f=form: self._forms.remove(f) if f in self._forms
                               else None)
+        form.finished.connect(lambda _r: self.offer_kept_drafts())  # one left kept, say so
         self._forms.append(form)
-        form.show()
-        return form
 
     def _after_change(self, change) -> None:
         """One page changed data: every other page refreshes what it shows."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 
-from sefton_qa.domain.errors import StoreError
+from sefton_qa.domain.errors import ServerUnreachable, StoreError
 
 BUSY_TIMEOUT_MS = 15_000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -26,6 +26,10 @@ NETWORK_FILESYSTEMS = frozenset({
 class StoreWriteError(StoreError, sqlite3.OperationalError):
     """A save the disk refused (full, I/O error, locked too long): a StoreError with a plain
     message, and still an ``sqlite3.OperationalError`` for code that catches that."""
+
+
+class ConnectionLost(StoreWriteError, ServerUnreachable):
+    """The connection to the team's server went away during a save: nothing of it remains."""
 
 
 def plain_write_error(exc: sqlite3.OperationalError) -> str | None:
@@ -172,6 +176,8 @@ class Store:
             plain = postgres.plain_write_error(exc) if isinstance(exc, Exception) else None
             if plain is None:
                 raise
+            if postgres.connection_lost(exc, conn):
+                raise ConnectionLost(plain) from exc
             raise StoreWriteError(plain) from exc
 
     def _take_writers_lock(self, conn) -> None:

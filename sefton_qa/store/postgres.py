@@ -18,7 +18,7 @@ import functools
 import itertools
 import re
 
-from sefton_qa.domain.errors import StoreError
+from sefton_qa.domain.errors import ServerUnreachable, StoreError
 from sefton_qa.store.dialect import POSTGRESQL, translate
 
 #: The advisory lock every write transaction takes first: one writer at a time keeps the
@@ -319,7 +319,10 @@ def connect(conninfo: str, *, read_only: bool = False) -> PgConnection:
         raise StoreError(f"The store address is not a valid PostgreSQL address: "
                          f"{first_line(exc)}.") from exc
     except psycopg.OperationalError as exc:
-        raise StoreError(plain_connect_error(exc, where)) from exc
+        plain = plain_connect_error(exc, where)
+        if "could not be reached" in plain:
+            raise ServerUnreachable(plain) from exc
+        raise StoreError(plain) from exc
     _adapters(raw)
     return PgConnection(raw, conninfo, read_only)
 
@@ -368,6 +371,13 @@ def lock_holder(conn: PgConnection) -> str | None:
         what = name[len(APP_NAME) + 2:]
         return f"{what}, by {user}" if user else what
     return f"a save by {user}" if user else None
+
+
+def connection_lost(exc: BaseException, conn: PgConnection) -> bool:
+    """``exc`` is the connection going away (not a refusal by a live server)."""
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError) and (conn.raw.closed or conn.raw.broken)
 
 
 def plain_write_error(exc: BaseException) -> str | None:

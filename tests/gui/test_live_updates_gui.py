@@ -1,5 +1,6 @@
-"""The moderation queue in the window updates itself when another process submits an
-inadequate audit (issue 14, item 5): within 2 s of the writer's commit, p95 over 20."""
+"""The moderation queue in the window updates itself when another window, in another process,
+submits an inadequate audit (issue 14, item 5): within 2 s of the writer's commit, p95 over
+20; an open form learns its audit was changed elsewhere; a lost connection is said plainly."""
 
 from __future__ import annotations
 
@@ -8,53 +9,7 @@ import time
 
 import pytest
 
-from test_live_updates import SAVES, p95, start_writer
-
-
-@pytest.mark.usefixtures("as_admin_user")
-def test_the_moderation_queue_in_the_window_shows_another_processes_audit_within_2_s(
-        qtbot, store, admin, org, gui_settings):
-    """Two processes: another person submits inadequate audits; each is in this window's
-    moderation queue within 2 s of its commit (p95 over 20, each printed)."""
-    from sefton_qa.gui.main_window import MainWindow
-    from sefton_qa.gui.loop_pages import ModerationPage
-
-    window = MainWindow(admin, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    row = next(i for i, (title, _p) in enumerate(window.pages)
-               if window._page_factories.get(title) == "ModerationPage")
-    window.nav.setCurrentRow(row)
-    page = window.page(row)
-    assert isinstance(page, ModerationPage)
-    location = store.location if store.location is not None else store.path
-    if store.dialect.is_file:  # a store file: the window polls; poll quickly for the test
-        window.live.stop()
-        from sefton_qa.gui.live_updates import LiveUpdates
-
-        window.live = LiveUpdates(store, window, poll_s=0.25)
-        window.live.changed.connect(window.changed_elsewhere)
-        window.live.start()
-
-    def queued_ids() -> set[int]:
-        return {row.data.audit_id for row in page.model.rows}
-
-    proc = start_writer(location, org)
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    delays = []
-    try:
-        for _ in range(SAVES):
-            save = json.loads(proc.stdout.readline())
-            qtbot.waitUntil(lambda s=save: s["audit"] in queued_ids(), timeout=5000)
-            delays.append(time.monotonic() - save["at"])
-        assert proc.wait(60) == 0, proc.stderr.read()
-    finally:
-        proc.kill()
-        window.close()
-    print("\nwindow: commit -> in the moderation queue, ms: "
-          + ", ".join(f"{d * 1000:.0f}" for d in delays) + f"; p95 {p95(delays) * 1000:.0f} ms")
-    assert p95(delays) <= 2.0
+from test_live_updates import SAVES, p95
 
 
 def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
@@ -151,3 +106,64 @@ def test_a_lost_connection_shows_saves_are_refused_plainly_and_the_app_reconnect
     assert store.conn.reconnects >= 1
     assert verify_store(store).ok
     window.close()
+
+
+def test_two_windows_in_two_processes_a_submission_reaches_the_others_queue_within_2_s(
+        qtbot, demo_session, gui_settings):
+    """Two people, two windows, two processes: a QA officer types and submits inadequate
+    audits by keyboard in one (tests/gui/gui_writer.py); each is in the moderation queue of
+    the moderator's window in the other within 2 s of its commit (p95 over 20, each printed)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sefton_qa.domain.models import Role
+    from sefton_qa.gui.live_updates import LiveUpdates
+    from sefton_qa.gui.loop_pages import ModerationPage
+    from sefton_qa.gui.main_window import MainWindow
+    from sefton_qa.services import organisation
+
+    store = demo_session.store
+    officer = next(s for s in organisation.staff(demo_session, active_only=True)
+                   if s.has_role(Role.QA_OFFICER) and s.os_username != "gui.tester")
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    if store.dialect.is_file:  # a store file: the window polls; poll quickly for the test
+        window.live.stop()
+        window.live = LiveUpdates(store, window, poll_s=0.25)
+        window.live.changed.connect(window.changed_elsewhere)
+        window.live.start()
+    row = next(i for i, (title, _p) in enumerate(window.pages)
+               if window._page_factories.get(title) == "ModerationPage")
+    window.nav.setCurrentRow(row)
+    page = window.page(row)
+    assert isinstance(page, ModerationPage)
+    location = store.location if not store.dialect.is_file else str(store.path)
+    writer = Path(__file__).with_name("gui_writer.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(writer), location, officer.os_username,
+         demo_session.today().isoformat(), str(SAVES)],
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    delays = []
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        for _ in range(SAVES):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            save = json.loads(line)
+            qtbot.waitUntil(lambda s=save: s["audit"] in {r.data.audit_id
+                                                        for r in page.model.rows},
+                            timeout=5000)
+            delays.append(time.monotonic() - save["at"])
+        assert proc.wait(60) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+        window.close()
+    print("\ntwo windows: commit -> in the other's moderation queue, ms: "
+          + ", ".join(f"{d * 1000:.0f}" for d in delays) + f"; p95 {p95(delays) * 1000:.0f} ms")
+    assert p95(delays) <= 2.0

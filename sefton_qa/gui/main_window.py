@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         self.kept_label.setText(
             f"{len(kept)} draft{'s' if len(kept) != 1 else ''} typed while the server could "
             f"not be reached {'are' if len(kept) != 1 else 'is'} kept on this computer, not yet "
-            f"in the store: {which}{more}. Open them to save them.")
+            f"in the store: {which}{more}. "
+            f"{'Open them to save them' if len(kept) != 1 else 'Open it to save it'}.")
         self.kept_banner.show()
 
     def open_kept_drafts(self) -> list:

@@ -175,15 +175,26 @@ class TrailEntry:
 
 @dataclass(frozen=True)
 class Change:
-    """What a service call changed, so a view can refresh only what it shows."""
+    """What a service call changed, so a view can refresh only what it shows.
+
+    ``table``, ``record_ids`` and ``kind`` are what the service says it did; ``touched`` is
+    every (table, record id) its transaction wrote a trail row for (submitting an audit also
+    flags a moderation, holding a conversation adds actions), filled in by the operation that
+    ran it (see ``store.trail.collect_touched``)."""
 
     table: str
     record_ids: tuple[int, ...]
     kind: str
+    touched: frozenset = frozenset()
 
     @property
     def record_id(self) -> int:
         return self.record_ids[0]
+
+    @property
+    def tables(self) -> frozenset[str]:
+        """Every table the change wrote to."""
+        return frozenset({t for t, _ in self.touched} | ({self.table} if self.table else set()))
 
 
 class ModerationStatus(str, Enum):

@@ -68,6 +68,7 @@ from sefton_qa.domain.models import (
     SectionGrade,
     TemplateSection,
 )
+from sefton_qa.gui import operations
 from sefton_qa.gui.errors import show_error
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import kept_drafts
@@ -323,6 +324,7 @@ class AuditForm(QDialog):
         self._extra_sections: dict[str, SectionGrade] = {}
         self._loaded_section_keys: set[str] = set()
         self.can_log = any(session.actor.has_role(r) for r in audit_service.LOGGERS)
+        self._writing = False
         #: The file this form's draft is kept in while the server cannot be reached (None
         #: when it is safely in the store); its name stays the same, so keeping replaces it.
         self.kept_path: Path | None = kept.path if kept is not None else None
@@ -1220,10 +1222,23 @@ class AuditForm(QDialog):
         if self.is_draft and not self.read_only and not self.in_conflict and self.is_dirty():
             self.save_draft()
 
+    def _write(self, fn):
+        """A service write, through the window's one operations path (on its worker, never on
+        the GUI thread); its exception is raised here, for the form's own messages."""
+        self._writing = True
+        self._set_save_state("Saving…")
+        try:
+            return operations.call(self.session, fn)
+        finally:
+            self._writing = False
+
     def save_draft(self) -> bool:
         """Create the draft the first time, update it afterwards. True when the form's contents
         are safely in the store."""
         self._autosave_timer.stop()
+        if self._writing:  # a save is under way (a timer fired meanwhile): it comes again
+            self._autosave_timer.start()
+            return False
         if self.read_only or not self.is_draft:
             return False
         if self.in_conflict or self.date_edit.impossible:
@@ -1236,13 +1251,14 @@ class AuditForm(QDialog):
         inp = self.current_input()
         try:
             if self.audit_id is None:
-                change = audit_service.create_audit(self.session, copy.deepcopy(inp),
-                                                    submit=False)
+                draft = copy.deepcopy(inp)
+                change = self._write(lambda s: audit_service.create_audit(s, draft,
+                                                                          submit=False))
                 self.audit_id = change.record_id
             else:
-                change = audit_service.update_audit(self.session, self.audit_id,
-                                                    copy.deepcopy(inp),
-                                                    expected_version=self.version)
+                draft, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
+                change = self._write(lambda s: audit_service.update_audit(
+                    s, audit_id, draft, expected_version=version))
         except ConflictError as exc:
             self._conflict(exc)
             return False
@@ -1375,13 +1391,17 @@ class AuditForm(QDialog):
         self.reason_dialog = ReasonDialog(self)
         self.reason_dialog.accepted.connect(
             lambda dialog=self.reason_dialog: self._save_submitted(dialog.reason()))
+        # The dialog has gone: the keyboard goes back to the form (the save waits in a local
+        # event loop, which would otherwise leave the hidden dialog the active window).
+        self.reason_dialog.finished.connect(lambda _r: self.activateWindow())
         self.reason_dialog.open()
 
     def _save_submitted(self, reason: str) -> bool:
         inp = self.current_input()
         try:
-            change = audit_service.update_audit(self.session, self.audit_id, copy.deepcopy(inp),
-                                                expected_version=self.version, reason=reason)
+            edited, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
+            change = self._write(lambda s: audit_service.update_audit(
+                s, audit_id, edited, expected_version=version, reason=reason))
         except ConflictError as exc:
             self._conflict(exc)
             return False
@@ -1421,8 +1441,9 @@ class AuditForm(QDialog):
         if not self.save_draft():
             return False
         try:
-            change = audit_service.submit_audit(self.session, self.audit_id,
-                                                expected_version=self.version)
+            audit_id, version = self.audit_id, self.version
+            change = self._write(lambda s: audit_service.submit_audit(
+                s, audit_id, expected_version=version))
         except ConflictError as exc:
             self._conflict(exc)
             return False
@@ -1463,7 +1484,8 @@ class AuditForm(QDialog):
             if self.version is not None and current.version != self.version:
                 raise ConflictError("This audit was changed by someone else since you opened "
                                     "it, so the form will not undo their change unseen.")
-            change = audit_service.undo_last_change(self.session, self.audit_id)
+            audit_id = self.audit_id
+            change = self._write(lambda s: audit_service.undo_last_change(s, audit_id))
         except ConflictError as exc:
             self._conflict(exc)
             return False

@@ -103,6 +103,8 @@ class _PeriodPage(QWidget):
     """A page over a period (from, to) that reads its figures on a worker thread."""
 
     changed = Signal(object)  # never emitted: these pages only read; kept for the window
+    SHOWS = ("audits", "moderations", "reflective_conversations", "remedial_actions", "staff",
+             "teams", "service_areas", "settings", "grades")
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)

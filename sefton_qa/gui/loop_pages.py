@@ -87,6 +87,16 @@ class _QueuePage(QWidget):
 
     changed = Signal(object)
     stage = ""
+    #: The tables whose changes this page shows (the window refreshes it when one is touched).
+    SHOWS = ("audits", "moderations", "reflective_conversations", "remedial_actions", "staff",
+             "teams", "service_areas", "settings", "grades", "audit_templates")
+
+    def write(self, fn):
+        """A service write through the store's one operations path (never on the GUI
+        thread); the window hears what it touched."""
+        from sefton_qa.gui import operations
+
+        return operations.call(self.session, fn)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -437,8 +447,9 @@ class ModerationPage(_QueuePage):
         reason = self.reason_edit.toPlainText().strip()
         original = self._current_audit.overall_grade if self._current_audit else None
         try:
-            change = loop.moderate(self.session, item.item_id, grade, reason=reason,
-                                   section_comments=comments, expected_version=item.version)
+            change = self.write(lambda s: loop.moderate(
+                s, item.item_id, grade, reason=reason, section_comments=comments,
+                expected_version=item.version))
         except ValidationError as exc:
             set_message(self.message, " ".join(problem_lines(exc, {"reason": "The reason",
                                                                    "grade": "The grade"})))
@@ -802,10 +813,10 @@ class ConversationsPage(_QueuePage):
                       self.actions_message, self.message, self.done_label):
             set_message(label, "")
         try:
-            change = loop.hold_conversation(
-                self.session, item.item_id, held_on=from_qdate(self.held_on.date()),
-                participants=participants, learning=self.learning.toPlainText(),
-                actions=actions, expected_version=item.version)
+            held_on, learning = from_qdate(self.held_on.date()), self.learning.toPlainText()
+            change = self.write(lambda s: loop.hold_conversation(
+                s, item.item_id, held_on=held_on, participants=participants,
+                learning=learning, actions=actions, expected_version=item.version))
         except ValidationError as exc:
             self._show_problems(exc)
             return
@@ -987,8 +998,8 @@ class ActionsPage(_QueuePage):
                             label="&Evidence:", ok_text="&Mark done",
                             missing="Evidence is required: what shows the action is done.")
         dialog.accepted.connect(lambda: self._apply(
-            item, lambda text: loop.complete_action(self.session, item.item_id, text,
-                                                    expected_version=item.version),
+            item, lambda text: self.write(lambda s: loop.complete_action(
+                s, item.item_id, text, expected_version=item.version)),
             dialog.text(), "marked done"))
         return self._open(dialog)
 
@@ -1002,8 +1013,8 @@ class ActionsPage(_QueuePage):
                             label="Rea&son:", ok_text="&Close the action",
                             missing="A reason is required.")
         dialog.accepted.connect(lambda: self._apply(
-            item, lambda text: loop.action_not_needed(self.session, item.item_id, text,
-                                                      expected_version=item.version),
+            item, lambda text: self.write(lambda s: loop.action_not_needed(
+                s, item.item_id, text, expected_version=item.version)),
             dialog.text(), "closed as no longer needed"))
         return self._open(dialog)
 

@@ -124,8 +124,23 @@ class MainWindow(QMainWindow):
         if org.needs_first_run(session):
             self.show_welcome()
         self.live = None
+        self._ops_wired = None
+        self.ops  # the operations path, wired to this window
         self._start_live_updates()
         self.offer_kept_drafts()
+
+    @property
+    def ops(self):
+        """The store's one operations path: every change made in this window goes through it,
+        and its ``changed`` (what each change touched) refreshes the pages that show it."""
+        from sefton_qa.gui import operations
+
+        ops = operations.for_session(self.session)
+        if self._ops_wired is not ops:
+            ops.changed.connect(self._after_change)
+            ops.waiting.connect(self._waiting_for_another_writer)
+            self._ops_wired = ops
+        return ops
 
     # -- drafts kept on this computer -------------------------------------------------------------
     def offer_kept_drafts(self) -> None:
@@ -176,7 +191,6 @@ class MainWindow(QMainWindow):
             from sefton_qa.gui import loop_pages  # imported on first use: a quicker start
 
             page = getattr(loop_pages, self._page_factories[title])(self.session, self)
-            page.changed.connect(self._after_change)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)
         return page
@@ -328,22 +342,29 @@ class MainWindow(QMainWindow):
         return form
 
     def _track_form(self, form) -> None:
-        form.saved.connect(lambda change: self._after_change(change))
+        self.ops  # wired before the form's first save
         form.finished.connect(lambda _r, f=form: self._forms.remove(f) if f in self._forms
                               else None)
         form.finished.connect(lambda _r: self.offer_kept_drafts())  # one left kept, say so
         self._forms.append(form)
 
     def _after_change(self, change) -> None:
-        """One page changed data: every other page refreshes what it shows."""
+        """A change made in this window (the operations path says what it touched): each page
+        showing a touched table refreshes."""
         keep = change.record_ids[0] if change.table == "audits" and change.record_ids else None
-        self._refresh_pages(skip=self.sender(), keep_audit=keep)
+        self._refresh_pages(keep_audit=keep, tables=change.tables or None)
 
-    def _refresh_pages(self, *, skip=None, keep_audit: int | None = None) -> None:
-        """Every built page (but ``skip``) reloads what it shows; a register selects
-        ``keep_audit`` (by default the audit it had selected)."""
+    def _refresh_pages(self, *, skip=None, keep_audit: int | None = None,
+                       tables=None) -> None:
+        """Every built page (but ``skip``) that shows one of ``tables`` (all pages when None)
+        reloads what it shows; a register selects ``keep_audit`` (by default the audit it had
+        selected)."""
+        tables = set(tables) if tables is not None else None
         for _title, page in self.pages:
             if page is None or page is skip:
+                continue
+            shows = getattr(page, "SHOWS", None)
+            if tables is not None and shows is not None and not tables & set(shows):
                 continue
             if isinstance(page, RegisterPage):
                 page.refresh(keep_audit=keep_audit)
@@ -362,14 +383,13 @@ class MainWindow(QMainWindow):
             return
         try:
             audit = audit_service.get_audit(self.session, audit_id)
-            change = audit_service.undo_last_change(self.session, audit_id)
+            self.ops.call(lambda s: audit_service.undo_last_change(s, audit_id), self.session)
             after = audit_service.get_audit(self.session, audit_id).status
         except SeftonError as exc:
             show_error(self, exc, title="Cannot undo")
             return
         withdrawn = after is AuditStatus.WITHDRAWN and audit.status is not AuditStatus.WITHDRAWN
         what = "withdrawn" if withdrawn else "restored to how it was before its last change"
-        self._after_change(change)
         self.statusBar().showMessage(
             f"Undone: the audit of {audit.case_reference or 'a new case'} was {what}. "
             "The undo is in its history.", 10_000)
@@ -425,7 +445,7 @@ class MainWindow(QMainWindow):
         """Someone else's change (a store file's poll also sees this window's own): every
         page reloads what it shows, keeping its selection, so queues and the register stay
         current; an open form whose audit changed says so."""
-        self._refresh_pages()
+        self._refresh_pages(tables=tables)
         if tables is None or "audits" in tables:
             for form in list(self._forms):
                 form.check_changed_elsewhere()

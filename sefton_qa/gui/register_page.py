@@ -33,6 +33,9 @@ DEFAULT_WIDTHS = (110, 85, 150, 160, 120, 175, 85)
 class RegisterPage(QWidget):
     open_requested = Signal(int)  # an audit id: Enter or double-click
     count_changed = Signal(int)
+    #: The tables whose changes this page shows (the window refreshes it when one is touched).
+    SHOWS = ("audits", "audit_themes", "moderations", "service_areas", "teams", "staff",
+             "themes", "grades", "settings", "audit_templates")
 
     def __init__(self, session: Session, name: str, parent=None, *, fixed: dict | None = None,
                  intro: str = ""):

@@ -115,10 +115,14 @@ class _Tab(QWidget):
         self.problems = problem_label()
         self.status = status_label()
 
-    def apply(self, call: Callable[[], object], done: str) -> bool:
+    def apply(self, call: Callable[[Session], object], done: str) -> bool:
+        """``call(session)``, a service write, through the store's one operations path (on its
+        worker, never on the GUI thread); problems are shown in the tab."""
+        from sefton_qa.gui import operations
+
         show_problems(self.problems, [])
         try:
-            call()
+            operations.call(self.session, call)
         except ValidationError as exc:
             show_problems(self.problems, [problem_text(p) for p in exc.problems])
             self.status.clear()
@@ -270,17 +274,17 @@ class GeneralTab(_Tab):
 
     def save_name(self) -> None:
         name = self.authority.text()
-        self.apply(lambda: org.set_authority_name(self.session, name),
+        self.apply(lambda s: org.set_authority_name(s, name),
                    f"the authority's name is now {name}.")
 
     def save_earliest_date(self) -> None:
         day = self.earliest.date().toPython()
-        self.apply(lambda: org.set_earliest_audit_date(self.session, day),
+        self.apply(lambda s: org.set_earliest_audit_date(s, day),
                    f"audits dated before {day:%d/%m/%Y} are now refused as a mistyped year.")
 
     def save_reference_format(self) -> None:
         pattern, hint = self.pattern.text(), self.hint.text()
-        self.apply(lambda: org.set_case_reference_format(self.session, pattern, hint),
+        self.apply(lambda s: org.set_case_reference_format(s, pattern, hint),
                    "the case-reference format. New and edited audits are checked against it.")
 
     def use_default_format(self) -> None:
@@ -288,7 +292,7 @@ class GeneralTab(_Tab):
         self.hint.setText(DEFAULT_CASE_REFERENCE_HINT)
 
     def set_outstanding(self, on: bool) -> None:
-        ok = self.apply(lambda: org.set_outstanding_enabled(self.session, on),
+        ok = self.apply(lambda s: org.set_outstanding_enabled(s, on),
                         "Outstanding is " + ("now a grade." if on else "no longer offered."))
         if not ok:
             self.refresh()
@@ -422,8 +426,8 @@ class AreasTab(_Tab):
         name = self.name.text()
         holder = {}
 
-        def call():
-            holder["id"] = org.add_service_area(self.session, name).record_id
+        def call(s):
+            holder["id"] = org.add_service_area(s, name).record_id
         if self.apply(call, f"service area \"{name}\" added."):
             self.select("area", holder["id"])
 
@@ -435,8 +439,8 @@ class AreasTab(_Tab):
         name = self.name.text()
         holder = {}
 
-        def call():
-            holder["id"] = org.add_team(self.session, name, area_id).record_id
+        def call(s):
+            holder["id"] = org.add_team(s, name, area_id).record_id
         if self.apply(call, f"team \"{name}\" added."):
             self.select("team", holder["id"])
 
@@ -447,7 +451,7 @@ class AreasTab(_Tab):
         kind, record_id, _active = data
         name = self.name.text()
         call = (org.rename_service_area if kind == "area" else org.rename_team)
-        self.apply(lambda: call(self.session, record_id, name), f"renamed to \"{name}\".")
+        self.apply(lambda s: call(s, record_id, name), f"renamed to \"{name}\".")
 
     def toggle_active(self) -> None:
         data = self.selected()
@@ -456,7 +460,7 @@ class AreasTab(_Tab):
         kind, record_id, active = data
         call = org.set_service_area_active if kind == "area" else org.set_team_active
         what = "service area" if kind == "area" else "team"
-        self.apply(lambda: call(self.session, record_id, not active),
+        self.apply(lambda s: call(s, record_id, not active),
                    f"the {what} is {'retired' if active else 'in use again'}.")
 
     def set_manager(self) -> None:
@@ -464,7 +468,7 @@ class AreasTab(_Tab):
         if data is None or data[0] != "team":
             return
         staff_id = self.manager.currentData()
-        self.apply(lambda: org.set_team_service_manager(self.session, data[1], staff_id),
+        self.apply(lambda s: org.set_team_service_manager(s, data[1], staff_id),
                    f"the team's service manager is now {self.manager.currentText()}.")
 
 
@@ -626,15 +630,15 @@ class StaffTab(_Tab):
         if self.editing_id is None:
             holder = {}
 
-            def add():
-                holder["id"] = org.add_staff(self.session, name, os_username=account,
+            def add(s):
+                holder["id"] = org.add_staff(s, name, os_username=account,
                                              roles=roles, team_id=team_id).record_id
             if self.apply(add, f"{name} added."):
                 self.select(holder["id"])
                 self._server_access(account, grant=True)
             return
         staff_id = self.editing_id
-        self.apply(lambda: org.update_staff(self.session, staff_id, display_name=name,
+        self.apply(lambda s: org.update_staff(s, staff_id, display_name=name,
                                             os_username=account, roles=roles, team_id=team_id),
                    f"{name}'s record.")
 
@@ -643,7 +647,7 @@ class StaffTab(_Tab):
             return
         person = next(p for p in self.people if p.id == self.editing_id)
         staff_id = person.id
-        if self.apply(lambda: org.update_staff(self.session, staff_id,
+        if self.apply(lambda s: org.update_staff(s, staff_id,
                                                active=not person.active),
                       f"{person.display_name} is "
                       + ("deactivated and can no longer sign in." if person.active
@@ -656,7 +660,10 @@ class StaffTab(_Tab):
 
         if not account or self.session.store.dialect.is_file:
             return
-        note = server_setup.give_login_access(self.session.store, account, grant=grant)
+        from sefton_qa.gui import operations
+
+        note = operations.call(
+            self.session, lambda s: server_setup.give_login_access(s.store, account, grant=grant))
         if note:
             self.status.setText(f"{self.status.text()} {note}")
 
@@ -731,8 +738,8 @@ class ThemesTab(_Tab):
         name = self.name.text()
         holder = {}
 
-        def call():
-            holder["id"] = org.add_theme(self.session, name).record_id
+        def call(s):
+            holder["id"] = org.add_theme(s, name).record_id
         if self.apply(call, f"theme \"{name}\" added."):
             self.select(holder["id"])
 
@@ -741,14 +748,14 @@ class ThemesTab(_Tab):
         if data is None:
             return
         name = self.name.text()
-        self.apply(lambda: org.rename_theme(self.session, data[0], name),
+        self.apply(lambda s: org.rename_theme(s, data[0], name),
                    f"\"{data[1]}\" is now \"{name}\".")
 
     def toggle_active(self) -> None:
         data = self.selected()
         if data is None:
             return
-        self.apply(lambda: org.set_theme_active(self.session, data[0], not data[2]),
+        self.apply(lambda s: org.set_theme_active(s, data[0], not data[2]),
                    f"\"{data[1]}\" is {'retired' if data[2] else 'in use again'}.")
 
 
@@ -934,7 +941,7 @@ class TemplatesTab(_Tab):
         template = self.template()
         sections = self.sections()
         reason = self.reason.text().strip() or None
-        self.apply(lambda: org.add_template_version(self.session, template.id, sections,
+        self.apply(lambda s: org.add_template_version(s, template.id, sections,
                                                     reason=reason),
                    f"{template.name}, version {template.version + 1}. New audits use it.")
 

@@ -767,9 +767,12 @@ class SetupPages(QWidget):
                 show_problems(self.problems, problems)
                 return
         try:
-            self.result = org.set_up(self.session, authority_name=self.authority.text().strip(),
-                                     your_name=self.your_name.text().strip(),
-                                     areas=self.team_plan(), staff=self.people)
+            from sefton_qa.gui import operations
+
+            authority, you = self.authority.text().strip(), self.your_name.text().strip()
+            areas, people = self.team_plan(), self.people
+            self.result = operations.call(self.session, lambda s: org.set_up(
+                s, authority_name=authority, your_name=you, areas=areas, staff=people))
         except ValidationError as exc:
             fields = [p.field for p in exc.problems]
             step = min((0 if f in ("authority_name", "your_name") else

@@ -78,6 +78,8 @@ class Store:
         #: On a server: the store's tables exist, so a write transaction reads the trail's
         #: head as it begins (not while the first migration creates them).
         self.has_trail = False
+        #: Called (last added first) as the store closes.
+        self.on_close: list = []
 
     @property
     def db(self):
@@ -274,6 +276,8 @@ class Store:
         return describe_location(self.location)
 
     def close(self) -> None:
+        while self.on_close:  # what depends on this store goes first (a worker's connection)
+            self.on_close.pop()()
         if not self.dialect.is_file:
             self.conn.close()
             return

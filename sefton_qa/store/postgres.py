@@ -198,7 +198,18 @@ class PgConnection:
             self._wrote(sql)
         if self._deferred:
             return self.together([(sql, params)])[0]
-        return self._live().execute(translate(sql), params)
+        raw = self._live()
+        idle = not self.in_transaction
+        try:
+            return raw.execute(translate(sql), params)
+        except Exception as exc:
+            # A connection the server ended while it sat idle (a restart) is only found dead
+            # when next used: outside a transaction nothing was lost, so connect again and
+            # run the statement once more.
+            if not (idle and self.conninfo is not None and (raw.closed or raw.broken)
+                    and _is_operational(exc)):
+                raise
+            return self._live().execute(translate(sql), params)
 
     def stream(self, sql: str, params=()):
         """A named (server-side) cursor; needs an open transaction."""
@@ -271,6 +282,12 @@ class PgConnection:
             self.raw.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _is_operational(exc: BaseException) -> bool:
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError)
 
 
 def _hashable(value) -> bool:

@@ -6,10 +6,12 @@ or reordering any row breaks the chain from that row on. Triggers forbid UPDATE 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
@@ -166,6 +168,24 @@ def _encoded(changes: Iterable[PendingChange | EncodedChange]) -> Iterator[Encod
                                 dumps(change.changes), change.reason)
 
 
+_COLLECTING = threading.local()
+
+
+@contextlib.contextmanager
+def collect_touched() -> Iterator[set[tuple[str, int]]]:
+    """Within the block, every (table, record id) this thread writes a trail row for is added
+    to the set it yields: what an operation changed, whatever services it called."""
+    outer = getattr(_COLLECTING, "touched", None)
+    touched: set[tuple[str, int]] = set()
+    _COLLECTING.touched = touched
+    try:
+        yield touched
+    finally:
+        _COLLECTING.touched = outer
+        if outer is not None:
+            outer |= touched
+
+
 def append_many(conn: sqlite3.Connection, changes: Iterable[PendingChange | EncodedChange], *,
                 staff_id: int | None, os_user: str | None = None,
                 at_utc: str | None = None) -> int:
@@ -180,7 +200,10 @@ def append_many(conn: sqlite3.Connection, changes: Iterable[PendingChange | Enco
     who_json = _who_json(at_utc, staff_id, os_user)
     seq, prev = head(conn)
     rows = []
+    touched = getattr(_COLLECTING, "touched", None)
     for table_name, record_id, kind, changes_json, reason in _encoded(changes):
+        if touched is not None:
+            touched.add((table_name, record_id))
         seq += 1
         h = _row_hash(prev, seq, who_json, table_name, record_id, kind, changes_json, reason)
         rows.append((seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes_json,

@@ -93,3 +93,35 @@ def as_gui_tester(monkeypatch):
     from sefton_qa.services import session
 
     monkeypatch.setattr(session, "signed_in_account", lambda store: identity.os_account())
+
+
+@pytest.fixture(autouse=True)
+def no_service_write_on_the_gui_thread(monkeypatch):
+    """Issue 17: no service write runs on the GUI thread. Every write transaction opened on
+    the main thread with code of ``sefton_qa/gui`` on its call stack fails the test; the
+    window's writes go through ``gui/operations.py`` (its worker thread) or a background job.
+    A test's own set-up through the services (no window code on the stack) is not a window
+    write."""
+    import sys
+    import threading
+
+    from sefton_qa.store.connection import Store
+
+    real = Store.transaction
+    gui_code = os.path.join("sefton_qa", "gui") + os.sep
+    seen: list[str] = []
+
+    def transaction(self):
+        if threading.current_thread() is threading.main_thread():
+            frame = sys._getframe(1)
+            while frame is not None:
+                if gui_code in frame.f_code.co_filename:
+                    seen.append(f"{frame.f_code.co_filename.split(gui_code)[-1]}:"
+                                f"{frame.f_lineno} ({frame.f_code.co_name})")
+                    break
+                frame = frame.f_back
+        return real(self)
+
+    monkeypatch.setattr(Store, "transaction", transaction)
+    yield
+    assert not seen, "service writes ran on the GUI thread, from: " + "; ".join(seen)

@@ -511,8 +511,11 @@ def test_undo_reverts_the_last_saved_change_and_the_history_shows_it(qtbot, open
     qtbot.waitUntil(lambda: form.reason_dialog is not None and form.reason_dialog.isVisible())
     qtbot.keyClicks(form.reason_dialog.reason_edit, "Typo in the reference")
     qtbot.keyClick(form.reason_dialog.reason_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: form.save_state_label.text().startswith("Changes saved"))
     assert audit_service.get_audit(demo_session, audit_id).case_reference == \
         original.case_reference + "-X"
+    # the reason dialog has gone: the keyboard is back in the form
+    qtbot.waitUntil(lambda: form.isAncestorOf(QApplication.focusWidget()))
 
     tab_to(qtbot, form, form.type_combo)  # not a text field: Ctrl+Shift+Z is the form's undo
     with qtbot.waitSignal(form.saved) as blocker:

@@ -44,12 +44,24 @@ def form(qtbot, demo_session, gui_settings, error_dialogs):
     form.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is form.case_edit)
     yield form
-    demo_session.store.conn.execute(f"PRAGMA max_page_count = {NO_LIMIT}")
+    writing_connection(demo_session).execute(f"PRAGMA max_page_count = {NO_LIMIT}")
 
 
-def fill_the_disk(store) -> int:
-    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+def writing_connection(session):
+    """The connection the window's saves are written on: the operations path's own (opened
+    by a first, empty operation). The disk limit is set on it."""
+    from sefton_qa.gui import operations
+
+    ops = operations.for_session(session)
+    if ops.worker_store is None:
+        ops.call(lambda _s: None, session)
+    return ops.worker_store.conn
+
+
+def fill_the_disk(session) -> int:
+    conn = writing_connection(session)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
     return pages
 
 
@@ -72,7 +84,7 @@ def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room
     saved_version = audit_service.get_audit(demo_session, audit_id).version
     trail_rows = store.conn.execute("SELECT count(*) FROM trail").fetchone()[0]
 
-    pages = fill_the_disk(store)
+    pages = fill_the_disk(demo_session)
     type_findings(qtbot, form, "Typed while the disk was full.")
     # The automatic save (1.5 s after the last change) runs and fails.
     qtbot.waitUntil(lambda: form.save_state_label.text() == "Draft not saved", timeout=6000)
@@ -94,7 +106,7 @@ def test_a_draft_on_a_full_disk_is_kept_in_the_form_and_saved_when_there_is_room
     assert form.findings_edit.toPlainText() == "Typed while the disk was full." + PASTED
 
     # Room again: the next save stores exactly what was typed.
-    store.conn.execute(f"PRAGMA max_page_count = {NO_LIMIT}")
+    writing_connection(demo_session).execute(f"PRAGMA max_page_count = {NO_LIMIT}")
     qtbot.keyClick(form.findings_edit, Qt.Key.Key_S, CTRL)
     assert re.fullmatch(r"Draft saved \d\d:\d\d", form.save_state_label.text())
     assert not form.is_dirty()
@@ -113,7 +125,7 @@ def test_a_new_audit_on_a_full_disk_is_kept_and_created_when_there_is_room(
         qtbot, form, demo_session, error_dialogs):
     store = demo_session.store
     audits = store.conn.execute("SELECT count(*) FROM audits").fetchone()[0]
-    fill_the_disk(store)
+    fill_the_disk(demo_session)
     qtbot.keyClicks(form.case_edit, "LCS-89")
     type_findings(qtbot, form, "First save, disk full.")
     qtbot.keyClick(form.findings_edit, Qt.Key.Key_S, CTRL)
@@ -123,7 +135,7 @@ def test_a_new_audit_on_a_full_disk_is_kept_and_created_when_there_is_room(
     assert store.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == audits
 
     # Room again, then close: the draft is saved on the way out, without asking anything.
-    store.conn.execute(f"PRAGMA max_page_count = {NO_LIMIT}")
+    writing_connection(demo_session).execute(f"PRAGMA max_page_count = {NO_LIMIT}")
     with qtbot.waitSignal(form.finished):
         form.close()
     assert form.asked == []

@@ -33,7 +33,11 @@ def test_a_save_waiting_for_an_import_says_so_and_keeps_the_text(
     qtbot.waitExposed(form)
     form.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is form.case_edit)
-    store.conn.execute("SET lock_timeout = 500")  # the real wait is 15 s
+    from sefton_qa.gui import operations
+
+    # the real wait is 15 s; saves are written on the operations path's own connection
+    operations.for_session(session).on_worker_store.append(
+        lambda worker: worker.conn.execute("SET lock_timeout = 500"))
 
     with another_users_long_write(url):
         qtbot.keyClicks(form.case_edit, "LCS-4242")

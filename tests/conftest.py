@@ -248,11 +248,12 @@ def demo_store(engine, request):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked file_only are about SQLite files themselves: their server half is left
-    out (and said so in the count of deselected tests)."""
+    out (and said so in the count of deselected tests); server_only, the other way round."""
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("engine") == "postgresql" and item.get_closest_marker("file_only"):
+        if params.get("engine") == "postgresql" and item.get_closest_marker("file_only") or \
+                params.get("engine") == "sqlite" and item.get_closest_marker("server_only"):
             drop.append(item)
         else:
             keep.append(item)

@@ -23,7 +23,9 @@ from sefton_qa.store import audits as audit_store
 from sefton_qa.store import open_store
 from sefton_qa.store import sql as sql_help
 
-from conftest import ADMIN_OS_USER, TODAY, build_org
+ADMIN_OS_USER = "admin.user"  # as tests/conftest.py
+TODAY = dt.date(2026, 11, 24)
+pytestmark = pytest.mark.server_only
 
 #: What each save may cost: BEGIN with the lock, clock and trail head; the reference data;
 #: the INSERT (or the UPDATE); the moderation reads; COMMIT with the rows deferred to it.
@@ -81,14 +83,9 @@ class CountingConnection:
 
 
 @pytest.fixture
-def team_store(pg_server, pg_empty_template):
-    url = pg_server.create(template=pg_empty_template)
-    store = open_store(url)
-    session = sign_in(store, os_user=ADMIN_OS_USER, today=lambda: TODAY)
-    org = build_org(session)
-    store.close()
-    yield url, org
-    pg_server.drop(url)
+def team_store(store, org):
+    """The org's store on the tests' server: its address, and the org's ids."""
+    return store.location, org
 
 
 def _input(org, case: str, grade: Grade):

@@ -33,6 +33,12 @@ from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
 
 
+FOCUS_FRAMES = """
+QListWidget, QTableView, QTextBrowser { border: 2px solid transparent; }
+QListWidget:focus, QTableView:focus, QTextBrowser:focus { border: 2px solid palette(highlight); }
+"""
+
+
 class MainWindow(QMainWindow):
     def __init__(self, session: Session, settings: QSettings | None = None):
         super().__init__()
@@ -100,6 +106,9 @@ class MainWindow(QMainWindow):
         column.addWidget(self.kept_banner)
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        # Where the keyboard is must show: the sidebar, the register and the detail pane draw
+        # a frame in the highlight colour while they have the focus.
+        self.setStyleSheet(FOCUS_FRAMES)
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)

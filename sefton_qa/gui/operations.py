@@ -18,6 +18,7 @@ Operations run one at a time, in the order asked. The worker's store is opened o
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import threading
 from typing import Any, Callable
@@ -115,6 +116,15 @@ def for_session(session: Session) -> "Operations":
     return ops
 
 
+@atexit.register
+def _close_all() -> None:
+    """The process is ending without its stores closed (a script, a crash path): end every
+    worker thread first, or Qt aborts on a thread destroyed while running."""
+    for ops in list(_BY_STORE.values()):
+        ops.close()
+    _BY_STORE.clear()
+
+
 _BY_STORE: dict[int, "Operations"] = {}
 
 
@@ -138,8 +148,7 @@ class Operations(QObject):
         self._submit.connect(self._runner.execute)
         self._close.connect(self._runner.close_store)
         self._runner.waiting.connect(self.waiting)
-        self._thread.start()
-        self._running = 0
+        self._running = 0  # the thread starts with the first operation
 
     @property
     def worker_store(self):
@@ -156,6 +165,8 @@ class Operations(QObject):
         events meanwhile (painting, timers), so nothing freezes; the change is announced
         app-wide when it commits."""
         caller = session or self.session
+        if not self._thread.isRunning():
+            self._thread.start()
         job = _Job(fn, caller)
         loop = QEventLoop()
         self._runner.finished.connect(loop.quit)

@@ -22,12 +22,19 @@ from sefton_qa.domain.wording import change_words, field_label, local_time_text
 from sefton_qa.gui.errors import log
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.loop_common import audit_html
-from sefton_qa.gui.register_model import COL_DATE, AuditRegisterModel
+from sefton_qa.gui.register_model import (
+    COL_AREA, COL_AUDITOR, COL_CASE, COL_DATE, COL_GRADE, COL_STATUS, COL_TEAM, COL_THEMES,
+    AuditRegisterModel,
+)
 from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 
-DEFAULT_WIDTHS = (110, 85, 150, 160, 120, 175, 85)
+DEFAULT_WIDTHS = (110, 85, 150, 150, 120, 160, 85)
+#: The columns in the order shown at first: what a register is scanned for (case, date, grade,
+#: status, team) comes first, so it is in view on a 1024-pixel screen; people may drag them.
+DEFAULT_ORDER = (COL_CASE, COL_DATE, COL_GRADE, COL_STATUS, COL_TEAM, COL_AREA, COL_AUDITOR,
+                 COL_THEMES)
 
 
 class RegisterPage(QWidget):
@@ -181,6 +188,9 @@ class RegisterPage(QWidget):
         else:
             for col, width in enumerate(DEFAULT_WIDTHS):
                 self.table.setColumnWidth(col, width)
+            header = self.table.horizontalHeader()
+            for visual, col in enumerate(DEFAULT_ORDER):
+                header.moveSection(header.visualIndex(col), visual)
 
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue(f"{self.name}/splitter", self.splitter.saveState())

@@ -78,6 +78,7 @@ def run(out=None) -> int:
                 ("verify", lambda: _verify(state)),
                 ("main window", lambda: _main_window(work, state)),
                 ("pdf", lambda: _pdf(work, state)),
+                ("pdf preview", lambda: _pdf_preview(work)),
             ]
             for name, fn in steps:
                 if not check(name, fn) and name in ("store", "sign in"):
@@ -213,3 +214,22 @@ def _pdf(work: Path, state: dict) -> str:
     if pages != 1:
         raise _Failed(f"{path.name} has {pages} pages, not 1")
     return f"wrote a one-page PDF with reportlab ({len(data):,} bytes)"
+
+
+def _pdf_preview(work: Path) -> str:
+    """The in-app preview's engine (pypdfium2) is in this installation and draws the page."""
+    from sefton_qa.gui.pack_preview import open_document, render_page
+
+    document = open_document(work / "selftest.pdf")
+    try:
+        image = render_page(document, 0, 1.0)
+    finally:
+        document.close()
+    if image.isNull() or image.width() < 500:
+        raise _Failed("the preview engine drew no page")
+    # The title is drawn 72 points below the top: some of the band above it must be inked.
+    inked = sum(1 for x in range(60, 400, 2) for y in range(56, 74, 2)
+                if image.pixelColor(x, y).lightness() < 128)
+    if not inked:
+        raise _Failed("the preview engine drew a blank page")
+    return f"drew page 1 at {image.width()}×{image.height()} with PDFium"

@@ -108,7 +108,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         # Where the keyboard is must show: the sidebar, the register and the detail pane draw
         # a frame in the highlight colour while they have the focus.
-        self.setStyleSheet(FOCUS_FRAMES)
+        self.nav.setStyleSheet(FOCUS_FRAMES)
+        for page in self.register_pages:
+            page.table.setStyleSheet(FOCUS_FRAMES)
+            page.detail.setStyleSheet(FOCUS_FRAMES)
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)

@@ -1,6 +1,6 @@
 """Reports → Committee pack: choose the period (quarter presets or any dates), see the headline
 figures, build the PDF in the background with a progress bar and Cancel, then save it, open
-it, or preview it here (when this Qt has the PDF module)."""
+it in another app, or preview and print it here (pack_preview.py, on any machine)."""
 
 from __future__ import annotations
 
@@ -143,29 +143,31 @@ class ReportDialog(QDialog):
         self.save_button = self.buttons.addButton("&Save as…",
                                                   QDialogButtonBox.ButtonRole.ActionRole)
         self.open_button = self.buttons.addButton("&Open", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button.setToolTip("Preview the pack here, and print it.")
+        self.open_elsewhere_button = self.buttons.addButton(
+            "Open &in another app…", QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.build_button.setDefault(True)
         self.build_button.clicked.connect(self.build)
         self.save_button.clicked.connect(self.choose_and_save)
         self.open_button.clicked.connect(self.open_pdf)
+        self.open_elsewhere_button.clicked.connect(self.open_elsewhere)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
         self.save_button.setEnabled(False)
         self.open_button.setEnabled(False)
+        self.open_elsewhere_button.setEnabled(False)
         self.cancel_button.setVisible(False)
-
-        self.preview = _pdf_preview(self)  # None without PySide6.QtPdf
+        #: The in-app preview of the built pack (pack_preview.py), once opened.
+        self.preview_dialog = None
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel("<b>Headline figures</b>"))
         layout.addWidget(self.figures)
         layout.addWidget(self.figures_note)
-        if self.preview is not None:
-            layout.addWidget(self.preview.widget, 1)
-        else:
-            layout.addStretch(1)
+        layout.addStretch(1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -242,6 +244,7 @@ class ReportDialog(QDialog):
         self.built_path = None
         self.save_button.setEnabled(False)
         self.open_button.setEnabled(False)
+        self.open_elsewhere_button.setEnabled(False)
 
     def options(self) -> PackOptions:
         return PackOptions(public=self.public.isChecked(),
@@ -348,11 +351,10 @@ class ReportDialog(QDialog):
         self.built_path = result.path
         self.save_button.setEnabled(True)
         self.open_button.setEnabled(True)
+        self.open_elsewhere_button.setEnabled(True)
         self.status.setText(
             f"Built: {result.pages} pages, {result.audits:,} audits, in {result.seconds:.1f} s. "
             f"Recorded in the trail (SHA-256 {result.sha256[:16]}…). Save it, or open it.")
-        if self.preview is not None:
-            self.preview.load(result.path)
 
     def _on_failed(self, exc: BaseException) -> None:
         if isinstance(exc, PackCancelled):
@@ -394,8 +396,27 @@ class ReportDialog(QDialog):
         return path
 
     def open_pdf(self) -> None:
-        if self.built_path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.built_path)))
+        """Open: the pack previewed inside the app (zoom, pages, Print), on any machine."""
+        if self.built_path is None:
+            return
+        from sefton_qa.gui.pack_preview import PackPreview
+
+        if self.preview_dialog is not None:
+            self.preview_dialog.close()
+        try:
+            self.preview_dialog = PackPreview(self.built_path, self)
+        except Exception as exc:  # noqa: BLE001 - a PDF engine failure: said, with details
+            show_error(self, exc, title="The pack could not be previewed")
+            return
+        self.preview_dialog.show()
+
+    def open_elsewhere(self) -> None:
+        """The pack in the system's PDF app, and a plain word when there is none."""
+        if self.built_path is None:
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.built_path))):
+            self.status.setText("No app on this computer opens PDF files. Use Open to preview "
+                                "and print the pack here, or Save as… to keep it.")
 
     def reject(self) -> None:
         if self.job is not None:  # closing while building: stop it first
@@ -406,35 +427,7 @@ class ReportDialog(QDialog):
     def done(self, result: int) -> None:
         self._refresh.stop()
         super().done(result)
-        if self.preview is not None:
-            self.preview.close()
+        if self.preview_dialog is not None:
+            self.preview_dialog.close()
         self._tmp.cleanup()
 
-
-class _Preview:
-    """The built PDF shown inside the dialog, with PySide6.QtPdf."""
-
-    def __init__(self, parent: QWidget, QPdfDocument, QPdfView):
-        self.document = QPdfDocument(parent)
-        self.widget = QPdfView(parent)
-        self.widget.setDocument(self.document)
-        self.widget.setPageMode(QPdfView.PageMode.MultiPage)
-        self.widget.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.widget.setMinimumHeight(320)
-        self.widget.setVisible(False)
-
-    def load(self, path: Path) -> None:
-        self.document.load(str(path))
-        self.widget.setVisible(True)
-
-    def close(self) -> None:
-        self.document.close()
-
-
-def _pdf_preview(parent: QWidget) -> _Preview | None:
-    try:
-        from PySide6.QtPdf import QPdfDocument
-        from PySide6.QtPdfWidgets import QPdfView
-    except ImportError:  # PySide6-Essentials has no QtPdf: Open shows it in the PDF viewer
-        return None
-    return _Preview(parent, QPdfDocument, QPdfView)

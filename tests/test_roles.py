@@ -21,6 +21,7 @@ from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
 from sefton_qa.store import loop as loop_store
 from sefton_qa.store import records
+from sefton_qa.store import trail as trail_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 
@@ -68,6 +69,16 @@ def ctx(store, admin, org, make_input, tmp_path):
         with store.transaction() as conn:
             audit_store.update(conn, ids.undo, {"findings": "Changed by the actor."},
                                who=records.Who(actor, "actor"))
+        # The redo target: the actor's change, undone by the actor.
+        ids.redo = audit_service.create_audit(
+            admin, make_input(case_reference="LCS-100014")).record_id
+        with store.transaction() as conn:
+            audit_store.update(conn, ids.redo, {"findings": "Changed by the actor."},
+                               who=records.Who(actor, "actor"))
+            changed = trail_store.entries_for(conn, "audits", ids.redo)[-1]
+            audit_store.update(conn, ids.redo, {"findings": make_input().findings},
+                               who=records.Who(actor, "actor"), kind="undo",
+                               reason=f"Undo of change {changed.seq} (update)")
         ids.flagged = audit_service.create_audit(
             admin, make_input(case_reference="LCS-100005", overall_grade=Grade.INADEQUATE),
             submit=True).record_id
@@ -126,6 +137,10 @@ def _withdraw(s, c, ids):
 
 def _undo(s, c, ids):
     audit_service.undo_last_change(s, ids.undo)
+
+
+def _redo(s, c, ids):
+    audit_service.redo_last_undo(s, ids.redo)
 
 
 def _import(s, c, ids):
@@ -269,6 +284,7 @@ ACTIONS = {
     "submit audit": (_submit, LOGGERS),
     "withdraw audit": (_withdraw, LOGGERS),
     "undo audit change": (_undo, LOGGERS),
+    "redo audit change": (_redo, LOGGERS),
     "import audits": (_import, LOGGERS),
     "export audits": (_export, {QA, MOD, SM, ADMIN}),
     "moderate": (_moderate, {MOD}),
@@ -337,7 +353,8 @@ def test_a_person_may_hold_several_roles(ctx, store, admin):
 
 #: What each row calls: the service functions the table covers.
 COVERS = {
-    "audits": {"add_audits", "create_audit", "submit_audit", "undo_last_change",
+    "audits": {"add_audits", "create_audit", "redo_last_undo", "submit_audit",
+               "undo_last_change",
                "update_audit", "withdraw_audit"},
     "import_export": {"export_audits", "import_audits"},
     "moderation": {"action_not_needed", "add_action", "complete_action", "hold_conversation",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sefton_qa.domain.errors import ConflictError, NotFound, PermissionDenied
+from sefton_qa.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import AuditStatus, SectionGrade
 from sefton_qa.services import audits as audit_service
@@ -85,25 +85,56 @@ def test_undo_of_an_imported_audit_withdraws_it(auditor, make_input):
         AuditStatus.SUBMITTED
 
 
-def test_a_second_undo_undoes_the_undo(auditor, org, make_input):
+def test_undo_again_takes_back_the_change_before_and_redo_makes_them_again(
+        auditor, org, make_input):
+    """Undo and Redo are two actions (issue 17): a second Undo undoes the change before the
+    one undone, never the undo itself; Redo makes the undone changes again, latest first."""
     audit_id = audit_service.create_audit(auditor, make_input(), submit=True).record_id
+    created = stored(auditor, audit_id)
     edited = make_input(findings="Edited.", theme_ids=[org.themes["Exploitation"]])
     audit_service.update_audit(auditor, audit_id, edited, reason="Edit")
     after_edit = stored(auditor, audit_id)
+    assert audit_service.undo_redo_offered(auditor, audit_id)[1] is None
+
     audit_service.undo_last_change(auditor, audit_id)
     assert audit_service.get_audit(auditor, audit_id).findings == make_input().findings
+    undo_words, redo_words = audit_service.undo_redo_offered(auditor, audit_id)
+    assert undo_words.startswith("creating the audit")
+    assert redo_words.startswith("Findings") or "Findings" in redo_words
 
-    audit_service.undo_last_change(auditor, audit_id)
+    audit_service.undo_last_change(auditor, audit_id)  # the creation: withdrawn
+    assert audit_service.get_audit(auditor, audit_id).status is AuditStatus.WITHDRAWN
+    with pytest.raises(ValidationError, match="nothing to undo"):
+        audit_service.undo_last_change(auditor, audit_id)
 
+    change = audit_service.redo_last_undo(auditor, audit_id)  # back, submitted
+    assert change.kind == "redo"
+    assert audit_service.get_audit(auditor, audit_id).status is AuditStatus.SUBMITTED
+    audit_service.redo_last_undo(auditor, audit_id)  # the edit again
     assert stored(auditor, audit_id) == after_edit
     assert audit_service.get_audit(auditor, audit_id).theme_ids == (org.themes["Exploitation"],)
-    assert [e.kind for e in history(auditor, audit_id)] == ["create", "update", "undo", "undo"]
+    with pytest.raises(ValidationError, match="nothing to redo"):
+        audit_service.redo_last_undo(auditor, audit_id)
+    kinds = [e.kind for e in history(auditor, audit_id)]
+    assert kinds == ["create", "update", "undo", "undo", "redo", "redo"]
+    assert created != after_edit
 
 
-def test_undo_twice_after_a_create_brings_the_draft_back(auditor, make_input):
+def test_a_new_change_after_an_undo_leaves_nothing_to_redo(auditor, make_input):
+    audit_id = audit_service.create_audit(auditor, make_input(), submit=False).record_id
+    audit_service.update_audit(auditor, audit_id, make_input(findings="First."))
+    audit_service.undo_last_change(auditor, audit_id)
+    audit_service.update_audit(auditor, audit_id, make_input(findings="Second."))
+    assert audit_service.undo_redo_offered(auditor, audit_id)[1] is None
+    with pytest.raises(ValidationError, match="nothing to redo"):
+        audit_service.redo_last_undo(auditor, audit_id)
+
+
+def test_undo_then_redo_after_a_create_brings_the_draft_back(auditor, make_input):
     audit_id = audit_service.create_audit(auditor, make_input(), submit=False).record_id
     audit_service.undo_last_change(auditor, audit_id)
-    audit_service.undo_last_change(auditor, audit_id)
+    assert audit_service.get_audit(auditor, audit_id).status is AuditStatus.WITHDRAWN
+    audit_service.redo_last_undo(auditor, audit_id)
     assert audit_service.get_audit(auditor, audit_id).status is AuditStatus.DRAFT
 
 
@@ -127,7 +158,7 @@ def test_someone_elses_change_cannot_be_undone_by_a_non_administrator(admin, aud
                                reason="Moderation")
     trail_rows = trail_store.count(auditor.store.conn)
     # ...which the auditor may not undo,
-    with pytest.raises(PermissionDenied, match="Only the person who made the last change"):
+    with pytest.raises(PermissionDenied, match="Only the person who made that change"):
         audit_service.undo_last_change(auditor, audit_id)
     assert trail_store.count(auditor.store.conn) == trail_rows
     assert audit_service.get_audit(auditor, audit_id).findings == "Admin's words."

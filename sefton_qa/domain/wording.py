@@ -34,6 +34,7 @@ CHANGE_WORDS = {
     "submit": "submitted",
     "withdraw": "withdrawn",
     "undo": "change undone",
+    "redo": "change redone",
     "import": "imported",
     "demo": "created (demo data)",
     "regraded": "regraded by moderation",

@@ -531,12 +531,22 @@ class AuditForm(QDialog):
         self.scroll.setWidget(content)
 
         # -- the buttons -------------------------------------------------------------------------
-        self.undo_button = QPushButton("Und&o last saved change")
+        self.undo_button = QPushButton("Und&o")
         self.undo_button.setObjectName("undoButton")
         self.undo_button.setAccessibleName("Undo the last saved change to this audit")
-        self.undo_button.setToolTip("Undo this audit's last saved change (Ctrl+Shift+Z). "
-                                    "The undo is recorded in its history.")
+        self.undo_button.setToolTip("Undo this audit's last saved change (Ctrl+Shift+Z); "
+                                    "pressed again, the change before. Each undo is recorded "
+                                    "in its history.")
         self.undo_button.clicked.connect(self.undo_last_saved_change)
+        self.redo_button = QPushButton("Redo")
+        self.redo_button.setObjectName("redoButton")
+        self.redo_button.setAccessibleName("Redo the change last undone (Ctrl+Shift+Y)")
+        self.redo_button.setToolTip("Make the change last undone again (Ctrl+Shift+Y). "
+                                    "Recorded in the history too.")
+        self.redo_button.clicked.connect(self.redo_last_undone_change)
+        #: What Undo and Redo would do now, in words (read after each load and save).
+        self._undo_words: str | None = None
+        self._redo_words: str | None = None
         self.submit_reason_label = QLabel()
         self.submit_reason_label.setObjectName("submitReason")
         self.submit_reason_label.setAccessibleName("Why Submit is not available")
@@ -559,12 +569,14 @@ class AuditForm(QDialog):
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.redo_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.submit_button)
         buttons.addWidget(self.close_button)
         for button in (self.reload_button, self.use_suggestion_button, self.undo_button,
-                       self.save_button, self.submit_button, self.close_button):
+                       self.redo_button, self.save_button, self.submit_button,
+                       self.close_button):
             # Enter in a text field must never press a button behind the user's back.
             button.setAutoDefault(False)
             button.setDefault(False)
@@ -583,12 +595,16 @@ class AuditForm(QDialog):
         # Ctrl+Z stays with the text fields (their own undo); this is the form's undo.
         self.undo_action = self._action("Undo last saved change", QKeySequence("Ctrl+Shift+Z"),
                                         self.undo_last_saved_change)
+        self.redo_action = self._action("Redo the change last undone",
+                                        QKeySequence("Ctrl+Shift+Y"),
+                                        self.redo_last_undone_change)
         order = [self.case_edit, self.date_edit, self.type_combo, self.area_combo,
                  self.team_combo, self.auditor_combo, self.manager_combo]
         for section in self.sections.values():
             order += [section.grade, section.notes]
         order += [self.overall_combo, self.use_suggestion_button, self.theme_list,
-                  self.findings_edit, self.undo_button, self.save_button, self.submit_button,
+                  self.findings_edit, self.undo_button, self.redo_button, self.save_button,
+                  self.submit_button,
                   self.close_button, self.reload_button]
         for first, second in zip(order, order[1:]):
             self.setTabOrder(first, second)
@@ -908,6 +924,7 @@ class AuditForm(QDialog):
         self._saved_input = self.current_input()
         self._loading = False
         self.read_only = not self.can_log or self.status is AuditStatus.WITHDRAWN
+        self._read_undo_redo()
         self._apply_mode()
         self.validate_now()
 
@@ -1168,10 +1185,28 @@ class AuditForm(QDialog):
         self.title_label.setText(title)
         self.setWindowTitle(f"{title} — {APP_NAME}")
 
+    def _read_undo_redo(self) -> None:
+        """What Undo and Redo would do now (after a load, a save, an undo or a redo)."""
+        self._undo_words = self._redo_words = None
+        if self.can_log and self.audit_id is not None:
+            try:
+                self._undo_words, self._redo_words = audit_service.undo_redo_offered(
+                    self.session, self.audit_id)
+            except SeftonError:
+                pass
+
     def _update_buttons(self) -> None:
-        can_undo = self.can_log and self.audit_id is not None
+        def shown(words: str | None) -> str:
+            return words if words is None or len(words) <= 40 else words[:39] + "…"
+
+        can_undo = self.can_log and self.audit_id is not None and bool(self._undo_words)
+        can_redo = self.can_log and self.audit_id is not None and bool(self._redo_words)
         self.undo_button.setEnabled(can_undo)
         self.undo_action.setEnabled(can_undo)
+        self.undo_button.setText(f"Und&o: {shown(self._undo_words)}" if can_undo else "Und&o")
+        self.redo_button.setEnabled(can_redo)
+        self.redo_action.setEnabled(can_redo)
+        self.redo_button.setText(f"Redo: {shown(self._redo_words)}" if can_redo else "Redo")
         if self.read_only:
             return
         n = len(self.problems)
@@ -1317,6 +1352,7 @@ class AuditForm(QDialog):
         audit = audit_service.get_audit(self.session, self.audit_id)
         self.version = audit.version
         self.status = audit.status
+        self._read_undo_redo()
         if inp.auditor_id is None and audit.auditor_id is not None:
             # The services made the signed-in user the auditor; show it.
             self._loading = True
@@ -1494,6 +1530,33 @@ class AuditForm(QDialog):
             return False
         self._load(audit_service.get_audit(self.session, self.audit_id))
         self._set_save_state(f"Last change undone {_now_hhmm()}")
+        self.saved.emit(change)
+        return True
+
+    @Slot()
+    def redo_last_undone_change(self) -> bool:
+        """Make the change last undone again (Ctrl+Shift+Y), then show the result. Unsaved
+        typing stops it: a redo would overwrite it, so it is saved or kept first."""
+        if self.audit_id is None or not self.can_log:
+            return False
+        if self.is_dirty() and not self.read_only:
+            self._show_notice("Save or undo your typing first: Redo would overwrite it.")
+            return False
+        try:
+            current = audit_service.get_audit(self.session, self.audit_id)
+            if self.version is not None and current.version != self.version:
+                raise ConflictError("This audit was changed by someone else since you opened "
+                                    "it, so the form will not redo over their change unseen.")
+            audit_id = self.audit_id
+            change = self._write(lambda s: audit_service.redo_last_undo(s, audit_id))
+        except ConflictError as exc:
+            self._conflict(exc)
+            return False
+        except SeftonError as exc:
+            self._show_notice(f"Nothing was redone: {exc}")
+            return False
+        self._load(audit_service.get_audit(self.session, self.audit_id))
+        self._set_save_state(f"Change redone {_now_hhmm()}")
         self.saved.emit(change)
         return True
 

@@ -285,6 +285,9 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(edit_menu, "&Undo last change to the selected audit",
                                         self.undo_selected, QKeySequence.StandardKey.Undo,
                                         name="undoAudit")
+        self.redo_action = self._action(edit_menu, "&Redo the change last undone",
+                                        self.redo_selected, QKeySequence.StandardKey.Redo,
+                                        name="redoAudit")
         self._action(edit_menu, "&Find…", self.focus_search, QKeySequence.StandardKey.Find)
         edit_menu.addSeparator()
         self.settings_action = self._action(edit_menu, "&Settings…", self.open_settings,
@@ -405,6 +408,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Undone: the audit of {audit.case_reference or 'a new case'} was {what}. "
             "The undo is in its history.", 10_000)
+
+    def redo_selected(self) -> None:
+        """Edit → Redo: the selected audit's change last undone, made again."""
+        page = self.current_page
+        audit_id = page.selected_audit_id() if page else None
+        if audit_id is None:
+            self.statusBar().showMessage("Select an audit first: Redo makes its change last "
+                                         "undone again.", 6000)
+            return
+        try:
+            audit = audit_service.get_audit(self.session, audit_id)
+            self.ops.call(lambda s: audit_service.redo_last_undo(s, audit_id), self.session)
+        except SeftonError as exc:
+            show_error(self, exc, title="Cannot redo")
+            return
+        self.statusBar().showMessage(
+            f"Redone: the audit of {audit.case_reference or 'a new case'} has its change "
+            "back. The redo is in its history.", 10_000)
 
     def open_import(self, path=None):
         from sefton_qa.gui.import_dialog import ImportDialog

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Sequence
 
 from sefton_qa.domain.errors import FieldProblem, NotFound, ValidationError
@@ -313,37 +314,114 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
 
 
 UNDOABLE_CREATES = ("create", "import", "demo")
+_UNDO_OF = re.compile(r"^(Undo|Redo) of change (\d+)")
+
+
+def undo_stacks(entries) -> tuple[list, list]:
+    """From an audit's trail entries: the changes Undo takes back (the last one last) and those
+    Redo makes again (the last undone last). An undo takes back the latest change still done;
+    a redo makes again the latest undone; any other change clears what could be redone."""
+    by_seq = {e.seq: e for e in entries}
+    done: list = []
+    undone: list = []
+    for entry in entries:
+        match = _UNDO_OF.match(entry.reason or "") if entry.kind in ("undo", "redo") else None
+        target = by_seq.get(int(match[2])) if match else None
+        if entry.kind == "undo" and target is not None and done and done[-1] is target:
+            undone.append(done.pop())
+        elif entry.kind == "redo" and target is not None and undone and undone[-1] is target:
+            done.append(undone.pop())
+        elif entry.kind == "undo" and target is not None and target.kind == "undo":
+            # A store from before Redo: undoing an undo made the change again.
+            inner = by_seq.get(int(_UNDO_OF.match(target.reason or "")[2])) \
+                if _UNDO_OF.match(target.reason or "") else None
+            if inner is not None and undone and undone[-1] is inner:
+                done.append(undone.pop())
+        else:
+            done.append(entry)
+            undone.clear()
+    return done, undone
+
+
+def _undo_target(conn, audit_id: int, *, redo: bool):
+    from sefton_qa.store import trail as trail_store
+
+    done, undone = undo_stacks(trail_store.entries_for(conn, "audits", audit_id))
+    stack = undone if redo else done
+    return stack[-1] if stack else None
+
+
+def undo_redo_offered(session: Session, audit_id: int) -> tuple[str | None, str | None]:
+    """What Undo and Redo would do to the audit now, in words for their buttons (None when
+    there is nothing to undo or redo)."""
+    from sefton_qa.domain.wording import field_label, local_time_text
+
+    conn = session.store.conn
+
+    def words(entry) -> str | None:
+        if entry is None:
+            return None
+        if entry.kind in UNDOABLE_CREATES:
+            what = "creating the audit"
+        else:
+            fields = [field_label(f) for f in entry.changes if f not in ("status",)] or \
+                     [field_label(f) for f in entry.changes]
+            what = ", ".join(fields[:3]) + (" and more" if len(fields) > 3 else "")
+        return f"{what} ({local_time_text(entry.at_utc)[-5:]})"
+
+    return (words(_undo_target(conn, audit_id, redo=False)),
+            words(_undo_target(conn, audit_id, redo=True)))
 
 
 def undo_last_change(session: Session, audit_id: int) -> Change:
-    """Undo the latest change to an audit, through the trail: the old values are written back
-    as a new change (kind "undo"), so the undo is itself in the history. Undoing the audit's
-    creation withdraws it. Only the person who made the change, or an administrator, may."""
-    from sefton_qa.domain.errors import ConflictError, PermissionDenied
-    from sefton_qa.store import trail as trail_store
+    """Undo the latest change to an audit still done, through the trail: the old values are
+    written back as a new change (kind "undo"), so the undo is itself in the history. Undoing
+    the audit's creation withdraws it. Pressed again, it undoes the change before (Redo makes
+    an undone change again). Only the person who made the change, or an administrator, may."""
+    return _undo_or_redo(session, audit_id, redo=False)
 
-    session.require(*LOGGERS, doing="undo changes to audits")
+
+def redo_last_undo(session: Session, audit_id: int) -> Change:
+    """Make the latest undone change again (kind "redo"), while nothing else has changed the
+    audit since; a redone creation brings a withdrawn audit back."""
+    return _undo_or_redo(session, audit_id, redo=True)
+
+
+def _undo_or_redo(session: Session, audit_id: int, *, redo: bool) -> Change:
+    from sefton_qa.domain.errors import ConflictError, PermissionDenied
+
+    verb = "redo" if redo else "undo"
+    session.require(*LOGGERS, doing=f"{verb} changes to audits")
     with session.store.transaction() as conn:
         current = audit_store.get(conn, audit_id)
         if current is None:
             raise NotFound(f"There is no audit with id {audit_id}.")
-        entries = trail_store.entries_for(conn, "audits", audit_id)
-        last = entries[-1]
-        if last.staff_id != session.actor.id and not session.actor.has_role(
+        target = _undo_target(conn, audit_id, redo=redo)
+        if target is None:
+            raise ValidationError.single("status", f"there is nothing to {verb} on this audit")
+        if target.staff_id != session.actor.id and not session.actor.has_role(
                 Role.ADMINISTRATOR):
-            raise PermissionDenied("Only the person who made the last change to this audit, "
-                                   "or an administrator, can undo it.")
-        reason = f"Undo of change {last.seq} ({last.kind})"
-        if last.kind in UNDOABLE_CREATES:
-            if current.status is AuditStatus.WITHDRAWN:
-                raise ValidationError.single("status", "this audit is already withdrawn")
-            audit_store.update(conn, audit_id, {"status": AuditStatus.WITHDRAWN.value},
-                               who=session.who, kind="undo", reason=reason)
-            return Change("audits", (audit_id,), "undo")
-        row = records.get_row(conn, "audits", audit_id)
-        row.update(records.linked_values(conn, "audits", audit_id))
-        if any(row.get(f) != new for f, (_old, new) in last.changes.items()):
-            raise ConflictError("This audit has changed since; its last change cannot be undone.")
-        audit_store.update(conn, audit_id, {f: old for f, (old, _new) in last.changes.items()},
-                           who=session.who, kind="undo", reason=reason)
-    return Change("audits", (audit_id,), "undo")
+            raise PermissionDenied(f"Only the person who made that change to this audit, or "
+                                   f"an administrator, can {verb} it.")
+        reason = f"{verb.capitalize()} of change {target.seq} ({target.kind})"
+        if target.kind in UNDOABLE_CREATES:
+            if redo:
+                if current.status is not AuditStatus.WITHDRAWN:
+                    raise ConflictError("This audit has changed since; it cannot be brought "
+                                        "back.")
+                status = (target.changes.get("status") or [None, AuditStatus.DRAFT.value])[1]
+                values = {"status": status}
+            else:
+                if current.status is AuditStatus.WITHDRAWN:
+                    raise ValidationError.single("status", "this audit is already withdrawn")
+                values = {"status": AuditStatus.WITHDRAWN.value}
+        else:
+            row = records.get_row(conn, "audits", audit_id)
+            row.update(records.linked_values(conn, "audits", audit_id))
+            now_side, then_side = (0, 1) if redo else (1, 0)
+            if any(row.get(f) != pair[now_side] for f, pair in target.changes.items()):
+                raise ConflictError("This audit has changed since; that change cannot be "
+                                    + ("redone." if redo else "undone."))
+            values = {f: pair[then_side] for f, pair in target.changes.items()}
+        audit_store.update(conn, audit_id, values, who=session.who, kind=verb, reason=reason)
+    return Change("audits", (audit_id,), verb)

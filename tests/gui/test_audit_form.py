@@ -529,20 +529,26 @@ def test_undo_reverts_the_last_saved_change_and_the_history_shows_it(qtbot, open
     assert form.save_state_label.text().startswith("Last change undone")
 
 
-def test_undo_of_a_new_draft_withdraws_it_and_undo_again_brings_it_back(qtbot, open_form,
-                                                                        demo_session):
+def test_undo_of_a_new_draft_withdraws_it_and_redo_brings_it_back(qtbot, open_form,
+                                                                  demo_session):
+    """Undo and Redo are two actions, each saying what it will do (issue 17, finding 5)."""
     form = open_form()
     type_text(qtbot, form, "LCS-31")
     press(qtbot, form, Qt.Key.Key_S, CTRL)
     assert form.audit_id is not None and form.status is AuditStatus.DRAFT
-    press(qtbot, form, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)  # Und&o last saved change
+    assert form.undo_button.text().startswith("Und&o: creating the audit")
+    assert not form.redo_button.isEnabled() and form.redo_button.text() == "Redo"
+    press(qtbot, form, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)  # Und&o: …
     qtbot.waitUntil(lambda: form.status is AuditStatus.WITHDRAWN)  # a mnemonic's click is animated
     assert form.read_only and "withdrawn" in form.notice_label.text()
-    assert form.undo_button.isEnabled()
-    form.undo_button.click()
+    assert not form.undo_button.isEnabled()  # nothing left to undo: never a redo in disguise
+    assert form.redo_button.isEnabled()
+    assert form.redo_button.text().startswith("Redo: creating the audit")
+    press(qtbot, form, Qt.Key.Key_Y, CTRL | SHIFT)  # Redo
     assert form.status is AuditStatus.DRAFT and not form.read_only
     assert form.case_edit.text() == "LCS-31"
-    assert history_kinds(demo_session, form.audit_id) == ["create", "undo", "undo"]
+    assert history_kinds(demo_session, form.audit_id) == ["create", "undo", "redo"]
+    assert not form.redo_button.isEnabled()
 
 
 def test_undo_saves_unsaved_typing_in_a_draft_first(qtbot, open_form, demo_session):

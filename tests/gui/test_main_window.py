@@ -165,3 +165,36 @@ def test_opening_the_window_counts_each_register_once(qtbot, demo_session, gui_s
     model.set_filter(model.filter)
     assert len(calls) == 2 and model.total == total
     assert model.data(model.index(0, COL_AUDITOR)) is not None
+
+
+def test_edit_undo_and_redo_on_the_selected_audit_by_keyboard(qtbot, demo_session,
+                                                              gui_settings):
+    """Edit → Undo (Ctrl+Z) takes back the selected audit's last change; Edit → Redo (the
+    platform's Redo keys) makes it again; a second Undo never acts as a Redo."""
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication
+
+    from sefton_qa.domain.models import AuditStatus
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services import register as register_service
+
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    table = window.audits_page.table
+    table.setFocus()
+    table.selectRow(0)
+    audit_id = window.audits_page.selected_audit_id()
+    before = audit_service.get_audit(demo_session, audit_id).status
+    qtbot.keyClick(table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert audit_service.get_audit(demo_session, audit_id).status is AuditStatus.WITHDRAWN
+    assert "Undone" in window.statusBar().currentMessage()
+    redo = QKeySequence(QKeySequence.StandardKey.Redo)[0]
+    qtbot.keyClick(table, redo.key(), redo.keyboardModifiers())
+    assert audit_service.get_audit(demo_session, audit_id).status is before
+    kinds = [e.kind for e in register_service.history(demo_session, "audits", audit_id)]
+    assert kinds[-2:] == ["undo", "redo"]
+    window.close()

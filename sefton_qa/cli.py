@@ -11,6 +11,7 @@ from sefton_qa import APP_NAME, __version__
 from sefton_qa.domain.errors import SeftonError
 from sefton_qa.domain.models import Role
 from sefton_qa.paths import resolve_store_path
+from sefton_qa.domain.wording import date_text
 
 
 def _date(text: str) -> dt.date:
@@ -613,7 +614,7 @@ def _queue(args) -> int:
             continue
         print(f"{title} ({len(rows)}{', ' + str(sum(r.overdue for r in rows)) + ' overdue'})")
         for i in rows:
-            due = i.due_date.strftime("%d/%m/%Y") if i.due_date else "no date"
+            due = date_text(i.due_date, "no date")
             flag = "OVERDUE " if i.overdue else ""
             print(f"  {flag}{i.case_reference:<14} {i.team:<30} due {due}  {i.detail}")
         print()

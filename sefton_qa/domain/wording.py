@@ -45,6 +45,12 @@ CHANGE_WORDS = {
 DATE_FORMAT = "%d/%m/%Y"
 
 
+def date_text(day: dt.date | None, missing: str = "—") -> str:
+    """A date as everyone in the app and the packs reads it, 24/11/2026: the one place the
+    format is written."""
+    return day.strftime(DATE_FORMAT) if day else missing
+
+
 def field_label(field: str) -> str:
     name = field.removesuffix("_id")
     return AUDIT_FIELD_LABELS.get(name, name.replace("_", " ").capitalize())

@@ -75,6 +75,7 @@ from sefton_qa.services import kept_drafts
 from sefton_qa.services import organisation
 from sefton_qa.services.session import Session
 from sefton_qa.store import templates as template_store
+from sefton_qa.domain.wording import local_time_text
 
 GEOMETRY_KEY = "audit_form/geometry"
 VALIDATE_DELAY_MS = 250
@@ -109,13 +110,6 @@ def _now_hhmm() -> str:
     return dt.datetime.now().strftime("%H:%M")
 
 
-def _local_time(at_utc: str) -> str:
-    """The store's UTC time stamp as the user's local "24/11/2026 14:32"."""
-    try:
-        when = dt.datetime.strptime(at_utc, "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
-        return at_utc[:16].replace("T", " ")
-    return when.replace(tzinfo=dt.timezone.utc).astimezone().strftime("%d/%m/%Y %H:%M")
 
 
 @dataclass
@@ -867,7 +861,7 @@ class AuditForm(QDialog):
         self.status = audit.status
         self._show_values(audit)
         self._after_load()
-        self._set_save_state(f"{audit.status.label}, last saved {_local_time(audit.updated_at)}")
+        self._set_save_state(f"{audit.status.label}, last saved {local_time_text(audit.updated_at)}")
 
     def _show_values(self, audit: Audit | AuditInput) -> None:
         """Put an audit's values (saved, or kept on this computer) into the widgets."""

@@ -38,6 +38,7 @@ from sefton_qa.domain.errors import ValidationError
 from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
+from sefton_qa.domain.wording import date_text
 
 OVERDUE = "Overdue"
 #: Overdue is shown by its word first; the colours only repeat it (and pass WCAG AA contrast).
@@ -47,7 +48,7 @@ PROBLEM_STYLE = "color: #8e0000;"
 
 
 def fmt_date(d: dt.date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else "—"
+    return date_text(d)
 
 
 def to_qdate(d: dt.date) -> QDate:

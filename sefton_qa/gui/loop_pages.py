@@ -114,6 +114,15 @@ class _QueuePage(QWidget):
             return None
         return self.model.rows[index.row()].data
 
+    def select_item(self, item_id: int) -> bool:
+        """Select the row of one moderation, conversation or action (by its id)."""
+        row = self.model.row_of(item_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.setFocus()
+        return True
+
     def select_case(self, case_reference: str) -> bool:
         """Select the row of a case (tests and the window use it)."""
         for n, row in enumerate(self.model.rows):

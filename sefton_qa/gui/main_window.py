@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
             if page is not None:
                 self.stack.addWidget(page)
                 page.open_requested.connect(self.open_audit)
+                if isinstance(page, RegisterPage):
+                    page.story_requested.connect(self.open_story_step)
                 page.count_changed.connect(self._update_count)
         self.nav.currentRowChanged.connect(self._show_page)
 
@@ -426,6 +428,32 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Redone: the audit of {audit.case_reference or 'a new case'} has its change "
             "back. The redo is in its history.", 10_000)
+
+    def open_story_step(self, kind: str, record_id: int):
+        """A link in an audit's detail pane: a re-audit opens in its form; an open moderation,
+        conversation or action is shown selected on its page."""
+        from sefton_qa.store import loop as loop_store
+
+        if kind == "audit":
+            return self.open_audit(record_id)
+        getter, factory = {"moderation": (loop_store.get_moderation, "ModerationPage"),
+                           "conversation": (loop_store.get_conversation, "ConversationsPage"),
+                           "action": (loop_store.get_action, "ActionsPage")}.get(kind,
+                                                                                 (None, None))
+        item = getter(self.session.store.conn, record_id) if getter else None
+        if item is None:
+            return None
+        case = audit_service.get_audit(self.session, item.audit_id).case_reference or ""
+        row = next(i for i, (title, _p) in enumerate(self.pages)
+                   if self._page_factories.get(title) == factory)
+        self.nav.setCurrentRow(row)
+        page = self.page(row)
+        if hasattr(page, "everyone") and page.everyone.isVisible():
+            page.everyone.setChecked(True)  # not only "mine": the step may be someone else's
+        if not page.select_item(record_id):
+            self.statusBar().showMessage(
+                f"{case} is not in this queue for you (it may be another team's).", 8000)
+        return page
 
     def open_import(self, path=None):
         from sefton_qa.gui.import_dialog import ImportDialog

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.domain.errors import SeftonError
-from sefton_qa.domain.wording import change_words, field_label, local_time_text
+from sefton_qa.domain.wording import date_text, change_words, field_label, local_time_text
 from sefton_qa.gui.errors import log
 from sefton_qa.gui.filter_bar import FilterBar
 from sefton_qa.gui.loop_common import audit_html
@@ -40,6 +40,8 @@ DEFAULT_ORDER = (COL_CASE, COL_DATE, COL_GRADE, COL_STATUS, COL_TEAM, COL_AREA, 
 class RegisterPage(QWidget):
     open_requested = Signal(int)  # an audit id: Enter or double-click
     count_changed = Signal(int)
+    #: A link in the detail pane: ("moderation" | "conversation" | "action" | "audit", id).
+    story_requested = Signal(str, int)
     #: The tables whose changes this page shows (the window refreshes it when one is touched).
     SHOWS = ("audits", "audit_themes", "moderations", "service_areas", "teams", "staff",
              "themes", "grades", "settings", "audit_templates")
@@ -79,6 +81,10 @@ class RegisterPage(QWidget):
         self.detail.setObjectName(f"{name}Detail")
         self.detail.setAccessibleName("Selected audit")
         self.detail.setPlaceholderText("Select an audit to see its details and history.")
+        # Links open what they name (Tab moves between them, Enter opens one).
+        self.detail.setOpenLinks(False)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.detail.anchorClicked.connect(self._story_link)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -163,7 +169,7 @@ class RegisterPage(QWidget):
         e = html.escape
         status = get_audit(self.session, audit_id).status.label
         parts = [audit_html(self.session, audit_id, extra=[("Status", status)]),
-                 "<h4>History</h4><ul>"]
+                 self.story_html(audit_id), "<h4>History</h4><ul>"]
         staff = register.names(self.session)["staff"]
         for entry in register.history(self.session, "audits", audit_id):
             who = staff.get(entry.staff_id, entry.os_user)
@@ -174,6 +180,71 @@ class RegisterPage(QWidget):
                          f"{e(change_words(entry.kind))}{e(fields)}{e(reason)}</li>")
         parts.append("</ul>")
         return "".join(parts)
+
+    def story_html(self, audit_id: int) -> str:
+        """What followed the audit, each open step a link that opens it (Tab to it, Enter):
+        moderation, reflective conversation, remedial actions and their re-audits."""
+        from sefton_qa.domain.models import ActionStatus, ConversationStatus, ModerationStatus
+
+        e = html.escape
+        story = register.audit_story(self.session, audit_id)
+        staff = register.names(self.session)["staff"]
+        today = self.session.today()
+        items: list[str] = []
+
+        def link(kind: str, record_id: int, text: str) -> str:
+            return f"<a href='sefton:{kind}/{record_id}'>{e(text)}</a>"
+
+        for m in story.moderations:
+            why = {"inadequate": "graded inadequate", "calibration": "a calibration sample"}.get(
+                m.flagged_because, m.flagged_because)
+            if m.status is ModerationStatus.PENDING:
+                items.append(link("moderation", m.id, f"Moderation waiting ({why}), due "
+                                                      f"{date_text(m.due_date)}"))
+            elif m.status is ModerationStatus.DONE:
+                by = staff.get(m.moderator_id, "a moderator")
+                grade = m.moderated_grade.label.lower() if m.moderated_grade else "not graded"
+                verdict = {"confirmed": f"grade confirmed as {grade}",
+                           "upgraded": f"grade raised to {grade}",
+                           "downgraded": f"grade lowered to {grade}"}.get(
+                    m.outcome or "", f"graded {grade}")
+                items.append(e(f"Moderated {date_text(m.moderation_date)} by {by} ({why}): "
+                               f"{verdict}"))
+            else:
+                items.append(e(f"Moderation cancelled ({why})"))
+        for c in story.conversations:
+            if c.status is ConversationStatus.DUE:
+                items.append(link("conversation", c.id, "Reflective conversation due "
+                                                        f"{date_text(c.due_date)}"))
+            elif c.status is ConversationStatus.HELD:
+                items.append(e(f"Reflective conversation held {date_text(c.held_on)} with "
+                               f"{staff.get(c.facilitator_id, 'the service manager')}"))
+        for a in story.actions:
+            owner = staff.get(a.owner_id, "no owner")
+            if a.status is ActionStatus.OPEN:
+                late = ", overdue" if a.overdue(today) else ""
+                text = link("action", a.id, f"Action: {a.description} ({owner}, due "
+                                            f"{date_text(a.due_date)}{late})")
+            else:
+                text = e(f"Action: {a.description} ({owner}): {a.status.label.lower()}"
+                         + (f" {date_text(a.completed_on)}" if a.completed_on else ""))
+            reaudit = story.reaudits.get(a.reaudit_audit_id)
+            if reaudit is not None:
+                grade = reaudit.overall_grade.label.lower() if reaudit.overall_grade else \
+                    "not graded"
+                text += " — " + link("audit", reaudit.id, f"re-audited "
+                                                          f"{date_text(reaudit.audit_date)}: "
+                                                          f"{grade}")
+            items.append(text)
+        if not items:
+            return "<h4>What followed</h4><p>Nothing yet: no moderation, conversation or action."\
+                   "</p>"
+        return "<h4>What followed</h4><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+    def _story_link(self, url) -> None:
+        kind, _, record_id = url.toString().removeprefix("sefton:").partition("/")
+        if record_id.isdigit():
+            self.story_requested.emit(kind, int(record_id))
 
     # -- remembering the layout -----------------------------------------------------------------
     def restore_layout(self, settings: QSettings) -> None:

@@ -56,6 +56,7 @@ from sefton_qa.gui.welcome import (
 )
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
+from sefton_qa.domain.wording import date_text
 
 #: How a service's field name reads in a message shown beside the form.
 FIELD_LABELS = {
@@ -280,7 +281,7 @@ class GeneralTab(_Tab):
     def save_earliest_date(self) -> None:
         day = self.earliest.date().toPython()
         self.apply(lambda s: org.set_earliest_audit_date(s, day),
-                   f"audits dated before {day:%d/%m/%Y} are now refused as a mistyped year.")
+                   f"audits dated before {date_text(day)} are now refused as a mistyped year.")
 
     def save_reference_format(self) -> None:
         pattern, hint = self.pattern.text(), self.hint.text()

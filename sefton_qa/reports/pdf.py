@@ -49,6 +49,7 @@ from sefton_qa.reports.figures import (
     Period,
 )
 from sefton_qa.reports.fonts import MONO, SANS, SANS_BOLD
+from sefton_qa.domain.wording import date_text
 from sefton_qa.reports.numbers import (
     CENTRE_GOB,
     CENTRE_INADEQUATE,
@@ -851,7 +852,7 @@ class PackWriter:
             if r.auditor_grade:
                 grade += f", moderated from {Grade(r.auditor_grade).short_label.lower()}"
             where = " / ".join(x for x in (r.service_area, r.team) if x) or "–"
-            date = dt.date.fromisoformat(r.audit_date).strftime("%d/%m/%Y")
+            date = date_text(dt.date.fromisoformat(r.audit_date))
             rows.append([Paragraph(esc(r.case_reference), s.tiny), Paragraph(date, s.tiny_nowrap),
                          Paragraph(esc(where), s.tiny), Paragraph(esc(grade), s.tiny),
                          Paragraph(esc(r.themes or "–"), s.tiny),

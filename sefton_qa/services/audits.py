@@ -27,6 +27,7 @@ from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
 from sefton_qa.store import templates as template_store
 from sefton_qa.store import themes as theme_store
+from sefton_qa.domain.wording import date_text
 
 MAX_FINDINGS_CHARS = 100_000
 MAX_DRAFT_REFERENCE = 100
@@ -104,11 +105,11 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
         if complete:
             bad("audit_date", "is required")
     elif inp.audit_date > today:
-        bad("audit_date", f"{inp.audit_date:%d/%m/%Y} is in the future; an audit is dated the "
+        bad("audit_date", f"{date_text(inp.audit_date)} is in the future; an audit is dated the "
                           "day it was done")
     elif inp.audit_date < lookups.earliest:
         bad("audit_date", f"{inp.audit_date.isoformat()} is before "
-                          f"{lookups.earliest:%d/%m/%Y}, the earliest audit date this store "
+                          f"{date_text(lookups.earliest)}, the earliest audit date this store "
                           "takes; check the year")
     area = lookups.areas.get(inp.service_area_id) if inp.service_area_id is not None else None
     if inp.service_area_id is None:

@@ -33,6 +33,7 @@ from sefton_qa.store import loop as loop_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 from sefton_qa.store import templates as template_store
+from sefton_qa.domain.wording import date_text
 
 Progress = Callable[[int, int, str], bool | None]
 """progress(done, total, message) -> False to cancel."""
@@ -398,7 +399,7 @@ def _close_the_loop(session: Session, inputs: list[AuditInput], audit_ids: list[
                  if action.reaudit_audit_id else None)
         if later is None:
             return
-        evidence = (f"Case re-audited on {later.audit_date:%d/%m/%Y}: graded "
+        evidence = (f"Case re-audited on {date_text(later.audit_date)}: graded "
                     f"{later.overall_grade.short_label.lower()}.")
         moderation.complete_action(as_of(owner, day), action_id, evidence)
 

@@ -47,6 +47,7 @@ from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
 from sefton_qa.store import themes as theme_store
+from sefton_qa.domain.wording import date_text
 
 REQUIRED = ("case_reference", "audit_date", "service_area", "team", "auditor", "grade")
 OPTIONAL = ("audit_type", "themes", "findings", "moderator", "moderated_grade",
@@ -325,7 +326,7 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                 bad(name, error)
                 continue
             if value > today:
-                bad(name, f"{value:%d/%m/%Y} is in the future")
+                bad(name, f"{date_text(value)} is in the future")
             setattr(row, name, value)
         for name, required in (("grade", True), ("moderated_grade", False)):
             raw = text(name)

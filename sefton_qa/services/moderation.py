@@ -35,6 +35,7 @@ from sefton_qa.store import sql as sql_help
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
+from sefton_qa.domain.wording import date_text
 
 MODERATORS = (Role.MODERATOR,)
 FACILITATORS = (Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
@@ -219,10 +220,10 @@ def _action_problems(conn, actions: Iterable[ActionInput], *, earliest: dt.date,
         if action.due_date is None:
             problems.append(FieldProblem(f"{label} due date", "is required"))
         elif action.due_date < earliest:
-            problems.append(FieldProblem(f"{label} due date", f"is before {earliest:%d/%m/%Y}"))
+            problems.append(FieldProblem(f"{label} due date", f"is before {date_text(earliest)}"))
         if action.reaudit_by is not None and action.reaudit_by < earliest:
             problems.append(FieldProblem(f"{label} re-audit by",
-                                         f"is before {earliest:%d/%m/%Y}"))
+                                         f"is before {date_text(earliest)}"))
     return problems
 
 
@@ -254,7 +255,7 @@ def hold_conversation(session: Session, conversation_id: int, *, held_on: dt.dat
         audit = audit_store.get(conn, conversation.audit_id)
         problems = []
         if held_on > session.today():
-            problems.append(FieldProblem("held_on", f"{held_on:%d/%m/%Y} is in the future"))
+            problems.append(FieldProblem("held_on", f"{date_text(held_on)} is in the future"))
         elif audit.audit_date and held_on < audit.audit_date:
             problems.append(FieldProblem("held_on", "is before the audit"))
         unknown = [p for p in participants if p not in PARTICIPANT_ROLES]
@@ -339,7 +340,7 @@ def complete_action(session: Session, action_id: int, evidence: str, *,
                   else audit_store.get(conn, action.audit_id).audit_date)
         if agreed and completed_on < agreed:
             problems.append(FieldProblem("completed_on", f"is before the action was agreed "
-                                                         f"({agreed:%d/%m/%Y})"))
+                                                         f"({date_text(agreed)})"))
         if problems:
             raise ValidationError(problems)
         loop_store.update_action(conn, action_id, {

@@ -28,6 +28,7 @@ from sefton_qa.store import staff as staff_store
 from sefton_qa.store import teams as team_store
 from sefton_qa.store import templates as template_store
 from sefton_qa.store import themes as theme_store
+from sefton_qa.domain.wording import date_text
 
 MAX_NAME = 120
 MAX_PROMPT = 1000
@@ -271,7 +272,7 @@ def set_earliest_audit_date(session: Session, earliest: dt.date) -> Change:
     if earliest < LOWEST_EARLIEST_AUDIT_DATE:
         raise ValidationError.single(
             "earliest_audit_date",
-            f"cannot be before {LOWEST_EARLIEST_AUDIT_DATE:%d/%m/%Y}")
+            f"cannot be before {date_text(LOWEST_EARLIEST_AUDIT_DATE)}")
     if earliest > session.today():
         raise ValidationError.single("earliest_audit_date", "cannot be after today")
     with session.store.transaction() as conn:

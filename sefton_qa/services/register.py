@@ -61,3 +61,19 @@ def section_titles(session: Session, template_id: int | None) -> dict[str, str]:
 
     template = templates.get(session.store.conn, template_id) if template_id else None
     return {s.key: s.title for s in template.sections} if template else {}
+
+
+def audit_story(session: Session, audit_id: int):
+    """What followed the audit: its moderations, reflective conversations and remedial
+    actions (each with the re-audit that answered it), for the detail pane."""
+    from types import SimpleNamespace
+
+    from sefton_qa.store import loop as loop_store
+
+    conn = session.store.conn
+    actions = loop_store.actions_for_audit(conn, audit_id)
+    reaudits = {a.reaudit_audit_id: audit_store.get(conn, a.reaudit_audit_id)
+                for a in actions if a.reaudit_audit_id}
+    return SimpleNamespace(moderations=loop_store.moderations_for_audit(conn, audit_id),
+                           conversations=loop_store.conversations_for_audit(conn, audit_id),
+                           actions=actions, reaudits=reaudits)

@@ -31,6 +31,7 @@ from sefton_qa.store import reporting as report_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import summary as summary_store
 from sefton_qa.store import trail
+from sefton_qa.domain.wording import date_text
 
 Progress = Callable[[int, int, str], "bool | None"]
 """progress(done, total, message) -> False to cancel."""
@@ -75,8 +76,8 @@ class PackResult:
 def check_options(start: dt.date, end: dt.date, options: PackOptions) -> Period:
     """The previous period to compare with; raises ValidationError for a bad choice."""
     if end < start:
-        raise ValidationError.single("to", f"{end:%d/%m/%Y} is before the start of the period "
-                                           f"({start:%d/%m/%Y})")
+        raise ValidationError.single("to", f"{date_text(end)} is before the start of the period "
+                                           f"({date_text(start)})")
     if options.public and options.appendix:
         raise ValidationError.single("appendix", "a public pack never lists audits by case "
                                                  "reference: leave the appendix out")
@@ -84,11 +85,11 @@ def check_options(start: dt.date, end: dt.date, options: PackOptions) -> Period:
         return Period(*previous_period(start, end))
     prev = options.previous
     if prev.end < prev.start:
-        raise ValidationError.single("previous to", f"{prev.end:%d/%m/%Y} is before the start "
+        raise ValidationError.single("previous to", f"{date_text(prev.end)} is before the start "
                                                     f"of the previous period")
     if prev.end >= start:
         raise ValidationError.single("previous to", "the previous period must end before "
-                                                    f"this one starts ({start:%d/%m/%Y})")
+                                                    f"this one starts ({date_text(start)})")
     return prev
 
 

@@ -10,6 +10,7 @@ from sefton_qa.domain.grades import ALL_GRADES, Grade
 from sefton_qa.domain.stats import percent, wilson_interval
 from sefton_qa.store import Store
 from sefton_qa.store import summary as summary_store
+from sefton_qa.domain.wording import date_text
 
 
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -20,7 +21,7 @@ def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
         return prev_end - dt.timedelta(days=length), prev_end
     except OverflowError:
         raise ValidationError.single(
-            "from", f"{start:%d/%m/%Y} is too early: there is no period before it") from None
+            "from", f"{date_text(start)} is too early: there is no period before it") from None
 
 
 def _grades_block(counts: dict[Grade, int], grades: tuple[Grade, ...]) -> tuple[int, dict]:
@@ -44,8 +45,8 @@ def _grades_shown(store: Store, *counts: dict[Grade, int]) -> tuple[Grade, ...]:
 
 def period_summary(store: Store, start: dt.date, end: dt.date) -> dict:
     if end < start:
-        raise ValidationError.single("to", f"{end:%d/%m/%Y} is before the start of the period "
-                                           f"({start:%d/%m/%Y})")
+        raise ValidationError.single("to", f"{date_text(end)} is before the start of the period "
+                                           f"({date_text(start)})")
     prev_start, prev_end = previous_period(start, end)
     with store.snapshot() as conn:
         counts = summary_store.grade_counts(conn, start, end)

@@ -307,11 +307,22 @@ class MainWindow(QMainWindow):
                      name="committeePack")
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts,
+                     QKeySequence.StandardKey.HelpContents, name="shortcuts")
         self._action(help_menu, "&About Sefton QA", self._about)
         can_log = self.session.actor.has_role(Role.QA_OFFICER) or \
             self.session.actor.has_role(Role.ADMINISTRATOR)
         self.new_action.setEnabled(can_log)
         self.undo_action.setEnabled(can_log)
+        self.redo_action.setEnabled(can_log)
+
+    def show_shortcuts(self):
+        """Help → Keyboard shortcuts (F1): generated from the menus and gui/surfaces.py."""
+        from sefton_qa.gui.surfaces import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",

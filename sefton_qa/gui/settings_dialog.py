@@ -316,7 +316,7 @@ class AreasTab(_Tab):
                                      "Add a team with this name to the selected service area")
         self.rename_button = named(QPushButton("&Rename selected"),
                                    "Rename the selected area or team")
-        self.retire_button = named(QPushButton("Re&tire selected"),
+        self.retire_button = named(QPushButton("Ret&ire selected"),
                                    "Retire or reactivate the selected area or team")
         self.add_area_button.clicked.connect(self.add_area)
         self.add_team_button.clicked.connect(self.add_team)
@@ -409,7 +409,7 @@ class AreasTab(_Tab):
             return
         self.name.setText(item.text(0))
         active = data[2]
-        self.retire_button.setText("Re&tire selected" if active else "Reac&tivate selected")
+        self.retire_button.setText("Ret&ire selected" if active else "React&ivate selected")
         if is_team:
             team = next(t for t in org.teams(self.session) if t.id == data[1])
             index = self.manager.findData(team.service_manager_id)

@@ -37,3 +37,32 @@ def test_grade_text_is_readable_on_every_row_background(qapp):
             for grade, colour in GRADE_COLOURS_ON_DARK.items()
             for name, background in dark.items() if contrast(colour, background) < 4.5]
     assert low == []
+
+
+def test_overdue_problem_and_banner_text_and_the_grade_marks_are_readable(qapp):
+    """Text ≥ 4.5:1, other marks (the grade's square in the register) ≥ 3:1, on every
+    background each is drawn on, light and dark."""
+    from sefton_qa.gui.loop_common import OVERDUE_BACKGROUND, OVERDUE_FOREGROUND
+
+    palette = QGuiApplication.palette()
+    base = palette.color(QPalette.ColorRole.Base)
+    alternate = palette.color(QPalette.ColorRole.AlternateBase)
+    window = palette.color(QPalette.ColorRole.Window)
+    text = {
+        "overdue text on an overdue row": (OVERDUE_FOREGROUND, OVERDUE_BACKGROUND),
+        "overdue text on a plain row": (OVERDUE_FOREGROUND, base),
+        "a problem under a field": (QColor("#8e0000"), window),
+        "the store check banner": (QColor("#410e0b"), QColor("#fdecea")),
+        "the kept drafts banner": (palette.color(QPalette.ColorRole.WindowText),
+                                   QColor("#fff4d6")),
+    }
+    low = [(name, round(contrast(fg, bg), 2)) for name, (fg, bg) in text.items()
+           if contrast(fg, bg) < 4.5]
+    marks = [(grade.value, name, round(contrast(colour, bg), 2))
+             for grade, colour in GRADE_COLOURS.items()
+             for name, bg in (("base", base), ("alternate rows", alternate))
+             if contrast(colour, bg) < 3.0]
+    marks += [(grade.value, "dark base", round(contrast(colour, QColor("#1e1e1e")), 2))
+              for grade, colour in GRADE_COLOURS_ON_DARK.items()
+              if contrast(colour, QColor("#1e1e1e")) < 3.0]
+    assert low == [] and marks == []

@@ -707,8 +707,10 @@ class ConversationsPage(_QueuePage):
         row.remove.clicked.connect(lambda _c=False, r=row: self.remove_action_row(r))
         self.action_rows.append(row)
         self._lay_out_actions()
-        if focus:
-            row.description.setFocus()
+        if focus:  # the new row is shown first: a hidden field cannot take the keyboard
+            for widget in row.widgets:
+                widget.setVisible(True)
+            row.description.setFocus(Qt.FocusReason.OtherFocusReason)
         return row
 
     def remove_action_row(self, row: _ActionRow) -> None:

@@ -24,3 +24,24 @@ def test_dates_and_trail_times_read_as_people_write_them():
     assert date_text(dt.date(2026, 2, 3)) == "03/02/2026"
     assert date_text(None) == "—" and date_text(None, "no date") == "no date"
     assert local_time_text("2026-12-04T09:05:00.000000Z")[:10] == "04/12/2026"
+
+
+def test_kappa_words_and_the_overdue_rule_are_said_once_and_agree_everywhere():
+    """Issue 17, item 2: the kappa words existed three times and disagreed below zero; the
+    overdue rule three times. Each is now one helper that every place uses."""
+    from sefton_qa.domain.models import ActionStatus, RemedialAction
+    from sefton_qa.domain.stats import kappa_words
+    from sefton_qa.domain.working_days import is_overdue
+    from sefton_qa.reports.text import kappa_strength
+
+    for kappa in (-0.3, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9):
+        assert kappa_strength(kappa) == kappa_words(kappa)
+    assert kappa_words(-0.3) == "less than chance" and kappa_words(0.9) == "almost perfect"
+    today = dt.date(2026, 11, 24)
+    assert not is_overdue(None, today) and not is_overdue(today, today)
+    assert is_overdue(today - dt.timedelta(days=1), today)
+    action = RemedialAction(1, 1, None, "x", None, today - dt.timedelta(days=1),
+                            ActionStatus.OPEN, None, "", None, None, None, 1)
+    assert action.overdue(today) and not action.overdue(today - dt.timedelta(days=1))
+    sources = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.py"))
+    assert sources.count('"almost perfect" if kappa > 0.8') == 1

@@ -282,7 +282,9 @@ class RemedialAction:
     version: int
 
     def overdue(self, today: dt.date) -> bool:
-        return self.status is ActionStatus.OPEN and self.due_date < today
+        from sefton_qa.domain.working_days import is_overdue
+
+        return self.status is ActionStatus.OPEN and is_overdue(self.due_date, today)
 
 
 @dataclass

@@ -68,3 +68,12 @@ def weighted_kappa(pairs, categories, *, weights: str = "linear") -> float | Non
     if expected == 0:
         return 1.0 if observed == 0 else None
     return 1.0 - observed / expected
+
+
+def kappa_words(kappa: float) -> str:
+    """Agreement beyond chance in the usual words (Landis and Koch), everywhere it is said:
+    below zero moderators and auditors agree less often than chance would."""
+    if kappa < 0:
+        return "less than chance"
+    return ("almost perfect" if kappa > 0.8 else "substantial" if kappa > 0.6 else "moderate"
+            if kappa > 0.4 else "fair" if kappa > 0.2 else "slight or none")

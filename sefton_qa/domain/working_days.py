@@ -44,3 +44,9 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+
+def is_overdue(due: dt.date | None, today: dt.date) -> bool:
+    """The one overdue rule: past its due date (a step with none is never overdue); due today
+    is not yet overdue."""
+    return due is not None and due < today

@@ -39,6 +39,7 @@ from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 from sefton_qa.domain.wording import date_text
+from sefton_qa.domain.working_days import is_overdue
 
 OVERDUE = "Overdue"
 #: Overdue is shown by its word first; the colours only repeat it (and pass WCAG AA contrast).
@@ -64,7 +65,7 @@ def due_status(due: dt.date | None, today: dt.date) -> tuple[str, bool]:
     if due is None:
         return "No due date", False
     days = (due - today).days
-    if days < 0:
+    if is_overdue(due, today):
         return OVERDUE, True
     if days == 0:
         return "Due today", False

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from sefton_qa.domain.grades import ALL_GRADES, Grade
 from sefton_qa.domain.models import Role
+from sefton_qa.domain.stats import kappa_words
 from sefton_qa.gui.loop_common import (
     OVERDUE,
     Loader,
@@ -358,10 +359,7 @@ KAPPA_EXPLAINED = (
 
 
 def strength(kappa: float) -> str:
-    if kappa < 0:
-        return "less than chance"
-    return ("almost perfect" if kappa > 0.8 else "substantial" if kappa > 0.6 else "moderate"
-            if kappa > 0.4 else "fair" if kappa > 0.2 else "slight or none")
+    return kappa_words(kappa)
 
 
 def kappa_text(kappa: float | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.stats import intervals_overlap, wilson_interval
+from sefton_qa.domain.stats import intervals_overlap, kappa_words, wilson_interval
 from sefton_qa.reports.figures import KAPPA_MIN_MODERATED, PackFigures
 from sefton_qa.reports.numbers import (
     CENTRE_GOB,
@@ -53,8 +53,7 @@ def gob_label(figures: PackFigures) -> str:
 
 def kappa_strength(kappa: float) -> str:
     """The usual words for kappa (Landis and Koch), as the calibration view uses them."""
-    return ("almost perfect" if kappa > 0.8 else "substantial" if kappa > 0.6 else "moderate"
-            if kappa > 0.4 else "fair" if kappa > 0.2 else "slight or none")
+    return kappa_words(kappa)
 
 
 def change_is_chance(k1: int, n1: int, k2: int, n2: int) -> bool:

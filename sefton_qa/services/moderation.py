@@ -22,9 +22,9 @@ from sefton_qa.domain.models import (
     ModerationStatus,
     Role,
 )
-from sefton_qa.domain.stats import weighted_kappa
+from sefton_qa.domain.stats import kappa_words, weighted_kappa
 from sefton_qa.domain.text import clean_line
-from sefton_qa.domain.working_days import WorkingCalendar
+from sefton_qa.domain.working_days import WorkingCalendar, is_overdue
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
 from sefton_qa.store import grades as grade_store
@@ -418,11 +418,11 @@ def loops(session: Session, *, start: dt.date | None = None,
             overdue = False
             if any(m.status is ModerationStatus.PENDING for m in mods):
                 stage = STAGES[0]
-                overdue = any(m.due_date and m.due_date < today for m in mods
+                overdue = any(is_overdue(m.due_date, today) for m in mods
                               if m.status is ModerationStatus.PENDING)
             elif any(c.status is ConversationStatus.DUE for c in convs):
                 stage = STAGES[1]
-                overdue = any(c.due_date and c.due_date < today for c in convs
+                overdue = any(is_overdue(c.due_date, today) for c in convs
                               if c.status is ConversationStatus.DUE)
             elif any(a.status is ActionStatus.OPEN for a in acts):
                 stage = STAGES[2]
@@ -494,7 +494,7 @@ def queue(session: Session, *, overdue_only: bool = False, mine: bool = False
                 f"{'Calibration check' if because == 'calibration' else 'Inadequate'}: "
                 f"graded {Grade(grade).short_label.lower() if grade else 'ungraded'} by "
                 f"{auditor}", due_date, (today - flagged).days,
-                bool(due_date and due_date < today), version, sm_id, None, auditor_id))
+                is_overdue(due_date, today), version, sm_id, None, auditor_id))
         for (cid, due, sm_id, version, audit_id, case_ref, _date, area, team, team_id, auditor,
              auditor_id, grade, team_sm) in loop_store.due_conversations(conn):
             due_date = dt.date.fromisoformat(due) if due else None
@@ -504,8 +504,8 @@ def queue(session: Session, *, overdue_only: bool = False, mine: bool = False
             items.append(QueueItem(
                 "conversation", cid, audit_id, case_ref or "", team or "", team_id,
                 "Reflective conversation due", due_date,
-                max(0, (today - created).days) if due_date and due_date < today else 0,
-                bool(due_date and due_date < today), version, sm_id, None, auditor_id))
+                max(0, (today - created).days) if is_overdue(due_date, today) else 0,
+                is_overdue(due_date, today), version, sm_id, None, auditor_id))
         for (aid, description, owner_id, owner, due, reaudit_by, version, audit_id, case_ref,
              _date, area, team, team_id, auditor, auditor_id, grade,
              sm_id) in loop_store.open_actions(conn):
@@ -515,7 +515,8 @@ def queue(session: Session, *, overdue_only: bool = False, mine: bool = False
             items.append(QueueItem(
                 "action", aid, audit_id, case_ref or "", team or "", team_id,
                 f"{description} (owner: {owner or 'nobody'})", due_date,
-                max(0, (today - due_date).days), due_date < today, version, sm_id, owner_id,
+                max(0, (today - due_date).days), is_overdue(due_date, today), version, sm_id,
+                owner_id,
                 auditor_id))
     if overdue_only:
         items = [i for i in items if i.overdue]
@@ -548,11 +549,8 @@ class Calibration:
         elif self.upgraded > self.downgraded:
             text += " More grades were raised than lowered: auditors may be grading harshly."
         if self.kappa is not None:
-            strength = ("almost perfect" if self.kappa > 0.8 else "substantial"
-                        if self.kappa > 0.6 else "moderate" if self.kappa > 0.4 else "fair"
-                        if self.kappa > 0.2 else "slight or none")
             text += (f" Agreement beyond chance (weighted kappa) is {self.kappa:.2f}: "
-                     f"{strength}.")
+                     f"{kappa_words(self.kappa)}.")
         return text
 
 

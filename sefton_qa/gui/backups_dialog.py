@@ -44,6 +44,46 @@ def _local_time(created: dt.datetime) -> str:
     return created.astimezone().strftime("%d %b %Y %H:%M:%S")
 
 
+def in_background(parent, what: str, fn):
+    """``fn()`` on a worker thread while a progress dialog (busy: no steps to count) says
+    what is happening and the window keeps painting; its result, or its exception raised
+    here."""
+    import threading
+
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the GUI thread
+            outcome["error"] = exc
+
+    progress = QProgressDialog(what, None, 0, 0, parent)
+    progress.setWindowTitle("Please wait")
+    progress.setWindowModality(Qt.WindowModality.WindowModal)
+    progress.setAutoClose(False)
+    progress.hide()
+    worker = threading.Thread(target=run, name="sefton-qa-backups", daemon=True)
+    worker.start()
+    # Shown only when the work takes a while: a quick one does not flash a dialog.
+    QTimer.singleShot(300, lambda: progress.show() if worker.is_alive() else None)
+    loop = QEventLoop()
+    timer = QTimer(interval=50)
+    timer.timeout.connect(lambda: loop.quit() if not worker.is_alive() else None)
+    timer.start()
+    while worker.is_alive():
+        loop.exec()
+    timer.stop()
+    progress.close()
+    progress.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
 class BackupsDialog(QDialog):
     #: Emitted with the RestoreResult after a restore, once the store is reopened.
     restored = Signal(object)
@@ -130,8 +170,10 @@ class BackupsDialog(QDialog):
 
     # -- actions --------------------------------------------------------------------------------
     def back_up_now(self) -> Path | None:
+        store = self.session.store
         try:
-            path = backup_service.make_backup(self.session.store)
+            path = in_background(self, "Backing up the store…",
+                                 lambda: backup_service.make_backup(store))
         except SeftonError as exc:
             QMessageBox.warning(self, "Backup failed", str(exc))
             return None
@@ -174,8 +216,12 @@ class BackupsDialog(QDialog):
         store.close()
         result, failure = None, None
         try:
-            result = backup_service.restore(store_path, backup_file, folder=folder,
-                                            other_store=other_store)
+            # The backup is checked in full (about a minute at a million audits): in the
+            # background, with a progress bar, never on the GUI thread.
+            result = in_background(
+                self, "Checking the backup and restoring it…",
+                lambda: backup_service.restore(store_path, backup_file, folder=folder,
+                                               other_store=other_store))
         except SeftonError as exc:
             failure = exc
         try:

@@ -249,3 +249,42 @@ def test_a_backup_from_before_store_ids_is_marked_and_restored_only_when_confirm
     result = dialog.restore_selected()
     assert warnings == [] and result is not None
     assert "confirmed although" in result.authorised
+
+
+def test_restore_checks_the_backup_off_the_gui_thread_with_a_progress_bar(
+        qtbot, demo_session, gui_settings, monkeypatch):
+    """Issue 17, finding 6: the full check of a restore ran on the GUI thread (about a minute
+    at a million audits). It runs on a worker now, the window painting meanwhile."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    from sefton_qa.services import backups as backup_service
+
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
+    window, dialog = _open(qtbot, demo_session, gui_settings)
+    backup = dialog.back_up_now()
+    real = backup_service.restore
+    seen = {}
+
+    def slow_restore(*args, **kwargs):
+        seen["thread"] = threading.current_thread()
+        time.sleep(0.6)  # a big store's check
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backup_service, "restore", slow_restore)
+    ticks = []
+    timer = QTimer(interval=50)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    shown = []
+    QTimer.singleShot(450, lambda: shown.extend(
+        w for w in dialog.findChildren(QProgressDialog) if w.isVisible()))
+    result = dialog.restore(backup)
+    timer.stop()
+    assert result is not None
+    assert seen["thread"] is not threading.main_thread()
+    assert len(ticks) >= 8  # the GUI thread went on while the backup was checked
+    assert shown and "Checking the backup" in shown[0].labelText()

@@ -30,7 +30,7 @@ from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 
-DEFAULT_WIDTHS = (110, 85, 150, 150, 120, 160, 85)
+DEFAULT_WIDTHS = (110, 85, 150, 140, 120, 185, 85)
 #: The columns in the order shown at first: what a register is scanned for (case, date, grade,
 #: status, team) comes first, so it is in view on a 1024-pixel screen; people may drag them.
 DEFAULT_ORDER = (COL_CASE, COL_DATE, COL_GRADE, COL_STATUS, COL_TEAM, COL_AREA, COL_AUDITOR,

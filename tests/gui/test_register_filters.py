@@ -165,3 +165,72 @@ def test_a_failing_register_query_says_so_once_and_clears_the_filter(qtbot, wind
              if isinstance(w, QMessageBox) and w.isVisible()]
     assert len(boxes) == 1 and calls["page"] == 1
     assert page.model.audit_id(0) is not None  # the register reads again
+
+
+# -- random combinations, through the widgets --------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+COMBINED = ("area", "grade", "status", "theme")
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(choices=st.fixed_dictionaries(  # "Any" often, so that combinations still find audits
+           {name: st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5]) for name in COMBINED}),
+       search=st.sampled_from([None, "existing", "nothing"]),
+       sort=st.tuples(st.integers(0, 6), st.booleans()))
+def test_any_combination_of_filters_search_and_sort_through_the_widgets(
+        qtbot, window, demo_session, choices, search, sort):
+    """Filters chosen with Alt+letter and the arrow keys, a search typed, a column header
+    clicked (once or twice): the register never fails and holds exactly the audits a direct
+    query finds."""
+    conn = demo_session.store.conn
+    page = window.audits_page
+    bar = page.filters
+    wanted: dict[str, object] = {}
+    for name in COMBINED:
+        combo = focus_with_shortcut(qtbot, window, FILTERS[name][0])
+        qtbot.keyClick(combo, Qt.Key.Key_Home)
+        for _ in range(min(choices[name], combo.count() - 1)):
+            qtbot.keyClick(combo, Qt.Key.Key_Down)
+        data = combo.currentData()
+        wanted[name] = getattr(data, "value", data)
+    case = conn.execute("SELECT case_reference FROM audits ORDER BY id LIMIT 1 OFFSET 7"
+                        ).fetchone()[0]
+    text = {None: "", "existing": case, "nothing": "ZZZ-NO-SUCH-CASE"}[search]
+    bar.search.setFocus()
+    qtbot.keyClick(bar.search, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(bar.search, Qt.Key.Key_Backspace)
+    if text:
+        qtbot.keyClicks(bar.search, text)
+    qtbot.waitUntil(lambda: page.model.filter.search == (text or None)
+                    or (page.model.filter.search or "") == text)
+    column, twice = sort
+    header = page.table.horizontalHeader()
+    from PySide6.QtCore import QPoint
+
+    point = QPoint(header.sectionViewportPosition(column) + 5, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    if twice:
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=point)
+
+    clauses, params = [], []
+    for name, col in (("area", "service_area_id"), ("grade", "overall_grade"),
+                      ("status", "status")):
+        if wanted[name] is not None:
+            clauses.append(f"{col} = ?")
+            params.append(wanted[name])
+    if wanted["theme"] is not None:
+        clauses.append("id IN (SELECT audit_id FROM audit_themes WHERE theme_id = ?)")
+        params.append(wanted["theme"])
+    if text:
+        clauses.append("case_reference = ?")
+        params.append(text)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    expected = {r[0] for r in conn.execute(f"SELECT id FROM audits {where}", params)}
+    qtbot.waitUntil(lambda: page.model.failure is not None or
+                    page.model.total == len(expected), timeout=5000)
+    assert page.model.failure is None, page.model.failure
+    assert register_ids(page) == expected
+    assert no_failure_shown(window)

@@ -8,7 +8,6 @@ save completes in at most 200 ms over a 20 ms link), with room to spare: about 1
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import statistics
 import time
@@ -23,6 +22,8 @@ from sefton_qa.store import audits as audit_store
 from sefton_qa.store import open_store
 from sefton_qa.store import sql as sql_help
 
+from benchmarks.roundtrips import count_round_trips
+
 ADMIN_OS_USER = "admin.user"  # as tests/conftest.py
 TODAY = dt.date(2026, 11, 24)
 pytestmark = pytest.mark.server_only
@@ -30,56 +31,6 @@ pytestmark = pytest.mark.server_only
 #: What each save may cost: BEGIN with the lock, clock and trail head; the reference data;
 #: the INSERT (or the UPDATE); the moderation reads; COMMIT with the rows deferred to it.
 MOST_ROUND_TRIPS = {"draft": 4, "submitted inadequate": 5, "edit of a submitted audit": 5}
-
-
-class _CountingCursor:
-    def __init__(self, raw_cursor, counter):
-        self._cursor, self._counter = raw_cursor, counter
-
-    def execute(self, *args, **kwargs):
-        self._counter.trip()
-        return self._cursor.execute(*args, **kwargs)
-
-    def executemany(self, *args, **kwargs):
-        self._counter.trip()
-        return self._cursor.executemany(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._cursor, name)
-
-
-class CountingConnection:
-    """Stands in for the psycopg connection under PgConnection and counts the times it waits
-    for the server: each statement outside a pipeline, and each pipeline as a whole."""
-
-    def __init__(self, raw):
-        self._raw = raw
-        self.trips = 0
-        self._piped = False
-
-    def trip(self) -> None:
-        if not self._piped:
-            self.trips += 1
-
-    def execute(self, *args, **kwargs):
-        self.trip()
-        return self._raw.execute(*args, **kwargs)
-
-    def cursor(self, *args, **kwargs):
-        return _CountingCursor(self._raw.cursor(*args, **kwargs), self)
-
-    @contextlib.contextmanager
-    def pipeline(self):
-        self.trip()
-        self._piped = True
-        try:
-            with self._raw.pipeline() as pipe:
-                yield pipe
-        finally:
-            self._piped = False
-
-    def __getattr__(self, name):
-        return getattr(self._raw, name)
 
 
 @pytest.fixture
@@ -128,13 +79,7 @@ def test_each_save_makes_few_round_trips(team_store):
     counted = {}
     for number in range(3):  # the first saves prepare statements; the last is what counts
         for kind, save in _saves(session, org, number).items():
-            counter = CountingConnection(store.conn.raw)
-            store.conn.raw = counter
-            try:
-                save()
-            finally:
-                store.conn.raw = counter._raw
-            counted[kind] = counter.trips
+            counted[kind] = count_round_trips(store, save)
     print(f"round trips a save: {counted}")
     for kind, most in MOST_ROUND_TRIPS.items():
         assert counted[kind] <= most, (kind, counted[kind])

@@ -102,6 +102,7 @@ class BackupsDialog(QDialog):
         layout.addWidget(self.folder_label)
 
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("This store's backups")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -56,11 +56,13 @@ class ImportDialog(QDialog):
 
         self.preview = QTableWidget()
         self.preview.setObjectName("importPreview")
+        self.preview.setAccessibleName("The file's first rows, as they will be read")
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.mapping_box = QGroupBox("Columns: which field each column of the file holds")
         self.mapping_grid = QGridLayout(self.mapping_box)
         self.problems = QListWidget()
         self.problems.setObjectName("importProblems")
+        self.problems.setAccessibleName("Problems found in the file")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 

@@ -176,3 +176,42 @@ def test_help_keyboard_shortcuts_is_generated_from_the_menus_and_the_registry(
     assert "Reports → Committee pack…" in text and "Ctrl+R" in text
     dialog.close()
     window.close()
+
+
+def test_every_input_of_every_surface_has_an_accessible_name(qtbot, demo_session,
+                                                             gui_settings):
+    """Issue 17, item 5: a screen reader names every control a person can reach, on every
+    surface the registry opens."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from sefton_qa.gui.surfaces import SURFACES
+
+    window = MainWindow(demo_session, gui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    unnamed: dict[str, list[str]] = {}
+    for surface in SURFACES:
+        if surface.opens is None:
+            continue
+        widget = surface.opens(window)
+        if widget is None:
+            continue
+        widget.show()
+        QApplication.processEvents()
+        scope = widget if surface.kind != "tab" else widget.tabs.currentWidget()
+        missing = []
+        for control in scope.findChildren(QWidget):
+            if control.focusPolicy() == Qt.FocusPolicy.NoFocus or \
+                    not control.isVisibleTo(scope) or control.objectName().startswith("qt_"):
+                continue
+            text = getattr(control, "text", lambda: "")
+            visible_text = text() if callable(text) else ""
+            if not control.accessibleName() and not visible_text:
+                missing.append(control.objectName() or type(control).__name__)
+        if missing:
+            unnamed[surface.name] = sorted(set(missing))
+        if surface.kind not in ("page", "window"):
+            widget.close()
+    assert unnamed == {}
+    window.close()

@@ -71,3 +71,22 @@ def local_time_text(at_utc: str) -> str:
             return at_utc
     local = moment.replace(tzinfo=dt.timezone.utc).astimezone()
     return local.strftime(f"{DATE_FORMAT} %H:%M")
+
+
+def problem_sentence(label: str | None, message: str, *, beside: bool = False,
+                     capital: bool = True, full_stop: bool = False) -> str:
+    """A service's problem as people read it, the one rule everywhere: a message that says
+    what the field is ("is required", "must be…", "are…") follows the field's name; any other
+    follows the name and a colon, or stands alone ``beside`` its field (or with no name).
+    ``capital`` starts it with a capital; ``full_stop`` ends it with one."""
+    if label is None:
+        text = message
+    elif message.startswith(("is ", "must ", "are ")):
+        text = f"{label} {message}"
+    else:
+        text = message if beside else f"{label}: {message}"
+    if capital:
+        text = text[:1].upper() + text[1:]
+    if full_stop and not text.endswith((".", "?", "!")):
+        text += "."
+    return text

@@ -92,14 +92,11 @@ FIELD_NAMES = {field: label.lower() for field, label in AUDIT_FIELD_LABELS.items
 
 def _sentence(name: str, message: str) -> str:
     """ "case reference", "is required" → "Case reference is required." """
+    from sefton_qa.domain.wording import problem_sentence
+
     if not message:
-        text = name
-    elif message.startswith(("is ", "must ", "are ")):
-        text = f"{name} {message}"
-    else:
-        text = f"{name}: {message}"
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
+        return problem_sentence(None, name, full_stop=True)
+    return problem_sentence(name, message, full_stop=True)
 
 
 def _mnemonic_safe(text: str) -> str:
@@ -1227,10 +1224,10 @@ class AuditForm(QDialog):
     def _problem_phrase(self, problem: FieldProblem, *, named: bool = False) -> str:
         """The problem as a phrase: "case reference is required", or the message alone when it
         already says what it is about (``named`` prefixes the field's name to those too)."""
-        name = self._field_name(problem.field)
-        if problem.message.startswith(("is ", "must ", "are ")):
-            return f"{name} {problem.message}"
-        return f"{name}: {problem.message}" if named else problem.message
+        from sefton_qa.domain.wording import problem_sentence
+
+        return problem_sentence(self._field_name(problem.field), problem.message,
+                                beside=not named, capital=False)
 
     def _show_notice(self, text: str, *, offer_reload: bool = False) -> None:
         self.notice_label.setText(text)

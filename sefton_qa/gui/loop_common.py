@@ -143,15 +143,10 @@ def problem_lines(exc: ValidationError, names: dict[str, str], *,
     """Service problems as sentences a person reads: "The learning is required: ...".
     ``beside``: the message sits beside its field, so a message that makes sense alone
     ("say who took part") is not prefixed with the field's name."""
-    lines = []
-    for p in exc.problems:
-        name = names.get(p.field, p.field.replace("_", " "))
-        if p.message.startswith(("is ", "are ", "must ")):
-            text = f"{name} {p.message}"
-        else:
-            text = p.message if beside else f"{name}: {p.message}"
-        lines.append(text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
-    return lines
+    from sefton_qa.domain.wording import problem_sentence
+
+    return [problem_sentence(names.get(p.field, p.field.replace("_", " ")), p.message,
+                             beside=beside, full_stop=True) for p in exc.problems]
 
 
 # -- a small table ------------------------------------------------------------------------------

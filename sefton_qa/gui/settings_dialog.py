@@ -70,12 +70,10 @@ IN_USE, RETIRED = "In use", "Retired"
 
 
 def problem_text(problem) -> str:
-    label = FIELD_LABELS.get(problem.field)
-    if label is None:
-        return problem.message[:1].upper() + problem.message[1:]
-    if problem.message.startswith(("is ", "must ", "are ")):
-        return f"{label} {problem.message}"
-    return f"{label}: {problem.message}"
+    from sefton_qa.domain.wording import problem_sentence
+
+    return problem_sentence(FIELD_LABELS.get(problem.field), problem.message,
+                            capital=FIELD_LABELS.get(problem.field) is None)
 
 
 def named(widget, name: str, object_name: str | None = None):

@@ -1,4 +1,5 @@
-"""Issue 17, item 7: dates read the same everywhere (the window, the CLI, the packs), because
+"""Issue 17, items 2 and 7: dates, kappa words, the overdue rule and problem sentences read the
+same everywhere (the window, the CLI, the packs): each is written once. Dates because
 the format is written in one place, ``sefton_qa.domain.wording``."""
 
 from __future__ import annotations
@@ -45,3 +46,18 @@ def test_kappa_words_and_the_overdue_rule_are_said_once_and_agree_everywhere():
     assert action.overdue(today) and not action.overdue(today - dt.timedelta(days=1))
     sources = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.py"))
     assert sources.count('"almost perfect" if kappa > 0.8') == 1
+
+
+def test_problems_read_the_same_wherever_they_are_shown():
+    """Issue 17, item 2: "problem → sentence" was written four times; one rule now."""
+    from sefton_qa.domain.wording import problem_sentence
+
+    assert problem_sentence("Case reference", "is required") == "Case reference is required"
+    assert problem_sentence("Team", "no such team") == "Team: no such team"
+    assert problem_sentence("Team", "say who took part", beside=True) == "Say who took part"
+    assert problem_sentence(None, "the store is busy") == "The store is busy"
+    assert problem_sentence("learning", "is required", full_stop=True) == "Learning is required."
+    assert problem_sentence("case reference", "is required", capital=False) == \
+        "case reference is required"
+    sources = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.py"))
+    assert sources.count('startswith(("is ", "must ", "are "))') == 1

@@ -189,37 +189,53 @@ def trend_sentence(figures: PackFigures, nums: Numbers) -> str:
             + "; its ".join(said) + " (see the control limits in section 3).")
 
 
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _leaders(counts: dict[str, int]) -> tuple[int, list[str]]:
+    """The largest count and every name that has it (a tie names them all)."""
+    top = max(counts.values(), default=0)
+    return top, [name for name, n in counts.items() if n == top] if top else []
+
+
 def where_sentence(figures: PackFigures, nums: Numbers) -> str:
-    best = None
-    for area in figures.by_area:
-        k, t = area_key(area, Grade.INADEQUATE), area_key(area)
-        if not (nums.shown(k) and nums.shown(t)) or not nums.value(k):
-            continue
-        rank = (nums.value(k), Fraction(nums.value(k), nums.value(t)))
-        if best is None or rank > best[0]:
-            best = (rank, area, nums.value(k), nums.value(t))
-    if best is None:
+    """Where inadequate work was found most often, by count (ties named together). Said only
+    when every leader's figures are shown: naming the largest figure left visible, while a
+    larger one is hidden as "c", would print something false (issue 16, finding 2)."""
+    counts = {area: nums.value(area_key(area, Grade.INADEQUATE)) for area in figures.by_area}
+    top, leaders = _leaders(counts)
+    if not leaders or not all(nums.shown(area_key(a, Grade.INADEQUATE))
+                              and nums.shown(area_key(a)) for a in leaders):
         return ""
-    _, area, k, t = best
-    return (f"Inadequate work was found most often in {area}: {k:,} of its {plural(t, 'audit')} "
-            f"({whole_percent(k, t)}%).")
+    if len(leaders) == 1:
+        area, t = leaders[0], nums.value(area_key(leaders[0]))
+        return (f"Inadequate work was found most often in {area}: {top:,} of its "
+                f"{plural(t, 'audit')} ({whole_percent(top, t)}%).")
+    return (f"Inadequate work was found most often in {_listed(leaders)}: "
+            f"{plural(top, 'audit')} in each.")
 
 
 def theme_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """The theme found most often, by count (ties named together), said only when every
+    leader's count is shown (as where_sentence)."""
     period, previous = figures.current.period, figures.prior.period
     n, n2 = nums.value(total_key(period)), nums.value(total_key(previous))
-    for theme in sorted_themes(figures):
-        key = theme_key(theme)
-        if not nums.shown(key) or not nums.value(key):
-            continue
-        k = nums.value(key)
-        text = (f"The theme found most often was {in_sentence(theme)}, "
-                f"in {plural(k, 'audit')} ({whole_percent(k, n)}%)")
-        before = theme_previous_key(theme)
-        if n2 and nums.shown(before) and nums.shown(total_key(previous)):
-            text += f", against {whole_percent(nums.value(before), n2)}% in the previous period"
-        return text + "."
-    return ""
+    themes = sorted_themes(figures)
+    top, leaders = _leaders({t: nums.value(theme_key(t)) for t in themes})
+    if not leaders or not all(nums.shown(theme_key(t)) for t in leaders):
+        return ""
+    if len(leaders) > 1:
+        return (f"The themes found most often were "
+                f"{_listed([in_sentence(t) for t in leaders])}, in {plural(top, 'audit')} each "
+                f"({whole_percent(top, n)}%).")
+    theme = leaders[0]
+    text = (f"The theme found most often was {in_sentence(theme)}, "
+            f"in {plural(top, 'audit')} ({whole_percent(top, n)}%)")
+    before = theme_previous_key(theme)
+    if n2 and nums.shown(before) and nums.shown(total_key(previous)):
+        text += f", against {whole_percent(nums.value(before), n2)}% in the previous period"
+    return text + "."
 
 
 def moderation_sentence(figures: PackFigures, nums: Numbers, *, short: bool = False) -> str:

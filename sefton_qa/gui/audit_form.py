@@ -1506,48 +1506,41 @@ class AuditForm(QDialog):
             elif not self.ask_discard("Undoing the last saved change will discard the edits "
                                       "you have not saved. Go on?"):
                 return False
-        try:
-            current = audit_service.get_audit(self.session, self.audit_id)
-            if self.version is not None and current.version != self.version:
-                raise ConflictError("This audit was changed by someone else since you opened "
-                                    "it, so the form will not undo their change unseen.")
-            audit_id = self.audit_id
-            change = self._write(lambda s: audit_service.undo_last_change(s, audit_id))
-        except ConflictError as exc:
-            self._conflict(exc)
-            return False
-        except SeftonError as exc:
-            self._show_notice(f"Nothing was undone: {exc}")
-            return False
-        self._load(audit_service.get_audit(self.session, self.audit_id))
-        self._set_save_state(f"Last change undone {_now_hhmm()}")
-        self.saved.emit(change)
-        return True
+        return self._through_history(redo=False)
 
     @Slot()
     def redo_last_undone_change(self) -> bool:
         """Make the change last undone again (Ctrl+Shift+Y), then show the result. Unsaved
-        typing stops it: a redo would overwrite it, so it is saved or kept first."""
+        typing stops it (a redo would overwrite it): the form says so and keeps it."""
         if self.audit_id is None or not self.can_log:
             return False
         if self.is_dirty() and not self.read_only:
             self._show_notice("Save or undo your typing first: Redo would overwrite it.")
             return False
+        return self._through_history(redo=True)
+
+    def _through_history(self, *, redo: bool) -> bool:
+        """Undo or redo through the services, refusing to act over someone else's change
+        the form has not seen; then show the audit as it now is."""
+        verb = "redo" if redo else "undo"
         try:
             current = audit_service.get_audit(self.session, self.audit_id)
             if self.version is not None and current.version != self.version:
                 raise ConflictError("This audit was changed by someone else since you opened "
-                                    "it, so the form will not redo over their change unseen.")
+                                    f"it, so the form will not {verb} over their change "
+                                    "unseen.")
             audit_id = self.audit_id
-            change = self._write(lambda s: audit_service.redo_last_undo(s, audit_id))
+            step = audit_service.redo_last_undo if redo else audit_service.undo_last_change
+            change = self._write(lambda s: step(s, audit_id))
         except ConflictError as exc:
             self._conflict(exc)
             return False
         except SeftonError as exc:
-            self._show_notice(f"Nothing was redone: {exc}")
+            self._show_notice(f"Nothing was {'redone' if redo else 'undone'}: {exc}")
             return False
         self._load(audit_service.get_audit(self.session, self.audit_id))
-        self._set_save_state(f"Change redone {_now_hhmm()}")
+        self._set_save_state(f"Change redone {_now_hhmm()}" if redo else
+                             f"Last change undone {_now_hhmm()}")
         self.saved.emit(change)
         return True
 

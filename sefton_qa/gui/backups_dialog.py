@@ -98,6 +98,7 @@ class BackupsDialog(QDialog):
         layout = QVBoxLayout(self)
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label.setAccessibleName("Where this store's backups are kept")
         self.folder_label.setWordWrap(True)
         layout.addWidget(self.folder_label)
 

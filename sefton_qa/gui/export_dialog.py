@@ -35,6 +35,8 @@ class ExportDialog(QDialog):
                                    QDate(today.year - 1, 1, 1))
         self.use_to = QCheckBox("To")
         self.date_to = QDateEdit(QDate(today.year, today.month, today.day))
+        self.date_from.setAccessibleName("Export audits dated from")
+        self.date_to.setAccessibleName("Export audits dated up to")
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd/MM/yyyy")

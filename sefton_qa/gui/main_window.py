@@ -403,42 +403,45 @@ class MainWindow(QMainWindow):
             self._update_count(page.model.total)
 
     def undo_selected(self) -> None:
-        page = self.current_page
-        audit_id = page.selected_audit_id() if page else None
-        if audit_id is None:
-            self.statusBar().showMessage("Select an audit first: Undo reverts its last change.",
-                                         6000)
-            return
-        try:
-            audit = audit_service.get_audit(self.session, audit_id)
-            self.ops.call(lambda s: audit_service.undo_last_change(s, audit_id), self.session)
-            after = audit_service.get_audit(self.session, audit_id).status
-        except SeftonError as exc:
-            show_error(self, exc, title="Cannot undo")
-            return
-        withdrawn = after is AuditStatus.WITHDRAWN and audit.status is not AuditStatus.WITHDRAWN
-        what = "withdrawn" if withdrawn else "restored to how it was before its last change"
-        self.statusBar().showMessage(
-            f"Undone: the audit of {audit.case_reference or 'a new case'} was {what}. "
-            "The undo is in its history.", 10_000)
+        """Edit → Undo: the selected audit's last change still done, taken back."""
+        self._through_history(redo=False)
 
     def redo_selected(self) -> None:
         """Edit → Redo: the selected audit's change last undone, made again."""
+        self._through_history(redo=True)
+
+    def _through_history(self, *, redo: bool) -> None:
         page = self.current_page
         audit_id = page.selected_audit_id() if page else None
         if audit_id is None:
-            self.statusBar().showMessage("Select an audit first: Redo makes its change last "
-                                         "undone again.", 6000)
+            self.statusBar().showMessage(
+                "Select an audit first: Redo makes its change last undone again." if redo
+                else "Select an audit first: Undo reverts its last change.", 6000)
             return
+        step = audit_service.redo_last_undo if redo else audit_service.undo_last_change
         try:
             audit = audit_service.get_audit(self.session, audit_id)
-            self.ops.call(lambda s: audit_service.redo_last_undo(s, audit_id), self.session)
+            self.ops.call(lambda s: step(s, audit_id), self.session)
+            after = audit_service.get_audit(self.session, audit_id).status
         except SeftonError as exc:
-            show_error(self, exc, title="Cannot redo")
+            show_error(self, exc, title="Cannot redo" if redo else "Cannot undo")
             return
-        self.statusBar().showMessage(
-            f"Redone: the audit of {audit.case_reference or 'a new case'} has its change "
-            "back. The redo is in its history.", 10_000)
+        case = audit.case_reference or "a new case"
+        if redo:
+            text = f"Redone: the audit of {case} has its change back. The redo is in its history."
+        else:
+            withdrawn = after is AuditStatus.WITHDRAWN and \
+                audit.status is not AuditStatus.WITHDRAWN
+            what = "withdrawn" if withdrawn else "restored to how it was before its last change"
+            text = f"Undone: the audit of {case} was {what}. The undo is in its history."
+        self.statusBar().showMessage(text, 10_000)
+
+    def show_page_of(self, factory: str):
+        """Go to the page built by ``factory`` ("ModerationPage", …) and return it."""
+        row = next(i for i, (title, _p) in enumerate(self.pages)
+                   if self._page_factories.get(title) == factory)
+        self.nav.setCurrentRow(row)
+        return self.page(row)
 
     def open_story_step(self, kind: str, record_id: int):
         """A link in an audit's detail pane: a re-audit opens in its form; an open moderation,
@@ -455,10 +458,7 @@ class MainWindow(QMainWindow):
         if item is None:
             return None
         case = audit_service.get_audit(self.session, item.audit_id).case_reference or ""
-        row = next(i for i, (title, _p) in enumerate(self.pages)
-                   if self._page_factories.get(title) == factory)
-        self.nav.setCurrentRow(row)
-        page = self.page(row)
+        page = self.show_page_of(factory)
         if hasattr(page, "everyone") and page.everyone.isVisible():
             page.everyone.setChecked(True)  # not only "mine": the step may be someone else's
         if not page.select_item(record_id):

@@ -188,15 +188,10 @@ class Operations(QObject):
     def _announce(self, job: _Job) -> None:
         if not job.touched:
             return
-        result = job.result
-        if isinstance(result, Change):
-            change = dataclasses.replace(result, touched=job.touched)
-            job.result = change
-        else:
-            first = min(job.touched)
-            change = Change("", (), "change", job.touched) if first is None else \
-                Change(first[0], tuple(sorted(i for t, i in job.touched if t == first[0])),
-                       "change", job.touched)
+        if isinstance(job.result, Change):
+            job.result = change = dataclasses.replace(job.result, touched=job.touched)
+        else:  # a call that returns something else (set-up's summary): what it touched
+            change = Change("", (), "change", job.touched)
         self.changed.emit(change)
 
     def reset(self) -> None:

@@ -35,12 +35,7 @@ class Surface:
 
 
 def _page(factory: str):
-    def open_(window):
-        row = next(i for i, (title, _p) in enumerate(window.pages)
-                   if window._page_factories.get(title) == factory)
-        window.nav.setCurrentRow(row)
-        return window.page(row)
-    return open_
+    return lambda window: window.show_page_of(factory)
 
 
 def _tab(name: str):

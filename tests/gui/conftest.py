@@ -69,19 +69,34 @@ def demo_session(engine, request, tmp_path):
 
 
 @pytest.fixture
-def active_main_window(qtbot, demo_session, gui_settings):
-    """The main window on the demo session, shown and active, so keys reach its shortcuts."""
+def shown_active(qtbot):
+    """``shown_active(widget)``: shown, exposed and the active window, so keys reach it (as
+    a person's click on it would make it); returns the widget."""
     from PySide6.QtWidgets import QApplication
 
+    def show(widget):
+        qtbot.addWidget(widget)
+        widget.show()
+        qtbot.waitExposed(widget)
+        widget.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is widget)
+        return widget
+
+    return show
+
+
+@pytest.fixture
+def main_window(gui_settings, shown_active):
+    """``main_window(session)``: a main window on ``session``, shown and active."""
     from sefton_qa.gui.main_window import MainWindow
 
-    window = MainWindow(demo_session, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
+    return lambda session: shown_active(MainWindow(session, gui_settings))
+
+
+@pytest.fixture
+def active_main_window(demo_session, main_window):
+    """The main window on the demo session, shown and active, so keys reach its shortcuts."""
+    return main_window(demo_session)
 
 
 @pytest.fixture

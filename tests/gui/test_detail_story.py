@@ -5,23 +5,10 @@ keyboard (Tab to the link, Enter)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from sefton_qa.domain.models import ModerationStatus
-from sefton_qa.gui.main_window import MainWindow
 from sefton_qa.services.register import RegisterFilter
 from sefton_qa.store import loop as loop_store
-
-
-def _window(qtbot, session, settings) -> MainWindow:
-    window = MainWindow(session, settings)
-    qtbot.addWidget(window)
-    window.resize(1360, 820)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
 
 
 def _select(window, audit_id: int) -> None:
@@ -35,12 +22,12 @@ def _select(window, audit_id: int) -> None:
 
 
 def test_a_waiting_moderation_is_a_link_that_opens_it_on_its_page(qtbot, demo_session,
-                                                                   gui_settings):
+                                                                   main_window):
     conn = demo_session.store.conn
     moderation = next(m for (mid,) in conn.execute(
         "SELECT id FROM moderations WHERE status = 'pending' ORDER BY id")
         for m in [loop_store.get_moderation(conn, mid)])
-    window = _window(qtbot, demo_session, gui_settings)
+    window = main_window(demo_session)
     _select(window, moderation.audit_id)
     detail = window.audits_page.detail
     text = detail.toPlainText()
@@ -62,13 +49,13 @@ def test_a_waiting_moderation_is_a_link_that_opens_it_on_its_page(qtbot, demo_se
 
 
 def test_the_story_tells_what_was_done_and_links_the_reaudit(qtbot, demo_session,
-                                                            gui_settings):
+                                                            main_window):
     conn = demo_session.store.conn
     row = conn.execute("SELECT audit_id, reaudit_audit_id FROM remedial_actions "
                        "WHERE reaudit_audit_id IS NOT NULL ORDER BY id").fetchone()
     assert row is not None, "the demo data has a re-audit"
     audit_id, reaudit_id = row
-    window = _window(qtbot, demo_session, gui_settings)
+    window = main_window(demo_session)
     _select(window, audit_id)
     html = window.audits_page.detail.toHtml()
     text = window.audits_page.detail.toPlainText()
@@ -84,12 +71,12 @@ def test_the_story_tells_what_was_done_and_links_the_reaudit(qtbot, demo_session
     window.close()
 
 
-def test_an_audit_with_nothing_after_it_says_so(qtbot, demo_session, gui_settings):
+def test_an_audit_with_nothing_after_it_says_so(qtbot, demo_session, main_window):
     conn = demo_session.store.conn
     audit_id = conn.execute(
         "SELECT id FROM audits a WHERE NOT EXISTS (SELECT 1 FROM moderations m "
         "WHERE m.audit_id = a.id) ORDER BY id").fetchone()[0]
-    window = _window(qtbot, demo_session, gui_settings)
+    window = main_window(demo_session)
     _select(window, audit_id)
     assert "Nothing yet: no moderation, conversation or action." in \
         window.audits_page.detail.toPlainText()

@@ -12,6 +12,16 @@ import pytest
 from test_live_updates import SAVES, p95
 
 
+def _poll_quickly(window) -> None:
+    """A store file's window looks at the trail every 30 s; for a test, every 0.25 s."""
+    from sefton_qa.gui.live_updates import LiveUpdates
+
+    window.live.stop()
+    window.live = LiveUpdates(window.session.store, window, poll_s=0.25)
+    window.live.changed.connect(window.changed_elsewhere)
+    window.live.start()
+
+
 def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
         qtbot, demo_session, gui_settings):
     """Another person (another connection) changes the draft open in this window: the form
@@ -19,7 +29,6 @@ def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from sefton_qa.gui.live_updates import LiveUpdates
     from sefton_qa.gui.main_window import MainWindow
     from sefton_qa.services import audits as audit_service
     from sefton_qa.services import sign_in
@@ -32,10 +41,7 @@ def test_an_open_form_learns_its_audit_was_changed_elsewhere_and_reloads(
     window.show()
     if demo_session.store.dialect.is_file:  # poll quickly for the test (30 s in use)
         assert window.live.watcher.poll_s == 30
-        window.live.stop()
-        window.live = LiveUpdates(demo_session.store, window, poll_s=0.25)
-        window.live.changed.connect(window.changed_elsewhere)
-        window.live.start()
+        _poll_quickly(window)
     form = window.open_audit(audit_id)
     qtbot.addWidget(form)
     qtbot.waitExposed(form)
@@ -119,7 +125,6 @@ def test_two_windows_in_two_processes_a_submission_reaches_the_others_queue_with
     from pathlib import Path
 
     from sefton_qa.domain.models import Role
-    from sefton_qa.gui.live_updates import LiveUpdates
     from sefton_qa.gui.loop_pages import ModerationPage
     from sefton_qa.gui.main_window import MainWindow
     from sefton_qa.services import organisation
@@ -131,14 +136,8 @@ def test_two_windows_in_two_processes_a_submission_reaches_the_others_queue_with
     qtbot.addWidget(window)
     window.show()
     if store.dialect.is_file:  # a store file: the window polls; poll quickly for the test
-        window.live.stop()
-        window.live = LiveUpdates(store, window, poll_s=0.25)
-        window.live.changed.connect(window.changed_elsewhere)
-        window.live.start()
-    row = next(i for i, (title, _p) in enumerate(window.pages)
-               if window._page_factories.get(title) == "ModerationPage")
-    window.nav.setCurrentRow(row)
-    page = window.page(row)
+        _poll_quickly(window)
+    page = window.show_page_of("ModerationPage")
     assert isinstance(page, ModerationPage)
     location = store.location if not store.dialect.is_file else str(store.path)
     writer = Path(__file__).with_name("gui_writer.py")

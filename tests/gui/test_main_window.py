@@ -168,22 +168,16 @@ def test_opening_the_window_counts_each_register_once(qtbot, demo_session, gui_s
 
 
 def test_edit_undo_and_redo_on_the_selected_audit_by_keyboard(qtbot, demo_session,
-                                                              gui_settings):
+                                                              active_main_window):
     """Edit → Undo (Ctrl+Z) takes back the selected audit's last change; Edit → Redo (the
     platform's Redo keys) makes it again; a second Undo never acts as a Redo."""
     from PySide6.QtGui import QKeySequence
-    from PySide6.QtWidgets import QApplication
 
     from sefton_qa.domain.models import AuditStatus
     from sefton_qa.services import audits as audit_service
     from sefton_qa.services import register as register_service
 
-    window = MainWindow(demo_session, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window = active_main_window
     table = window.audits_page.table
     table.setFocus()
     table.selectRow(0)

@@ -155,16 +155,12 @@ def test_no_surface_in_the_registry_shares_an_alt_letter(qtbot, demo_session, gu
 
 
 def test_help_keyboard_shortcuts_is_generated_from_the_menus_and_the_registry(
-        qtbot, demo_session, gui_settings):
+        qtbot, active_main_window):
+    from PySide6.QtCore import Qt
+
     from sefton_qa.gui.surfaces import SURFACES
 
-    window = MainWindow(demo_session, gui_settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    from PySide6.QtCore import Qt
+    window = active_main_window
 
     qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F1)
     dialog = next(w for w in QApplication.topLevelWidgets()
@@ -205,8 +201,8 @@ def test_every_input_of_every_surface_has_an_accessible_name(qtbot, demo_session
             if control.focusPolicy() == Qt.FocusPolicy.NoFocus or \
                     not control.isVisibleTo(scope) or control.objectName().startswith("qt_"):
                 continue
-            text = getattr(control, "text", lambda: "")
-            visible_text = text() if callable(text) else ""
+            # A button or box is named by its own text; any other control needs a name.
+            visible_text = control.text() if isinstance(control, QAbstractButton) else ""
             if not control.accessibleName() and not visible_text:
                 missing.append(control.objectName() or type(control).__name__)
         if missing:

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from sefton_qa.domain.models import Role
-from sefton_qa.gui.main_window import MainWindow
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org
 from sefton_qa.services import sign_in
@@ -29,17 +28,6 @@ CASE = "LCS-770001"
 
 def _as(session, account: str):
     return sign_in(session.store, os_user=account, today=lambda: TODAY)
-
-
-def _window(qtbot, session, settings) -> MainWindow:
-    window = MainWindow(session, settings)
-    qtbot.addWidget(window)
-    window.resize(1360, 820)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    return window
 
 
 def _key(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
@@ -80,6 +68,17 @@ def _choose(qtbot, combo, text: str) -> None:
     assert combo.currentText() == text
 
 
+def _select_case(qtbot, page) -> None:
+    """In a queue page: Tab to the queue, Home, then Down until the case is selected."""
+    _tab_to(qtbot, page.table)
+    _key(qtbot, Qt.Key.Key_Home)
+    for _ in range(len(page.model.rows)):
+        if page.selected_item() is not None and page.selected_item().case_reference == CASE:
+            break
+        _key(qtbot, Qt.Key.Key_Down)
+    assert page.selected_item().case_reference == CASE
+
+
 def _people(session):
     staff = {s.os_username: s for s in org.staff(session) if s.os_username}
     area = next(a for a in org.service_areas(session, active_only=True)
@@ -116,11 +115,11 @@ def _submit_by_keyboard(qtbot, window, area, team) -> int:
     return form.audit_id
 
 
-def test_walkthrough_of_each_role_by_keyboard(qtbot, demo_session, gui_settings):
+def test_walkthrough_of_each_role_by_keyboard(qtbot, demo_session, main_window):
     area, team, officer, moderator, manager = _people(demo_session)
 
     # 1. The QA officer logs and submits an inadequate audit, then finds it in My work.
-    window = _window(qtbot, _as(demo_session, officer.os_username), gui_settings)
+    window = main_window(_as(demo_session, officer.os_username))
     audit_id = _submit_by_keyboard(qtbot, window, area, team)
     audit = audit_service.get_audit(demo_session, audit_id)
     assert (audit.case_reference, audit.status.value) == (CASE, "submitted")
@@ -133,19 +132,13 @@ def test_walkthrough_of_each_role_by_keyboard(qtbot, demo_session, gui_settings)
     window.close()
 
     # 2. A moderator confirms the grade from the moderation queue.
-    window = _window(qtbot, _as(demo_session, moderator.os_username), gui_settings)
+    window = main_window(_as(demo_session, moderator.os_username))
     _key(qtbot, Qt.Key.Key_3, CTRL)
     page = window.stack.currentWidget()
     if page.everyone.isVisible() and not page.everyone.isChecked():
         _key(qtbot, Qt.Key.Key_O, ALT)  # Show every&one's
         qtbot.waitUntil(page.everyone.isChecked)
-    _tab_to(qtbot, page.table)
-    _key(qtbot, Qt.Key.Key_Home)
-    for _ in range(len(page.model.rows)):
-        if page.selected_item() is not None and page.selected_item().case_reference == CASE:
-            break
-        _key(qtbot, Qt.Key.Key_Down)
-    assert page.selected_item().case_reference == CASE
+    _select_case(qtbot, page)
     _key(qtbot, Qt.Key.Key_G, ALT)  # Moderated &grade
     qtbot.waitUntil(lambda: QApplication.focusWidget() is page.grade_combo)
     _choose(qtbot, page.grade_combo, "Inadequate")
@@ -157,16 +150,10 @@ def test_walkthrough_of_each_role_by_keyboard(qtbot, demo_session, gui_settings)
     window.close()
 
     # 3. The team's service manager records the reflective conversation, with an action.
-    window = _window(qtbot, _as(demo_session, manager.os_username), gui_settings)
+    window = main_window(_as(demo_session, manager.os_username))
     _key(qtbot, Qt.Key.Key_4, CTRL)
     page = window.stack.currentWidget()
-    _tab_to(qtbot, page.table)
-    _key(qtbot, Qt.Key.Key_Home)
-    for _ in range(len(page.model.rows)):
-        if page.selected_item() is not None and page.selected_item().case_reference == CASE:
-            break
-        _key(qtbot, Qt.Key.Key_Down)
-    assert page.selected_item().case_reference == CASE
+    _select_case(qtbot, page)
     _tab_to(qtbot, page.participant_boxes["worker"])
     _key(qtbot, Qt.Key.Key_Space)
     _tab_to(qtbot, page.learning)
@@ -187,7 +174,7 @@ def test_walkthrough_of_each_role_by_keyboard(qtbot, demo_session, gui_settings)
     window.close()
 
     # 4. An administrator adds a team in Settings.
-    window = _window(qtbot, _as(demo_session, "gui.tester"), gui_settings)
+    window = main_window(_as(demo_session, "gui.tester"))
     _key(qtbot, Qt.Key.Key_Comma, CTRL)
     dialog = next(w for w in QApplication.topLevelWidgets()
                   if type(w).__name__ == "SettingsDialog" and w.isVisible())

@@ -50,7 +50,7 @@ def _tab(name: str):
 
 
 def _reason(window):
-    from sefton_qa.gui.audit_form import ReasonDialog
+    from sefton_qa.gui.reason_dialog import ReasonDialog
 
     return ReasonDialog(window)
 
@@ -86,7 +86,7 @@ SURFACES: tuple[Surface, ...] = (
             "Ctrl+S saves; Ctrl+Enter submits; Alt+1 … Alt+9 go to the sections and Alt+N to "
             "the next notes; Ctrl+Shift+Z undoes the last saved change and Ctrl+Shift+Y "
             "redoes it; Ctrl+Z stays with the text you type", lambda w: w.new_audit()),
-    Surface("Reason for an edit", "audit_form:ReasonDialog", "dialog",
+    Surface("Reason for an edit", "reason_dialog:ReasonDialog", "dialog",
             "Saving a change to a submitted audit", "", _reason),
     Surface("Evidence or reason for an action", "loop_common:TextDialog", "dialog",
             "Actions page: Mark done, or Close as no longer needed", "", _text_dialog),
@@ -132,7 +132,7 @@ SURFACES: tuple[Surface, ...] = (
 #: Widget classes in sefton_qa/gui that are parts of a surface, not surfaces themselves.
 PARTS = {
     "audit_form:_FieldLabel": "a label of the audit form",
-    "audit_form:_DateEdit": "the audit form's date field",
+    "date_edit:TypedDateEdit": "the audit form's date field",
     "filter_bar:FilterBar": "the register's filters",
     "loop_dashboards:_PeriodPage": "the base of the dashboards",
     "loop_pages:_QueuePage": "the base of the queue pages",

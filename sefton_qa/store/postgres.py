@@ -379,7 +379,10 @@ def lock_holder(conn: PgConnection) -> str | None:
     row = conn.execute(
         "SELECT a.application_name, a.usename FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-        "AND l.granted AND l.objid = ? AND l.pid <> pg_backend_pid() LIMIT 1",
+        "AND l.granted AND l.objid = ? AND l.pid <> pg_backend_pid() "
+        # advisory locks are the database's own: another store on the server is not waited for
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "LIMIT 1",
         (WRITER_LOCK_KEY & 0xFFFFFFFF,)).fetchone()
     if row is None:
         return None

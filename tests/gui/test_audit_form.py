@@ -765,7 +765,7 @@ def test_an_impossible_date_typed_is_said_and_neither_autosaved_nor_submitted(
                                          ("15/13/2024", "There is no month 13"),
                                          ("28/02/2023", None), ("3102", None)])
 def test_impossible_dates_are_named(typed, said):
-    from sefton_qa.gui.audit_form import impossible_date
+    from sefton_qa.services.audit_editor import impossible_date
 
     result = impossible_date(typed)
     assert (result is None) if said is None else result.startswith(said)

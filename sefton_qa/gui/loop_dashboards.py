@@ -25,17 +25,15 @@ from PySide6.QtWidgets import (
 from sefton_qa.domain.grades import ALL_GRADES, Grade
 from sefton_qa.domain.models import Role
 from sefton_qa.domain.stats import kappa_words
+from sefton_qa.gui.labels import buddy_label, heading, paragraph
 from sefton_qa.gui.loop_common import (
     OVERDUE,
     Loader,
     Row,
     RowsModel,
-    buddy_label,
     date_edit,
     fmt_date,
     from_qdate,
-    heading,
-    paragraph,
     plural,
     set_widths,
     table_view,
@@ -275,7 +273,7 @@ class DriftPage(_PeriodPage):
 
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.addWidget(heading("Drift dashboard: where inadequate work is waiting", 1))
+        layout.addWidget(heading("Drift dashboard: where inadequate work is waiting", 1.25))
         layout.addWidget(paragraph(
             "Every audit graded inadequate should move on quickly: it is moderated, then the "
             "service manager holds a reflective conversation, then the actions agreed are done. "
@@ -413,7 +411,8 @@ class CalibrationPage(_PeriodPage):
 
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.addWidget(heading("Calibration: how often moderators change auditors' grades", 1))
+        layout.addWidget(heading("Calibration: how often moderators change auditors' grades",
+                                 1.25))
         layout.addLayout(self.period_row("Moderated"))
         layout.addWidget(self.status_label)
         layout.addWidget(self.plain_label)

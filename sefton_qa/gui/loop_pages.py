@@ -34,19 +34,17 @@ from sefton_qa.domain.errors import ConflictError, SeftonError, ValidationError
 from sefton_qa.domain.grades import Grade, active_grades
 from sefton_qa.domain.models import PARTICIPANT_ROLES, ActionInput, Role
 from sefton_qa.gui.errors import show_error
+from sefton_qa.gui.labels import buddy_label, heading, paragraph
 from sefton_qa.gui.loop_common import (
     Row,
     RowsModel,
     TextDialog,
     audit_html,
-    buddy_label,
     date_edit,
     due_status,
     fmt_date,
     from_qdate,
-    heading,
     message_label,
-    paragraph,
     plural,
     problem_lines,
     set_message,
@@ -225,7 +223,7 @@ class ModerationPage(_QueuePage):
         top_part = QWidget()
         top_layout = QVBoxLayout(top_part)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading("Moderation queue", 1))
+        top_layout.addWidget(heading("Moderation queue", 1.25))
         top_layout.addWidget(intro)
         top_layout.addLayout(top)
         top_layout.addWidget(queue_label)
@@ -570,7 +568,7 @@ class ConversationsPage(_QueuePage):
         top_part = QWidget()
         top_layout = QVBoxLayout(top_part)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading("Reflective conversations", 1))
+        top_layout.addWidget(heading("Reflective conversations", 1.25))
         top_layout.addWidget(intro)
         top_layout.addLayout(top)
         top_layout.addWidget(list_label)
@@ -926,7 +924,7 @@ class ActionsPage(_QueuePage):
         buttons.addWidget(self.button_hint, 1)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(heading("Remedial actions", 1))
+        layout.addWidget(heading("Remedial actions", 1.25))
         layout.addWidget(paragraph(
             "The actions agreed at reflective conversations, followed up until they change the "
             "child's situation. Mark an action done with the evidence that shows it; an action "

@@ -47,13 +47,8 @@ from sefton_qa.domain.reference import (
     PatternTooSlow,
 )
 from sefton_qa.gui.errors import show_error
-from sefton_qa.gui.welcome import (
-    ROLE_MNEMONICS,
-    ROLE_ORDER,
-    paragraph,
-    problem_label,
-    show_problems,
-)
+from sefton_qa.gui.labels import buddy_label, paragraph, problem_label, show_problems
+from sefton_qa.gui.welcome import ROLE_MNEMONICS, ROLE_ORDER
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
 from sefton_qa.domain.wording import date_text
@@ -81,12 +76,6 @@ def named(widget, name: str, object_name: str | None = None):
     if object_name:
         widget.setObjectName(object_name)
     return widget
-
-
-def buddy(text: str, widget: QWidget) -> QLabel:
-    label = QLabel(text)
-    label.setBuddy(widget)
-    return label
 
 
 def status_label() -> QLabel:
@@ -159,7 +148,7 @@ class GeneralTab(_Tab):
         row.addWidget(self.authority, 1)
         row.addWidget(self.save_authority)
         top = QFormLayout()
-        top.addRow(buddy("&Authority's name:", self.authority), row)
+        top.addRow(buddy_label("&Authority's name:", self.authority), row)
         self.earliest = named(QDateEdit(), "Earliest audit date accepted", "earliestAuditDate")
         self.earliest.setDisplayFormat("dd/MM/yyyy")
         self.earliest.setCalendarPopup(True)
@@ -172,7 +161,7 @@ class GeneralTab(_Tab):
         dates.addWidget(self.earliest)
         dates.addWidget(self.save_earliest)
         dates.addStretch(1)
-        top.addRow(buddy("Earl&iest audit date:", self.earliest), dates)
+        top.addRow(buddy_label("Earl&iest audit date:", self.earliest), dates)
 
         self.pattern = named(QLineEdit(), "Case-reference pattern (a regular expression)",
                              "casePattern")
@@ -198,9 +187,9 @@ class GeneralTab(_Tab):
             "Auditors type the child's case reference from your case-management system. The "
             "pattern (a regular expression) decides which references are accepted; the hint "
             "says the same in plain words and is shown when a reference is refused."))
-        form.addRow(buddy("&Pattern:", self.pattern), self.pattern)
-        form.addRow(buddy("&Hint, in plain words:", self.hint), self.hint)
-        form.addRow(buddy("T&ry a reference:", self.sample), self.sample)
+        form.addRow(buddy_label("&Pattern:", self.pattern), self.pattern)
+        form.addRow(buddy_label("&Hint, in plain words:", self.hint), self.hint)
+        form.addRow(buddy_label("T&ry a reference:", self.sample), self.sample)
         form.addRow("", self.sample_result)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -327,7 +316,7 @@ class AreasTab(_Tab):
         self.set_manager_button.clicked.connect(self.set_manager)
 
         name_row = QHBoxLayout()
-        name_row.addWidget(buddy("&Name:", self.name))
+        name_row.addWidget(buddy_label("&Name:", self.name))
         name_row.addWidget(self.name, 1)
         buttons = QHBoxLayout()
         for b in (self.add_area_button, self.add_team_button, self.rename_button,
@@ -335,7 +324,7 @@ class AreasTab(_Tab):
             buttons.addWidget(b)
         buttons.addStretch(1)
         manager_row = QHBoxLayout()
-        manager_row.addWidget(buddy("Service &manager of the selected team:", self.manager))
+        manager_row.addWidget(buddy_label("Service &manager of the selected team:", self.manager))
         manager_row.addWidget(self.manager, 1)
         manager_row.addWidget(self.set_manager_button)
         layout = QVBoxLayout(self)
@@ -517,10 +506,10 @@ class StaffTab(_Tab):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.mode)
-        form.addRow(buddy("Full na&me:", self.name), self.name)
-        form.addRow(buddy("&Windows account:", self.account), self.account)
+        form.addRow(buddy_label("Full na&me:", self.name), self.name)
+        form.addRow(buddy_label("&Windows account:", self.account), self.account)
         form.addRow(QLabel("Roles:"), roles_row)
-        form.addRow(buddy("&Team:", self.team), self.team)
+        form.addRow(buddy_label("&Team:", self.team), self.team)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addStretch(1)
@@ -682,7 +671,7 @@ class ThemesTab(_Tab):
         self.rename_button.clicked.connect(self.rename)
         self.retire_button.clicked.connect(self.toggle_active)
         row = QHBoxLayout()
-        row.addWidget(buddy("&Name:", self.name))
+        row.addWidget(buddy_label("&Name:", self.name))
         row.addWidget(self.name, 1)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.rename_button, self.retire_button):
@@ -692,7 +681,7 @@ class ThemesTab(_Tab):
         layout.addWidget(paragraph(
             "Auditors tag each audit with the themes they find, and reports count them. A "
             "retired theme stays on the audits that have it but is not offered for new ones."))
-        layout.addWidget(buddy("T&hemes:", self.list))
+        layout.addWidget(buddy_label("T&hemes:", self.list))
         layout.addWidget(self.list, 1)
         layout.addLayout(row)
         layout.addLayout(buttons)
@@ -800,7 +789,7 @@ class TemplatesTab(_Tab):
         self.discard_button.clicked.connect(self.discard)
 
         top = QHBoxLayout()
-        top.addWidget(buddy("&Version:", self.version))
+        top.addWidget(buddy_label("&Version:", self.version))
         top.addWidget(self.version, 1)
         top.addWidget(self.edit_button)
         edit_buttons = QHBoxLayout()
@@ -808,7 +797,7 @@ class TemplatesTab(_Tab):
             edit_buttons.addWidget(b)
         edit_buttons.addStretch(1)
         reason_row = QHBoxLayout()
-        reason_row.addWidget(buddy("Reason for the &change:", self.reason))
+        reason_row.addWidget(buddy_label("Reason for the &change:", self.reason))
         reason_row.addWidget(self.reason, 1)
         reason_row.addWidget(self.discard_button)
         reason_row.addWidget(self.save_button)

@@ -37,6 +37,7 @@ from sefton_qa.domain.models import Role
 from sefton_qa.domain.reference import DEFAULT_SERVICE_AREAS
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.jobs import Job
+from sefton_qa.gui.labels import heading, paragraph, problem_label, show_problems
 from sefton_qa.services import organisation as org
 from sefton_qa.services.demo import Cancelled, generate_demo
 from sefton_qa.services.session import Session
@@ -52,49 +53,6 @@ STEP_TITLES = ("Your council", "Service areas", "Teams", "Staff", "Check and fin
 
 def default_team_name(area: str) -> str:
     return _FIRST_TEAM.get(area, f"{area} Team")
-
-
-def heading(text: str, scale: float = 1.5) -> QLabel:
-    """A heading whose size follows the system font (never a fixed pixel size)."""
-    label = QLabel(text)
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(True)
-    label.setFont(font)
-    label.setWordWrap(True)
-    label.setAccessibleName(text)
-    return label
-
-
-def paragraph(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-def problem_label() -> QLabel:
-    """Where problems are reported: words first ("Problem:"), colour only as a second cue."""
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet("QLabel { color: palette(highlighted-text); "
-                        "background: palette(highlight); padding: 6px; }")
-    label.setAccessibleName("Problems")
-    label.setVisible(False)
-    return label
-
-
-def show_problems(label: QLabel, messages: list[str]) -> None:
-    if not messages:
-        label.clear()
-        label.setVisible(False)
-        return
-    label.setText("Problem: " + messages[0] if len(messages) == 1 else
-                  "Problems:\n" + "\n".join(f"• {m}" for m in messages))
-    label.setAccessibleDescription(label.text())
-    label.setVisible(True)
 
 
 class WelcomePage(QWidget):

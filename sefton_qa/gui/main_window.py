@@ -202,9 +202,13 @@ class MainWindow(QMainWindow):
         """The page at ``row`` of the navigation, built on first use."""
         title, page = self.pages[row]
         if page is None:
-            from sefton_qa.gui import loop_pages  # imported on first use: a quicker start
+            # imported on first use: a quicker start
+            from sefton_qa.gui.loop import actions, calibration, conversations, drift, moderation
 
-            page = getattr(loop_pages, self._page_factories[title])(self.session, self)
+            page_class = {cls.__name__: cls for cls in (
+                moderation.ModerationPage, conversations.ConversationsPage, actions.ActionsPage,
+                drift.DriftPage, calibration.CalibrationPage)}[self._page_factories[title]]
+            page = page_class(self.session, self)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)
         return page

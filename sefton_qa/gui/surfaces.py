@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 @dataclass(frozen=True)
 class Surface:
     name: str  # as people call it
-    cls: str  # module:Class in sefton_qa.gui
+    cls: str  # module:Class in sefton_qa.gui (module: its dotted name below gui, "loop.drift")
     kind: str  # "window", "page", "dialog" or "tab"
     how: str  # how to reach it, by keyboard
     keys: str = ""  # its own keys, beyond Tab, Enter, Escape and the underlined Alt letters
@@ -56,7 +56,7 @@ def _reason(window):
 
 
 def _text_dialog(window):
-    from sefton_qa.gui.loop_common import TextDialog
+    from sefton_qa.gui.loop.common import TextDialog
 
     return TextDialog(window, title="Mark the action done", intro="An action.",
                       label="&Evidence:", ok_text="&Mark done", missing="Evidence is required.")
@@ -72,14 +72,14 @@ SURFACES: tuple[Surface, ...] = (
             "Enter opens one", lambda w: w.audits_page),
     Surface("My work", "register_page:RegisterPage", "page", "Ctrl+2",
             "Your own audits, as the register shows them", lambda w: w.my_work_page),
-    Surface("Moderation", "loop_pages:ModerationPage", "page", "Ctrl+3", "",
+    Surface("Moderation", "loop.moderation:ModerationPage", "page", "Ctrl+3", "",
             _page("ModerationPage")),
-    Surface("Reflective conversations", "loop_pages:ConversationsPage", "page", "Ctrl+4", "",
+    Surface("Reflective conversations", "loop.conversations:ConversationsPage", "page", "Ctrl+4", "",
             _page("ConversationsPage")),
-    Surface("Actions", "loop_pages:ActionsPage", "page", "Ctrl+5", "", _page("ActionsPage")),
-    Surface("Drift dashboard", "loop_dashboards:DriftPage", "page", "Ctrl+6", "",
+    Surface("Actions", "loop.actions:ActionsPage", "page", "Ctrl+5", "", _page("ActionsPage")),
+    Surface("Drift dashboard", "loop.drift:DriftPage", "page", "Ctrl+6", "",
             _page("DriftPage")),
-    Surface("Calibration", "loop_dashboards:CalibrationPage", "page", "Ctrl+7", "",
+    Surface("Calibration", "loop.calibration:CalibrationPage", "page", "Ctrl+7", "",
             _page("CalibrationPage")),
     Surface("Audit form", "audit_form:AuditForm", "dialog",
             "File → New audit… (Ctrl+N), or Enter on an audit in the register",
@@ -88,7 +88,7 @@ SURFACES: tuple[Surface, ...] = (
             "redoes it; Ctrl+Z stays with the text you type", lambda w: w.new_audit()),
     Surface("Reason for an edit", "audit_form:ReasonDialog", "dialog",
             "Saving a change to a submitted audit", "", _reason),
-    Surface("Evidence or reason for an action", "loop_common:TextDialog", "dialog",
+    Surface("Evidence or reason for an action", "loop.common:TextDialog", "dialog",
             "Actions page: Mark done, or Close as no longer needed", "", _text_dialog),
     Surface("Committee pack", "report_dialog:ReportDialog", "dialog",
             "Reports → Committee pack… (Ctrl+R)", "", lambda w: w.open_report()),
@@ -134,8 +134,8 @@ PARTS = {
     "audit_form:_FieldLabel": "a label of the audit form",
     "audit_form:_DateEdit": "the audit form's date field",
     "filter_bar:FilterBar": "the register's filters",
-    "loop_dashboards:_PeriodPage": "the base of the dashboards",
-    "loop_pages:_QueuePage": "the base of the queue pages",
+    "loop.period:_PeriodPage": "the base of the dashboards",
+    "loop.queue:_QueuePage": "the base of the queue pages",
     "settings_dialog:_Tab": "the base of the settings tabs",
     "store_check:StoreCheckBanner": "a strip across the main window",
 }

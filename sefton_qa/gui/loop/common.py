@@ -1,6 +1,6 @@
 """Pieces the moderation-loop pages share: a small table model whose "Overdue" rows carry the
-word as well as the style, message lines beside fields, a dialog that asks for a required text, the
-read-only audit view, and a loader that runs slow reads off the GUI thread."""
+word as well as the style, message lines beside fields, a scroll area, a dialog that asks for a
+required text, the read-only audit view, and a loader that runs slow reads off the GUI thread."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QStyle,
     QTableView,
     QVBoxLayout,
@@ -41,6 +43,7 @@ from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 from sefton_qa.domain.wording import date_text
 from sefton_qa.domain.working_days import is_overdue
+
 
 OVERDUE = "Overdue"
 #: Overdue is shown by its word first; the colours only repeat it (and pass WCAG AA contrast).
@@ -88,6 +91,15 @@ def date_edit(name: str, value: dt.date, *, maximum: dt.date | None = None,
     if minimum is not None:
         edit.setMinimumDate(to_qdate(minimum))
     return edit
+
+
+def scroll_area(widget: QWidget, name: str) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setAccessibleName(name)
+    return area
 
 
 def message_label(name: str, *, problem: bool = True) -> QLabel:

@@ -570,7 +570,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_settings(self):
-        from sefton_qa.gui.settings_dialog import SettingsDialog
+        from sefton_qa.gui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.session, self)
         dialog.changed.connect(self._settings_changed)

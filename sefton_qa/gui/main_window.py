@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
     def show_welcome(self) -> None:
         """An empty store: offer demo data or a real set-up first."""
         try:
-            from sefton_qa.gui.welcome import WelcomePage
+            from sefton_qa.gui.welcome.page import WelcomePage
         except ImportError:  # pragma: no cover - the welcome page ships with the app
             return
         self.welcome = WelcomePage(self.session, self)

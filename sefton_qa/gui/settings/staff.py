@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from sefton_qa.domain.models import Role
 from sefton_qa.gui.labels import buddy_label, paragraph
 from sefton_qa.gui.settings.common import _Tab, named
-from sefton_qa.gui.welcome import ROLE_MNEMONICS, ROLE_ORDER
+from sefton_qa.gui.welcome.wizard import ROLE_MNEMONICS, ROLE_ORDER
 from sefton_qa.services import organisation as org
 
 

@@ -163,34 +163,34 @@ class ActionsPage(_QueuePage):
         self.button_hint.setText(why)
 
     def mark_done(self) -> TextDialog | None:
-        item = self.selected_item()
-        if item is None or not self.done_button.isEnabled():
-            return None
-        dialog = TextDialog(self, title="Mark the action done",
-                            intro=f"{self.selected_label.text()} Say "
-                                  "what shows it is done (for example the plan updated, the "
-                                  "child seen); the evidence is kept with the action.",
-                            label="&Evidence:", ok_text="&Mark done",
-                            missing="Evidence is required: what shows the action is done.")
-        dialog.accepted.connect(lambda: self._apply(
-            item, lambda text: self.write(lambda s: loop.complete_action(
-                s, item.item_id, text, expected_version=item.version)),
-            dialog.text(), "marked done"))
-        return self._open(dialog)
+        return self._ask(self.done_button, loop.complete_action, "marked done",
+                         title="Mark the action done",
+                         intro="Say what shows it is done (for example the plan updated, the "
+                               "child seen); the evidence is kept with the action.",
+                         label="&Evidence:", ok_text="&Mark done",
+                         missing="Evidence is required: what shows the action is done.")
 
     def not_needed(self) -> TextDialog | None:
+        return self._ask(self.not_needed_button, loop.action_not_needed,
+                         "closed as no longer needed",
+                         title="Close the action as no longer needed",
+                         intro="Say why the action is no longer needed; the reason is kept in "
+                               "its history.",
+                         label="Rea&son:", ok_text="&Close the action",
+                         missing="A reason is required.")
+
+    def _ask(self, button: QPushButton, service, what: str, *, intro: str,
+             **words: str) -> TextDialog | None:
+        """Ask for the evidence or reason (``words``: the dialog's), then write
+        ``service(session, action id, text)``; ``what`` the action was, said after."""
         item = self.selected_item()
-        if item is None or not self.not_needed_button.isEnabled():
+        if item is None or not button.isEnabled():
             return None
-        dialog = TextDialog(self, title="Close the action as no longer needed",
-                            intro=f"{self.selected_label.text()} Say why the action is no "
-                                  "longer needed; the reason is kept in its history.",
-                            label="Rea&son:", ok_text="&Close the action",
-                            missing="A reason is required.")
+        dialog = TextDialog(self, intro=f"{self.selected_label.text()} {intro}", **words)
         dialog.accepted.connect(lambda: self._apply(
-            item, lambda text: self.write(lambda s: loop.action_not_needed(
+            item, lambda text: self.write(lambda s: service(
                 s, item.item_id, text, expected_version=item.version)),
-            dialog.text(), "closed as no longer needed"))
+            dialog.text(), what))
         return self._open(dialog)
 
     def _open(self, dialog: TextDialog) -> TextDialog:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -132,30 +131,9 @@ class ConversationsPage(_QueuePage):
                                    "Select a conversation to read the audit here.")
         self.form = self._build_form()
 
-        top_part = QWidget()
-        top_layout = QVBoxLayout(top_part)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading("Reflective conversations", 1.25))
-        top_layout.addWidget(intro)
-        top_layout.addLayout(top)
-        top_layout.addWidget(list_label)
-        top_layout.addWidget(self.table, 1)
-        below = QSplitter(Qt.Orientation.Horizontal)
-        below.addWidget(self.detail)
-        below.addWidget(scroll_area(self.form, "Record a reflective conversation"))
-        below.setStretchFactor(0, 2)
-        below.setStretchFactor(1, 3)
-        below.setChildrenCollapsible(False)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top_part)
-        self.splitter.addWidget(below)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
-        self.setFocusProxy(self.table)
-        self.refresh()
+        self._lay_out("Reflective conversations", intro, top, list_label,
+                      scroll_area(self.form, "Record a reflective conversation"),
+                      stretch=(2, 3, 1, 3))
 
     def _build_form(self) -> QWidget:
         form = QWidget()

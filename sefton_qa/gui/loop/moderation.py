@@ -3,7 +3,6 @@ moderation form."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,7 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -98,14 +96,6 @@ class ModerationPage(_QueuePage):
                                                       "here and moderate it.")
         self.form = self._build_form()
 
-        top_part = QWidget()
-        top_layout = QVBoxLayout(top_part)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(heading("Moderation queue", 1.25))
-        top_layout.addWidget(intro)
-        top_layout.addLayout(top)
-        top_layout.addWidget(queue_label)
-        top_layout.addWidget(self.table, 1)
         form_pane = QWidget()
         pane = QVBoxLayout(form_pane)
         pane.setContentsMargins(6, 0, 0, 0)
@@ -113,22 +103,8 @@ class ModerationPage(_QueuePage):
         pane.addLayout(self.button_row)
         pane.addWidget(self.message)
         pane.addWidget(self.done_label)
-        below = QSplitter(Qt.Orientation.Horizontal)
-        below.addWidget(self.detail)
-        below.addWidget(form_pane)
-        below.setStretchFactor(0, 1)
-        below.setStretchFactor(1, 1)
-        below.setChildrenCollapsible(False)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top_part)
-        self.splitter.addWidget(below)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
-        self.setFocusProxy(self.table)
-        self.refresh()
+        self._lay_out("Moderation queue", intro, top, queue_label, form_pane,
+                      stretch=(1, 1, 2, 3))
 
     def _build_form(self) -> QWidget:
         form = QWidget()

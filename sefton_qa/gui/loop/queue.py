@@ -3,11 +3,19 @@ stage above, the selected audit and a form below."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QTextBrowser, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sefton_qa.domain.errors import ConflictError, SeftonError
 from sefton_qa.gui.errors import show_error
+from sefton_qa.gui.labels import heading
 from sefton_qa.gui.loop.common import Row, set_message
 from sefton_qa.services import moderation as loop
 from sefton_qa.services.session import Session
@@ -43,6 +51,36 @@ class _QueuePage(QWidget):
         self.session = session
         self.items: list[loop.QueueItem] = []
         self._keeping = False
+
+    def _lay_out(self, title: str, intro: QLabel, top: QHBoxLayout, table_label: QLabel,
+                 form_pane: QWidget, *, stretch: tuple[int, int, int, int]) -> None:
+        """The page: its title, ``intro``, the ``top`` line and the queue above; the selected
+        audit beside ``form_pane`` below. ``stretch``: the audit's and the form's shares of
+        the width, then the queue's and the lower half's shares of the height."""
+        top_part = QWidget()
+        top_layout = QVBoxLayout(top_part)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(heading(title, 1.25))
+        top_layout.addWidget(intro)
+        top_layout.addLayout(top)
+        top_layout.addWidget(table_label)
+        top_layout.addWidget(self.table, 1)
+        below = QSplitter(Qt.Orientation.Horizontal)
+        below.addWidget(self.detail)
+        below.addWidget(form_pane)
+        below.setStretchFactor(0, stretch[0])
+        below.setStretchFactor(1, stretch[1])
+        below.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top_part)
+        self.splitter.addWidget(below)
+        self.splitter.setStretchFactor(0, stretch[2])
+        self.splitter.setStretchFactor(1, stretch[3])
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+        self.setFocusProxy(self.table)
+        self.refresh()
 
     @property
     def me(self):

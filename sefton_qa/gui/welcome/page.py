@@ -21,7 +21,7 @@ from sefton_qa.domain.models import Role
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.jobs import Job
 from sefton_qa.gui.labels import heading, paragraph
-from sefton_qa.gui.welcome.wizard import ROLE_ORDER, SetupPages
+from sefton_qa.gui.welcome.wizard import ROLE_ORDER, SetupPages, centre_column
 from sefton_qa.services import organisation as org
 from sefton_qa.services.demo import Cancelled, generate_demo
 from sefton_qa.services.session import Session
@@ -158,14 +158,7 @@ class WelcomePage(QWidget):
         inner.addWidget(self.progress_box)
         inner.addWidget(self.progress_status)
         inner.addStretch(1)
-        body = QWidget()
-        body.setLayout(inner)
-        body.setMaximumWidth(body.fontMetrics().averageCharWidth() * 110)
-        outer = QHBoxLayout(page)
-        outer.setContentsMargins(24, 24, 24, 24)
-        outer.addStretch(1)
-        outer.addWidget(body, 6)
-        outer.addStretch(1)
+        centre_column(page, inner, chars=110, stretch=6)
         QWidget.setTabOrder(self.demo_button, self.real_button)
         QWidget.setTabOrder(self.real_button, self.cancel_button)
         return page

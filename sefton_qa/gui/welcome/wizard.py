@@ -47,6 +47,18 @@ def default_team_name(area: str) -> str:
     return _FIRST_TEAM.get(area, f"{area} Team")
 
 
+def centre_column(owner: QWidget, inner: QVBoxLayout, *, chars: int, stretch: int) -> None:
+    """``inner`` as a column in the middle of ``owner``, at most ``chars`` characters wide."""
+    body = QWidget()
+    body.setLayout(inner)
+    body.setMaximumWidth(body.fontMetrics().averageCharWidth() * chars)
+    outer = QHBoxLayout(owner)
+    outer.setContentsMargins(24, 24, 24, 24)
+    outer.addStretch(1)
+    outer.addWidget(body, stretch)
+    outer.addStretch(1)
+
+
 class SetupPages(QWidget):
     """The "Start for real" steps. Nothing is written until Finish, then all in one go."""
 
@@ -100,14 +112,7 @@ class SetupPages(QWidget):
         inner.addWidget(self.problems)
         inner.addWidget(self.steps, 1)
         inner.addLayout(nav)
-        body = QWidget()
-        body.setLayout(inner)
-        body.setMaximumWidth(body.fontMetrics().averageCharWidth() * 120)
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(24, 24, 24, 24)
-        outer.addStretch(1)
-        outer.addWidget(body, 8)
-        outer.addStretch(1)
+        centre_column(self, inner, chars=120, stretch=8)
 
     # -- step 1: the council --------------------------------------------------------------------
     def _council_step(self) -> QWidget:

@@ -202,9 +202,13 @@ class MainWindow(QMainWindow):
         """The page at ``row`` of the navigation, built on first use."""
         title, page = self.pages[row]
         if page is None:
-            from sefton_qa.gui import loop_pages  # imported on first use: a quicker start
+            # imported on first use: a quicker start
+            from sefton_qa.gui.loop import actions, calibration, conversations, drift, moderation
 
-            page = getattr(loop_pages, self._page_factories[title])(self.session, self)
+            page_class = {cls.__name__: cls for cls in (
+                moderation.ModerationPage, conversations.ConversationsPage, actions.ActionsPage,
+                drift.DriftPage, calibration.CalibrationPage)}[self._page_factories[title]]
+            page = page_class(self.session, self)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)
         return page
@@ -221,7 +225,7 @@ class MainWindow(QMainWindow):
     def show_welcome(self) -> None:
         """An empty store: offer demo data or a real set-up first."""
         try:
-            from sefton_qa.gui.welcome import WelcomePage
+            from sefton_qa.gui.welcome.page import WelcomePage
         except ImportError:  # pragma: no cover - the welcome page ships with the app
             return
         self.welcome = WelcomePage(self.session, self)
@@ -566,7 +570,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_settings(self):
-        from sefton_qa.gui.settings_dialog import SettingsDialog
+        from sefton_qa.gui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.session, self)
         dialog.changed.connect(self._settings_changed)

@@ -21,7 +21,7 @@ from sefton_qa.domain.errors import SeftonError
 from sefton_qa.domain.wording import date_text, change_words, field_label, local_time_text
 from sefton_qa.gui.errors import log
 from sefton_qa.gui.filter_bar import FilterBar
-from sefton_qa.gui.loop_common import audit_html
+from sefton_qa.gui.loop.common import audit_html
 from sefton_qa.gui.register_model import (
     COL_AREA, COL_AUDITOR, COL_CASE, COL_DATE, COL_GRADE, COL_STATUS, COL_TEAM, COL_THEMES,
     AuditRegisterModel,

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 @dataclass(frozen=True)
 class Surface:
     name: str  # as people call it
-    cls: str  # module:Class in sefton_qa.gui
+    cls: str  # module:Class in sefton_qa.gui (module: its dotted name below gui, "loop.drift")
     kind: str  # "window", "page", "dialog" or "tab"
     how: str  # how to reach it, by keyboard
     keys: str = ""  # its own keys, beyond Tab, Enter, Escape and the underlined Alt letters
@@ -56,7 +56,7 @@ def _reason(window):
 
 
 def _text_dialog(window):
-    from sefton_qa.gui.loop_common import TextDialog
+    from sefton_qa.gui.loop.common import TextDialog
 
     return TextDialog(window, title="Mark the action done", intro="An action.",
                       label="&Evidence:", ok_text="&Mark done", missing="Evidence is required.")
@@ -72,14 +72,14 @@ SURFACES: tuple[Surface, ...] = (
             "Enter opens one", lambda w: w.audits_page),
     Surface("My work", "register_page:RegisterPage", "page", "Ctrl+2",
             "Your own audits, as the register shows them", lambda w: w.my_work_page),
-    Surface("Moderation", "loop_pages:ModerationPage", "page", "Ctrl+3", "",
+    Surface("Moderation", "loop.moderation:ModerationPage", "page", "Ctrl+3", "",
             _page("ModerationPage")),
-    Surface("Reflective conversations", "loop_pages:ConversationsPage", "page", "Ctrl+4", "",
+    Surface("Reflective conversations", "loop.conversations:ConversationsPage", "page", "Ctrl+4", "",
             _page("ConversationsPage")),
-    Surface("Actions", "loop_pages:ActionsPage", "page", "Ctrl+5", "", _page("ActionsPage")),
-    Surface("Drift dashboard", "loop_dashboards:DriftPage", "page", "Ctrl+6", "",
+    Surface("Actions", "loop.actions:ActionsPage", "page", "Ctrl+5", "", _page("ActionsPage")),
+    Surface("Drift dashboard", "loop.drift:DriftPage", "page", "Ctrl+6", "",
             _page("DriftPage")),
-    Surface("Calibration", "loop_dashboards:CalibrationPage", "page", "Ctrl+7", "",
+    Surface("Calibration", "loop.calibration:CalibrationPage", "page", "Ctrl+7", "",
             _page("CalibrationPage")),
     Surface("Audit form", "audit_form:AuditForm", "dialog",
             "File → New audit… (Ctrl+N), or Enter on an audit in the register",
@@ -88,7 +88,7 @@ SURFACES: tuple[Surface, ...] = (
             "redoes it; Ctrl+Z stays with the text you type", lambda w: w.new_audit()),
     Surface("Reason for an edit", "reason_dialog:ReasonDialog", "dialog",
             "Saving a change to a submitted audit", "", _reason),
-    Surface("Evidence or reason for an action", "loop_common:TextDialog", "dialog",
+    Surface("Evidence or reason for an action", "loop.common:TextDialog", "dialog",
             "Actions page: Mark done, or Close as no longer needed", "", _text_dialog),
     Surface("Committee pack", "report_dialog:ReportDialog", "dialog",
             "Reports → Committee pack… (Ctrl+R)", "", lambda w: w.open_report()),
@@ -109,21 +109,21 @@ SURFACES: tuple[Surface, ...] = (
             "File → Open store… (Ctrl+Shift+O)", "", lambda w: w.open_store_dialog()),
     Surface("A store that cannot be opened", "open_problem:OpenProblemDialog", "dialog",
             "Shown at start-up when the store is refused", "", None),
-    Surface("Settings", "settings_dialog:SettingsDialog", "dialog", "Edit → Settings… (Ctrl+,)",
+    Surface("Settings", "settings.dialog:SettingsDialog", "dialog", "Edit → Settings… (Ctrl+,)",
             "Ctrl+Tab moves between the tabs", lambda w: w.open_settings()),
-    Surface("Settings: General", "settings_dialog:GeneralTab", "tab", "Settings", "",
+    Surface("Settings: General", "settings.general:GeneralTab", "tab", "Settings", "",
             _tab("GeneralTab")),
-    Surface("Settings: Areas and teams", "settings_dialog:AreasTab", "tab", "Settings", "",
+    Surface("Settings: Areas and teams", "settings.areas:AreasTab", "tab", "Settings", "",
             _tab("AreasTab")),
-    Surface("Settings: Staff", "settings_dialog:StaffTab", "tab", "Settings", "",
+    Surface("Settings: Staff", "settings.staff:StaffTab", "tab", "Settings", "",
             _tab("StaffTab")),
-    Surface("Settings: Themes", "settings_dialog:ThemesTab", "tab", "Settings", "",
+    Surface("Settings: Themes", "settings.themes:ThemesTab", "tab", "Settings", "",
             _tab("ThemesTab")),
-    Surface("Settings: Templates", "settings_dialog:TemplatesTab", "tab", "Settings", "",
+    Surface("Settings: Templates", "settings.templates:TemplatesTab", "tab", "Settings", "",
             _tab("TemplatesTab")),
-    Surface("Welcome (a new store)", "welcome:WelcomePage", "page",
+    Surface("Welcome (a new store)", "welcome.page:WelcomePage", "page",
             "Shown in a new, empty store", "", None),
-    Surface("Set-up", "welcome:SetupPages", "page", "Welcome: Set up for real",
+    Surface("Set-up", "welcome.wizard:SetupPages", "page", "Welcome: Set up for real",
             "Enter adds the person typed", None),
     Surface("Keyboard shortcuts", "surfaces:ShortcutsDialog", "dialog",
             "Help → Keyboard shortcuts (F1)", "", lambda w: w.show_shortcuts()),
@@ -134,9 +134,9 @@ PARTS = {
     "audit_form:_FieldLabel": "a label of the audit form",
     "date_edit:TypedDateEdit": "the audit form's date field",
     "filter_bar:FilterBar": "the register's filters",
-    "loop_dashboards:_PeriodPage": "the base of the dashboards",
-    "loop_pages:_QueuePage": "the base of the queue pages",
-    "settings_dialog:_Tab": "the base of the settings tabs",
+    "loop.period:_PeriodPage": "the base of the dashboards",
+    "loop.queue:_QueuePage": "the base of the queue pages",
+    "settings.common:_Tab": "the base of the settings tabs",
     "store_check:StoreCheckBanner": "a strip across the main window",
 }
 

@@ -42,7 +42,7 @@ def test_grade_text_is_readable_on_every_row_background(qapp):
 def test_overdue_problem_and_banner_text_and_the_grade_marks_are_readable(qapp):
     """Text ≥ 4.5:1, other marks (the grade's square in the register) ≥ 3:1, on every
     background each is drawn on, light and dark."""
-    from sefton_qa.gui.loop_common import OVERDUE_BACKGROUND, OVERDUE_FOREGROUND
+    from sefton_qa.gui.loop.common import OVERDUE_BACKGROUND, OVERDUE_FOREGROUND
 
     palette = QGuiApplication.palette()
     base = palette.color(QPalette.ColorRole.Base)

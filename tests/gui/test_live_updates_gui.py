@@ -125,7 +125,7 @@ def test_two_windows_in_two_processes_a_submission_reaches_the_others_queue_with
     from pathlib import Path
 
     from sefton_qa.domain.models import Role
-    from sefton_qa.gui.loop_pages import ModerationPage
+    from sefton_qa.gui.loop.moderation import ModerationPage
     from sefton_qa.gui.main_window import MainWindow
     from sefton_qa.services import organisation
 

@@ -12,14 +12,12 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import ActionInput, ActionStatus
-from sefton_qa.gui.loop_common import OVERDUE
-from sefton_qa.gui.loop_pages import (
-    ActionsPage,
-    CalibrationPage,
-    ConversationsPage,
-    DriftPage,
-    ModerationPage,
-)
+from sefton_qa.gui.loop.actions import ActionsPage
+from sefton_qa.gui.loop.calibration import CalibrationPage
+from sefton_qa.gui.loop.common import OVERDUE
+from sefton_qa.gui.loop.conversations import ConversationsPage
+from sefton_qa.gui.loop.drift import DriftPage
+from sefton_qa.gui.loop.moderation import ModerationPage
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import moderation as loop
 from sefton_qa.services import organisation as org

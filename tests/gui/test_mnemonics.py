@@ -107,14 +107,17 @@ def test_the_registry_names_every_window_dialog_and_page_in_the_gui():
     from sefton_qa.gui.surfaces import PARTS, SURFACES
 
     found = set()
-    for info in pkgutil.iter_modules(gui.__path__):
-        module = importlib.import_module(f"sefton_qa.gui.{info.name}")
+    modules = [info.name for info in pkgutil.walk_packages(gui.__path__, "sefton_qa.gui.")]
+    assert "sefton_qa.gui.loop.moderation" in modules  # the walk reaches the subpackages
+    for dotted in modules:
+        module = importlib.import_module(dotted)
+        short = dotted.removeprefix("sefton_qa.gui.")
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and issubclass(cls, QWidget) and (
                     issubclass(cls, (QDialog, QMainWindow)) or
                     name.endswith(("Page", "Tab", "Pages", "Window")) or
                     cls.__bases__[0] is QWidget):
-                found.add(f"{info.name}:{name}")
+                found.add(f"{short}:{name}")
     registered = {s.cls for s in SURFACES}
     assert found - registered - set(PARTS) == set(), "not in gui/surfaces.py"
     assert registered - found == set(), "in the registry but not in the code"

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import AuditInput, Role
-from sefton_qa.gui.settings_dialog import SettingsDialog
-from sefton_qa.gui.welcome import WelcomePage
+from sefton_qa.gui.settings.dialog import SettingsDialog
+from sefton_qa.gui.welcome.page import WelcomePage
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org
 from sefton_qa.services import sign_in

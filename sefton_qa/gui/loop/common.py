@@ -1,6 +1,6 @@
 """Pieces the moderation-loop pages share: a small table model whose "Overdue" rows carry the
-word as well as the style, labels with buddies, a dialog that asks for a required text, the
-read-only audit view, and a loader that runs slow reads off the GUI thread."""
+word as well as the style, message lines beside fields, a scroll area, a dialog that asks for a
+required text, the read-only audit view, and a loader that runs slow reads off the GUI thread."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QScrollArea,
     QStyle,
     QTableView,
     QVBoxLayout,
@@ -35,11 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.domain.errors import ValidationError
+from sefton_qa.gui.labels import buddy_label, paragraph
 from sefton_qa.services import register
 from sefton_qa.services.audits import get_audit
 from sefton_qa.services.session import Session
 from sefton_qa.domain.wording import date_text
 from sefton_qa.domain.working_days import is_overdue
+
 
 OVERDUE = "Overdue"
 #: Overdue is shown by its word first; the colours only repeat it (and pass WCAG AA contrast).
@@ -89,14 +93,13 @@ def date_edit(name: str, value: dt.date, *, maximum: dt.date | None = None,
     return edit
 
 
-def buddy_label(text: str, buddy: QWidget, *, accessible: str | None = None) -> QLabel:
-    """A label whose mnemonic (``&``) moves focus to ``buddy``; the buddy takes the label's
-    words as its accessible name unless it already has one."""
-    label = QLabel(text)
-    label.setBuddy(buddy)
-    if accessible or not buddy.accessibleName():
-        buddy.setAccessibleName(accessible or text.replace("&", "").rstrip(":"))
-    return label
+def scroll_area(widget: QWidget, name: str) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setAccessibleName(name)
+    return area
 
 
 def message_label(name: str, *, problem: bool = True) -> QLabel:
@@ -116,26 +119,6 @@ def message_label(name: str, *, problem: bool = True) -> QLabel:
 def set_message(label: QLabel, text: str) -> None:
     label.setText(text)
     label.setVisible(bool(text))
-
-
-def heading(text: str, level: int = 2) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    font.setPointSizeF(font.pointSizeF() * (1.25 if level == 1 else 1.1 if level == 2 else 1.0))
-    label.setFont(font)
-    label.setWordWrap(True)
-    label.setAccessibleName(text)
-    return label
-
-
-def paragraph(text: str, name: str | None = None) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    if name:
-        label.setAccessibleName(name)
-    return label
 
 
 def problem_lines(exc: ValidationError, names: dict[str, str], *,

@@ -84,10 +84,13 @@ def theme_areas(figures: PackFigures) -> list[str | None]:
 def _add_grades(d: Disclosure, figures: PackFigures, gc: GradeCounts, *, shown: set[Grade],
                 show_total: bool) -> None:
     p = gc.period
-    for g in ALL_GRADES:
+    # A grade not on the scale, with no audits, is known to be 0 by every reader (the scale is
+    # printed): it is no unknown, so it is left out of the sums.
+    counted = [g for g in ALL_GRADES if g in figures.grades or gc.count(g)]
+    for g in counted:
         d.add(grade_key(p, g), gc.count(g), shown=g in shown)
     d.add(total_key(p), gc.total, shown=show_total)
-    d.total(total_key(p), [grade_key(p, g) for g in ALL_GRADES])
+    d.total(total_key(p), [grade_key(p, g) for g in counted])
     if Grade.OUTSTANDING in figures.grades:
         d.add(gob_key(figures, p), gc.good_or_better())
         d.total(gob_key(figures, p), [grade_key(p, Grade.OUTSTANDING), grade_key(p, Grade.GOOD)])
@@ -141,6 +144,14 @@ def disclosure(figures: PackFigures) -> Disclosure:
     d.add(("moderation", "pending_in_time"), m.pending - m.pending_overdue, shown=False)
     d.total(("moderation", "pending"), [("moderation", "pending_in_time"),
                                         ("moderation", "pending_overdue")])
+    # What a reader who knows the moderation rules can link (each only where it holds): every
+    # audit graded inadequate is flagged, so the flags count the inadequate grades; and the
+    # period's flagged audits are either moderated or still waiting.
+    d.total(grade_key(period, Grade.INADEQUATE), [("moderation", "flagged_inadequate")])
+    d.add(("moderation", "flagged"), m.flagged_inadequate + m.flagged_calibration, shown=False)
+    d.total(("moderation", "flagged"), [("moderation", "flagged_inadequate"),
+                                        ("moderation", "flagged_calibration")])
+    d.total(("moderation", "flagged"), [("moderation", "pending"), ("moderation", "moderated")])
 
     lp = figures.loop
     conv = ("conversations_held", "conversations_due", "conversations_overdue")

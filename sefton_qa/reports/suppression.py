@@ -17,14 +17,29 @@ every one of them.
    non-zero visible cell sharing an equation with it that leaves it undetermined, else the
    smallest), and solve again.
 
-Cells that are never shown anywhere (``hidden``) are unknown to the reader but need no
-protection of their own: a percentage the pack never prints, say.
+4. The zeros next to a small count are hidden too (in every equation holding a cell hidden
+   in step 1): printed, they would tell a reader that each "c" there is at least 1, and that a
+   group whose audits all have one grade has only that grade.
+5. Finally the pack is audited as a reader holding all of it would attack it, with integer
+   programming (:mod:`sefton_qa.reports.disclosure_audit`): counts are whole and never
+   negative, so linear algebra alone understates what can be worked out. While a hidden cell
+   could take fewer than three values, or only values inside the small range, one more cell
+   beside it is hidden, within a few rounds and a time limit; past them, every cell linked to
+   the unprotected one is hidden (the pack says which tables were withheld).
+
+Cells that are never shown anywhere (``hidden``) are unknown to the reader; they need
+protection only when their value is small (a count from 1 to 4 a reader could work out from
+what is shown, such as the requires-improvement count of an older period in the trend, whose
+total and two shares are shown).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import time
 from typing import Hashable, Iterable, Mapping, Sequence
+
+from sefton_qa.reports import disclosure_audit
 
 Key = Hashable
 Equation = Sequence[tuple[Key, int]]
@@ -68,17 +83,31 @@ class Disclosure:
         self.equations.append(tuple([(k, 1) for k in parts] + [(total_key, -1)]))
         return True
 
-    def suppress(self, forced: Iterable[Key] = ()) -> frozenset:
-        return suppress(self.values, self.equations, hidden=self.hidden, forced=forced)
+    def suppress(self, forced: Iterable[Key] = (), *, audited: bool = True) -> frozenset:
+        return suppress(self.values, self.equations, hidden=self.hidden, forced=forced,
+                        audited=audited)
+
+    def audit(self, suppressed: Iterable[Key]):
+        """What a reader of the pack could work out about each cell it hides."""
+        return audit(self.values, self.equations, suppressed, hidden=self.hidden)
+
+
+#: How many cells the integer-programming audit may add one by one, and for how long, before
+#: it withholds everything linked to a cell it could not protect.
+AUDIT_ROUNDS = 40
+AUDIT_SECONDS = 3.0
 
 
 def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
-             hidden: Iterable[Key] = (), forced: Iterable[Key] = ()) -> frozenset:
-    """The keys to show as "c". ``hidden`` keys are never shown, so never in the result."""
+             hidden: Iterable[Key] = (), forced: Iterable[Key] = (),
+             audited: bool = True) -> frozenset:
+    """The keys to show as "c". ``hidden`` keys are never shown, so never in the result.
+    ``audited`` False stops after the linear steps (1 to 4), for comparison."""
     order = {k: i for i, k in enumerate(values)}
     hidden = set(hidden)
     shown = [k for k in values if k not in hidden]
     cells: set[Key] = {k for k in shown if is_small(values[k])}
+    primary = set(cells)
     cells.update(k for k in forced if k in values and k not in hidden)
     eqs: list[dict[Key, int]] = []
     for equation in equations:
@@ -99,6 +128,11 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
     def visible(keys: Iterable[Key]) -> list[Key]:
         return [k for k in keys if k not in cells and k not in hidden]
 
+    # 4 (first, so that the steps after it see them). The zeros beside a small count.
+    for eq in eqs:
+        if primary.intersection(eq):
+            cells.update(k for k in eq if values[k] == 0 and k not in hidden)
+
     # 2. One equation at a time, until stable.
     changed = True
     while changed:
@@ -115,7 +149,7 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
     while True:
         determined = _determined(cells | hidden, eqs, order) & cells
         if not determined:
-            return frozenset(cells)
+            break
         target = min(determined, key=order.__getitem__)
         near = sorted({k for eq in by_key.get(target, ()) for k in visible(eq)}, key=rank)
         choice = None
@@ -130,6 +164,71 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
         if choice is None:  # nothing left to hide near it: cannot happen (see _determined)
             raise AssertionError(f"cannot protect {target!r}")
         cells.add(choice)
+    if not audited:
+        return frozenset(cells)
+
+    # 5. Whole, non-negative counts: the integer-programming audit.
+    started = time.perf_counter()
+    for _round in range(AUDIT_ROUNDS):
+        result = audit(values, eqs, cells, hidden=hidden)
+        failing = sorted(result.unprotected(), key=order.__getitem__)
+        if not failing:
+            return frozenset(cells)
+        if time.perf_counter() - started > AUDIT_SECONDS:
+            break
+        target = failing[0]
+        near = sorted({k for eq in by_key.get(target, ()) for k in visible(eq)}, key=rank)
+        if not near:
+            near = [k for k in [_nearest_visible(target, eqs, by_key, visible, rank)] if k]
+        if not near:
+            break
+        cells.add(near[0])
+    # Not protected within the limits: withhold everything linked to what is still exposed.
+    result = audit(values, eqs, cells, hidden=hidden)
+    for target in result.unprotected():
+        cells.update(k for k in _linked(target, by_key) if k not in hidden)
+    return frozenset(cells)
+
+
+def _linked(target: Key, by_key) -> set[Key]:
+    """Every key connected to ``target`` through equations."""
+    seen, frontier = {target}, [target]
+    while frontier:
+        k = frontier.pop()
+        for eq in by_key.get(k, ()):
+            for other in eq:
+                if other not in seen:
+                    seen.add(other)
+                    frontier.append(other)
+    return seen
+
+
+def audit(values: Mapping[Key, int], equations: Sequence[Equation], suppressed: Iterable[Key],
+          *, hidden: Iterable[Key] = ()) -> disclosure_audit.Audit:
+    """The integer-programming audit of a pack that hides ``suppressed`` (shown as "c") and
+    never shows ``hidden``: each one's range, as a reader holding the whole pack can work it
+    out. A "c" may stand for a zero (its lowest value is 0) when it shares an equation with
+    another "c", since step 4 hides the zeros beside a small count; elsewhere the pack prints
+    its zeros, so a "c" is at least 1. A never-shown key needs protecting only when small."""
+    suppressed = set(suppressed)
+    hidden = set(hidden) - suppressed
+    rows = [dict(eq) if isinstance(eq, Mapping) else {k: c for k, c in eq} for eq in equations]
+    beside_another: set[Key] = set()
+    for row in rows:
+        inside = [k for k in row if k in suppressed]
+        if len(inside) > 1:
+            beside_another.update(inside)
+    # A "c" alone in its equations is not a zero hidden beside a small count, so a reader may
+    # take it to be at least 1; if any such "c" is in fact 0 (hidden as a last resort), that
+    # assumption fails on the figures, and a reader can no longer rely on it for any of them.
+    lone = suppressed - beside_another
+    floor = 0 if any(values[k] == 0 for k in lone) else 1
+    lowest = {k: (floor if k in lone else 0) for k in suppressed}
+    lowest.update({k: 0 for k in hidden})
+    protect = suppressed | {k for k in hidden if is_small(values[k])}
+    return disclosure_audit.audit(values, [tuple(r.items()) for r in rows], sorted(
+        suppressed, key=repr), hidden=sorted(hidden, key=repr), lowest=lowest, protect=protect,
+        small_low=SMALL_LOW, small_high=SMALL_HIGH)
 
 
 def _nearest_visible(target, eqs, by_key, visible, rank):

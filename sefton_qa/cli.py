@@ -82,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = add_command("report", help="build a period's committee pack (PDF)")
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
-    report.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="the PDF to write")
+    report.add_argument("-o", "--output", metavar="FILE",
+                        help="the PDF to write (required unless --disclosure-audit)")
     report.add_argument("--previous-from", dest="previous_start", type=_date,
                         metavar="YYYY-MM-DD", help="the period to compare with (default: the "
                                                    "equal-length period just before)")
@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace the output file if it exists")
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
+    report.add_argument("--disclosure-audit", action="store_true",
+                        help="with --public: write no pack, but print each hidden cell's "
+                             "possible range, as a reader holding the whole public pack could "
+                             "work it out (integer programming)")
+    report.add_argument("--json", action="store_true",
+                        help="with --disclosure-audit: print JSON")
 
     verify = add_command("verify", help="check the store's integrity and its audit trail, "
                                         "against every anchor kept outside it")
@@ -621,6 +627,29 @@ def _queue(args) -> int:
     return 0
 
 
+def _disclosure_audit(args, options) -> int:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.services import sign_in
+    from sefton_qa.services.reports import disclosure_audit
+
+    if not args.public:
+        raise ValidationError.single("--disclosure-audit", "audits the public pack: add "
+                                     "--public")
+    with _open(args, create=False, check=True) as store:
+        rows = disclosure_audit(sign_in(store), args.start, args.end, options)
+    exposed = [r for r in rows if not r["protected"]]
+    if args.json:
+        print(json.dumps({"cells": rows, "unprotected": len(exposed)}, indent=2))
+    else:
+        print(f"{len(rows)} hidden cells; {len(exposed)} a reader could narrow to fewer than "
+              "3 values or to counts from 1 to 4.")
+        for r in rows:
+            high = "any number" if r["highest"] is None else r["highest"]
+            flag = "" if r["protected"] else "  NOT PROTECTED"
+            print(f"  {r['cell']:<60} {r['shown_as']:<11} {r['lowest']} to {high}{flag}")
+    return 1 if exposed else 0
+
+
 def _report(args) -> int:
     from sefton_qa.domain.errors import ValidationError
     from sefton_qa.reports.figures import Period
@@ -633,6 +662,10 @@ def _report(args) -> int:
                                      "before")
     previous = Period(args.previous_start, args.previous_end) if args.previous_start else None
     options = PackOptions(public=args.public, appendix=args.appendix, previous=previous)
+    if args.disclosure_audit:
+        return _disclosure_audit(args, options)
+    if not args.output:
+        raise ValidationError.single("-o/--output", "name the PDF to write")
     with _open(args, create=False, check=True) as store:
         session = sign_in(store)
 

@@ -2,7 +2,8 @@
 
 In a temporary folder it creates a store (applying every migration), signs in, adds a service
 area and a team, logs and submits an audit through the services, verifies the store and its
-audit trail, opens the main window offscreen, and builds a one-page PDF. Each check prints
+audit trail, opens the main window offscreen, builds a one-page PDF and previews it, and runs
+the public pack's disclosure audit on a small table. Each check prints
 ``ok`` or ``FAIL`` with a detail; the exit code is 0 only when every check passed.
 
 It is what council IT (and CI) run after installing a package: it exercises Qt's platform
@@ -79,6 +80,7 @@ def run(out=None) -> int:
                 ("main window", lambda: _main_window(work, state)),
                 ("pdf", lambda: _pdf(work, state)),
                 ("pdf preview", lambda: _pdf_preview(work)),
+                ("disclosure audit", _disclosure_audit),
             ]
             for name, fn in steps:
                 if not check(name, fn) and name in ("store", "sign in"):
@@ -214,6 +216,23 @@ def _pdf(work: Path, state: dict) -> str:
     if pages != 1:
         raise _Failed(f"{path.name} has {pages} pages, not 1")
     return f"wrote a one-page PDF with reportlab ({len(data):,} bytes)"
+
+
+def _disclosure_audit() -> str:
+    """The public pack's disclosure audit (HiGHS) is in this installation and finds what a
+    reader could work out: a 2×2 table whose one hidden cell is pinned by its totals."""
+    from sefton_qa.reports.disclosure_audit import ranges
+
+    values = {"a": 3, "b": 7, "c": 5, "d": 5, "r1": 10, "r2": 10, "k1": 8, "k2": 12}
+    equations = [(("a", 1), ("b", 1), ("r1", -1)), (("c", 1), ("d", 1), ("r2", -1)),
+                 (("a", 1), ("c", 1), ("k1", -1)), (("b", 1), ("d", 1), ("k2", -1))]
+    pinned = ranges(values, equations, ["a"])["a"]
+    if (pinned.lo, pinned.hi) != (3, 3):
+        raise _Failed(f"a cell hidden alone should be pinned at 3, not {pinned.text()}")
+    wide = ranges(values, equations, ["a", "b", "c", "d"])["a"]
+    if (wide.lo, wide.hi) != (0, 8):
+        raise _Failed(f"four hidden cells should leave 0 to 8, not {wide.text()}")
+    return "HiGHS pinned a lone hidden cell and not four"
 
 
 def _pdf_preview(work: Path) -> str:

@@ -185,6 +185,41 @@ def _add_table(d: Disclosure, figures: PackFigures, rows: dict, key, period: Per
         d.total(total_key(period), [key(name) for name in rows])
 
 
+def describe(key) -> str:
+    """A count's key in words, for the disclosure audit's report."""
+    kind = key[0]
+    if kind == "grade":
+        return f"{Grade(key[2]).label}, {key[1].label()}"
+    if kind == "audits":
+        return f"All audits, {key[1].label()}"
+    if kind == "good or better":
+        return f"Good or better, {key[1].label()}"
+    if kind in ("area", "team"):
+        what = "all grades" if key[2] == "total" else Grade(key[2]).label
+        return f"{'Service area' if kind == 'area' else 'Team'} {key[1]}: {what}"
+    if kind == "theme":
+        return f"Theme {key[1]}: {'all areas' if key[2] == 'total' else key[2]}"
+    if kind == "theme previous":
+        return f"Theme {key[1]}: previous period"
+    if kind in ("moderation", "loop", "trend"):
+        return f"{kind.capitalize()}: {key[1].replace('_', ' ')}"
+    if kind == "people":
+        return f"People: {key[1].replace('_', ' ')} ({key[2]})"
+    return " ".join(str(part) for part in key)
+
+
+def disclosure_report(numbers: "Numbers") -> list[dict]:
+    """Each cell a public pack hides (and each never-shown count it must protect), with the
+    range a reader holding the whole pack could work out for it, by integer programming."""
+    result = numbers.model.audit(numbers.suppressed)
+    rows = []
+    for key, found in sorted(result.ranges.items(), key=lambda kv: describe(kv[0])):
+        rows.append({"cell": describe(key), "shown_as": SUPPRESSED if key in numbers.suppressed
+                     else "never shown", "lowest": found.lo, "highest": found.hi,
+                     "protected": found.protected(result.small_low, result.small_high)})
+    return rows
+
+
 # -- reading it back ----------------------------------------------------------------------------
 def whole_percent(part: int, whole: int) -> int:
     """A share rounded half up (8.5% → 9%), the way people round."""

@@ -249,3 +249,14 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
                       seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,
                       trail_hash=figures.trail_hash, transfer_id=transfer_id)
+
+
+def disclosure_audit(session: Session, start: dt.date, end: dt.date,
+                     options: PackOptions = PackOptions(public=True)) -> list[dict]:
+    """The public pack's disclosure audit for [start, end]: each hidden cell, the range a
+    reader holding the whole pack could work out for it, and whether that protects it (at
+    least three values, not all of them from 1 to 4). Nothing is written."""
+    from sefton_qa.reports.numbers import Numbers, disclosure_report
+
+    figures = gather(session, start, end, options)
+    return disclosure_report(Numbers.build(figures, public=True))

@@ -1,0 +1,166 @@
+"""Issue 16, finding 1: the public pack leaks what it hides, to a reader who uses every figure
+at once, that counts are whole and never negative, and the links between tables.
+
+* the integer-programming audit (reports/disclosure_audit.py) against figures worked by hand;
+* the seed story's quarter and the quarter after it: no hidden cell narrower than 3 values,
+  none pinned inside 1–4, including through the next pack's "previous period";
+* the leaks the disclosure-control officer found, each one as a test;
+* generated packs (hypothesis, derandomised in CI): the suppression always survives the audit;
+* the CLI's ``report --public --disclosure-audit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from hypothesis import HealthCheck, given, settings
+
+import seed_story
+from sefton_qa.domain.grades import Grade
+from sefton_qa.reports.disclosure_audit import Range, ranges
+from sefton_qa.reports.numbers import Numbers, disclosure, grade_key, describe
+from sefton_qa.reports.suppression import is_small
+from test_reports_suppression import pack_figures
+
+
+# -- the audit itself, against hand-worked answers -----------------------------------------------
+def test_a_lone_hidden_cell_of_a_table_is_pinned_and_four_are_not():
+    values = {"a": 3, "b": 7, "c": 5, "d": 5, "r1": 10, "r2": 10, "k1": 8, "k2": 12}
+    equations = [(("a", 1), ("b", 1), ("r1", -1)), (("c", 1), ("d", 1), ("r2", -1)),
+                 (("a", 1), ("c", 1), ("k1", -1)), (("b", 1), ("d", 1), ("k2", -1))]
+    assert ranges(values, equations, ["a"]) == {"a": Range(3, 3)}
+    # a = 8 - c, b = 10 - a, d = 10 - c: with c free in 0..8, a runs 0..8 and b 2..10
+    found = ranges(values, equations, ["a", "b", "c", "d"])
+    assert found["a"] == Range(0, 8) and found["b"] == Range(2, 10)
+
+
+def test_whole_non_negative_counts_pin_what_linear_algebra_cannot():
+    """x + y = 1 and y + z = 0 leave x free for linear algebra; counts that are never negative
+    make y = z = 0, so x = 1: a small count worked out."""
+    values = {"x": 1, "y": 0, "z": 0, "t": 1, "u": 0}
+    equations = [(("x", 1), ("y", 1), ("t", -1)), (("y", 1), ("z", 1), ("u", -1))]
+    found = ranges(values, equations, ["x", "y", "z"])
+    assert found["x"] == Range(1, 1) and not found["x"].protected(1, 4)
+
+
+def test_a_cell_a_reader_knows_is_at_least_one_is_narrower():
+    values = {"a": 2, "b": 2, "t": 4}
+    equations = [(("a", 1), ("b", 1), ("t", -1))]
+    assert ranges(values, equations, ["a", "b"])["a"] == Range(0, 4)
+    assert ranges(values, equations, ["a", "b"], lowest={"a": 1, "b": 1})["a"] == Range(1, 3)
+    assert not Range(1, 3).protected(1, 4) and Range(0, 4).protected(1, 4)
+    assert not Range(5, 6).protected(1, 4) and Range(5, 7).protected(1, 4)
+
+
+# -- the seed story ------------------------------------------------------------------------------
+def hidden_ranges(figures) -> dict:
+    nums = Numbers.build(figures, public=True)
+    return nums, nums.model.audit(nums.suppressed)
+
+
+def test_the_seed_quarters_public_pack_gives_no_hidden_cell_away():
+    figures = seed_story.figures("2024-05")
+    nums, audit = hidden_ranges(figures)
+    assert audit.unprotected() == []
+    good = grade_key(figures.period, Grade.GOOD)
+    assert good in nums.suppressed  # 4 good: small
+    assert audit.ranges[good].hi - audit.ranges[good].lo >= 2
+    for key in nums.suppressed:
+        r = audit.ranges[key]
+        assert r.hi is None or r.hi - r.lo >= 2, (describe(key), r)
+        assert not (r.lo >= 1 and r.hi is not None and r.hi <= 4), (describe(key), r)
+
+
+def test_the_next_quarters_pack_does_not_reveal_the_seed_quarters_good_count():
+    """The following quarter's public pack prints May–July as its previous period: 25
+    requires improvement and 20 inadequate of 49 would give good = 4 by subtraction."""
+    figures = seed_story.figures("2024-08")
+    nums, audit = hidden_ranges(figures)
+    assert audit.unprotected() == []
+    may_jul = figures.prior.period
+    good = grade_key(may_jul, Grade.GOOD)
+    assert good in nums.suppressed
+    others = [grade_key(may_jul, Grade.REQUIRES_IMPROVEMENT),
+              grade_key(may_jul, Grade.INADEQUATE), ("audits", may_jul)]
+    assert any(k in nums.suppressed for k in others)
+    assert audit.ranges[good].protected(1, 4)
+
+
+def test_the_unused_outstanding_grade_is_no_hiding_place():
+    """The check counted the unused "outstanding" grade as an unknown, and so believed good
+    was protected when the other grades and the total were shown."""
+    figures = seed_story.figures("2024-08")
+    model = disclosure(figures)
+    assert grade_key(figures.prior.period, Grade.OUTSTANDING) not in model.values
+
+
+def test_flags_for_inadequate_grades_are_linked_to_the_inadequate_count():
+    """"Flagged because graded inadequate: 20" is the inadequate count: hiding one and
+    printing the other hides nothing."""
+    figures = seed_story.figures("2024-05")
+    nums = Numbers.build(figures, public=True)
+    inadequate = grade_key(figures.period, Grade.INADEQUATE)
+    flagged = ("moderation", "flagged_inadequate")
+    assert (inadequate in nums.suppressed) == (flagged in nums.suppressed)
+    # and "awaiting moderation" less the inadequate flags is the calibration sample
+    calibration = ("moderation", "flagged_calibration")
+    assert calibration in nums.suppressed  # 4: small
+    assert nums.model.audit(nums.suppressed).ranges[calibration].protected(1, 4)
+
+
+def test_zeros_beside_a_small_count_are_hidden_too():
+    """Printed zeros told the reader every "c" beside them was at least 1 (four "c" in a
+    column totalling 4 are each 1), and that a team with one grade had only that grade."""
+    figures = seed_story.figures("2024-05")
+    nums = Numbers.build(figures, public=True)
+    for team, counts in figures.by_team.items():
+        if any(is_small(n) for n in counts.values()):
+            for g, n in counts.items():
+                if n == 0:
+                    assert ("team", team, g.value) in nums.suppressed, (team, g)
+
+
+def test_a_never_printed_count_worked_out_by_subtraction_is_protected():
+    """6 awaiting moderation, 5 of them overdue: the pack never prints "1 in time", but a
+    reader subtracts. The linear steps alone let it through; the audit does not."""
+    figures = seed_story.figures("2024-05")
+    figures = dataclasses.replace(figures, moderation=dataclasses.replace(
+        figures.moderation, pending=6, pending_overdue=5, flagged_calibration=4,
+        flagged_inadequate=20))
+    model = disclosure(figures)
+    linear = model.suppress(audited=False)
+    assert ("moderation", "pending_in_time") in model.audit(linear).unprotected()
+    audited = model.suppress()
+    assert model.audit(audited).unprotected() == []
+
+
+# -- generated packs -----------------------------------------------------------------------------
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack_figures())
+def test_every_generated_public_pack_survives_the_integer_programming_attack(figures):
+    nums = Numbers.build(figures, public=True)
+    audit = nums.model.audit(nums.suppressed)
+    assert audit.unprotected() == [], [(describe(k), audit.ranges[k])
+                                       for k in audit.unprotected()]
+
+
+# -- the command line ----------------------------------------------------------------------------
+def test_report_disclosure_audit_prints_each_hidden_cells_range(demo_store, capsys,
+                                                                as_admin_user, monkeypatch,
+                                                                tmp_path):
+    from sefton_qa.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    location = str(demo_store.location)
+    rc = main(["--db", location, "report", "--from", "2026-07-01", "--to", "2026-09-30",
+               "--public", "--disclosure-audit", "--json"])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert rc == 0 and out["unprotected"] == 0 and out["cells"]
+    for cell in out["cells"]:
+        assert cell["protected"] and cell["shown_as"] in ("c", "never shown")
+        assert cell["highest"] is None or cell["highest"] - cell["lowest"] >= 2
+    assert main(["--db", location, "report", "--from", "2026-07-01", "--to", "2026-09-30",
+                 "--disclosure-audit"]) != 0  # the internal pack hides nothing to audit
+    assert "add --public" in capsys.readouterr().err

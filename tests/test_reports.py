@@ -173,7 +173,11 @@ def test_charts_have_control_limits_and_the_trend_words(demo_admin, tmp_path):
     _, pages = build(demo_admin, tmp_path)
     trend = flat(" ".join(pages[2:5]))
     assert "control limits" in trend and "Share graded good" in trend
-    assert "Against the average of the last 8 periods" in trend
+    # 8 quarters, as far back as the demo's audits reach (issue 16, item 2).
+    quarters = re.search(r"Against the average of the last (\d) periods", trend)
+    assert quarters and 2 <= int(quarters.group(1)) <= 8, trend
+    assert f"in each of the last {quarters.group(1)} calendar quarters" in trend
+    assert "1 April to 30 June 2026" in trend
 
 
 def test_where_these_figures_come_from_is_the_last_page(demo_admin, tmp_path):
@@ -329,12 +333,13 @@ def test_esc_and_clean():
 
 # -- small pieces -------------------------------------------------------------------------------
 @pytest.mark.parametrize("start, end, label, short", [
-    (dt.date(2026, 7, 1), dt.date(2026, 9, 30), "1 July to 30 September 2026", "Jul–Sep 26"),
+    (dt.date(2026, 7, 1), dt.date(2026, 9, 30), "1 July to 30 September 2026", "Jul–Sep 2026"),
     (dt.date(2025, 12, 1), dt.date(2026, 2, 28), "1 December 2025 to 28 February 2026",
-     "Dec 25–Feb 26"),
-    (dt.date(2026, 3, 31), dt.date(2026, 6, 30), "31 March to 30 June 2026", "31 Mar–30 Jun 26"),
-    (dt.date(2026, 5, 1), dt.date(2026, 5, 31), "1 May to 31 May 2026", "May 26"),
-    (dt.date(2026, 5, 4), dt.date(2026, 5, 4), "4 May 2026", "4 May–4 May 26"),
+     "Dec 2025–Feb 2026"),
+    (dt.date(2026, 3, 31), dt.date(2026, 6, 30), "31 March to 30 June 2026",
+     "31 Mar–30 Jun 2026"),
+    (dt.date(2026, 5, 1), dt.date(2026, 5, 31), "1 May to 31 May 2026", "May 2026"),
+    (dt.date(2026, 5, 4), dt.date(2026, 5, 4), "4 May 2026", "4 May 2026"),
 ])
 def test_period_labels(start, end, label, short):
     assert Period(start, end).label() == label

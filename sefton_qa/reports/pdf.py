@@ -371,7 +371,8 @@ class PackWriter:
                    "Internal version: not for publication")
         rows = [
             ["Period", _date(self.period.start) + " to " + _date(self.period.end)],
-            ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)],
+            ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)
+             + f" ({text.comparison_words(f).split(':')[0]})"],
             ["Audits in the period", self.n.fmt(total_key(self.period))],
             ["Produced", f"{f.produced.day} {f.produced:%B %Y}, {f.produced:%H:%M}"],
             ["Version", version],
@@ -449,7 +450,8 @@ class PackWriter:
         out: list[Flowable] = [self.h1(2, "Headline figures")]
         out.append(self.p(
             f"Audits completed and graded from {esc(self.period.label())}, against the previous "
-            f"period ({esc(self.previous.label())}). The 95% interval is the range the true "
+            f"period, {esc(self.previous.label())} ({esc(text.comparison_words(self.f))}). "
+            "The 95% interval is the range the true "
             "share probably lies in, given how few audits there are; where this period's and "
             "the previous period's intervals overlap, the change “may be chance”."))
         widths = [128, 42, 44, 76, 50, 44, WIDTH - 384]
@@ -518,7 +520,8 @@ class PackWriter:
         gob = text.gob_label(f)
         out.append(self.p(
             f"The share of audits graded {gob}, and the share inadequate, in each of the last "
-            f"{len(f.trend)} periods of the same length as this one (this period last)."
+            f"{len(f.trend)} {esc(text.trend_units(f))} (this period last), as far back as "
+            "there are audits."
             + (" The dashed lines are control limits: with this many audits, a share would "
                "stay between them about 99.7% of the time by chance alone, so a share outside "
                "them points to a real change." if has_control_limits(f) else

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from sefton_qa.domain import periods
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.stats import intervals_overlap, kappa_words, wilson_interval
 from sefton_qa.reports.figures import KAPPA_MIN_MODERATED, PackFigures
@@ -49,6 +50,33 @@ def was(n: int) -> str:
 
 def gob_label(figures: PackFigures) -> str:
     return "good or better" if Grade.OUTSTANDING in figures.grades else "good"
+
+
+def comparison_words(figures: PackFigures) -> str:
+    """How the previous period was chosen: "the 3 whole calendar months just before", "the 30
+    days just before: this period is not whole calendar months, so ...", or "chosen for this
+    comparison"."""
+    p, q = figures.current.period, figures.prior.period
+    return periods.rule_words(p.start, p.end, (q.start, q.end))
+
+
+def trend_units(figures: PackFigures) -> str:
+    """What the trend's earlier periods are, as a plural noun: "calendar quarters", "calendar
+    months", "periods of 2 whole calendar months", "periods of 30 days"."""
+    trend = [t.period for t in figures.trend]
+    earlier = trend[:-1] or trend
+    counts = {periods.whole_months(p.start, p.end) for p in earlier}
+    if len(counts) == 1 and None not in counts:
+        n = counts.pop()
+        if n == 1:
+            return "calendar months"
+        if n == 3 and all(p.start.month % 3 == 1 for p in earlier):
+            return "calendar quarters"
+        return f"periods of {n} whole calendar months"
+    days = {p.days for p in earlier}
+    if len(days) == 1:
+        return f"periods of {plural(days.pop(), 'day')}"
+    return "periods"
 
 
 def kappa_strength(kappa: float) -> str:

@@ -19,7 +19,7 @@ from sefton_qa.domain.errors import PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.reports.figures import Period
 from sefton_qa.reports.pdf import clean, esc, shorten
-from sefton_qa.reports.text import change_is_chance, in_sentence
+from sefton_qa.reports.text import change_is_chance, change_verdict, in_sentence
 from sefton_qa.reports.numbers import whole_percent
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org_service
@@ -174,7 +174,8 @@ def test_charts_have_control_limits_and_the_trend_words(demo_admin, tmp_path):
     trend = flat(" ".join(pages[2:5]))
     assert "control limits" in trend and "Share graded good" in trend
     # 8 quarters, as far back as the demo's audits reach (issue 16, item 2).
-    quarters = re.search(r"Against the average of the last (\d) periods", trend)
+    quarters = re.search(r"Over the last (\d) calendar quarters, read by the usual run rules",
+                         trend)
     assert quarters and 2 <= int(quarters.group(1)) <= 8, trend
     assert f"in each of the last {quarters.group(1)} calendar quarters" in trend
     assert "1 April to 30 June 2026" in trend
@@ -353,9 +354,10 @@ def test_whole_percent_rounds_half_up():
 
 
 def test_the_issues_example_sentence():
-    # "4 of 49 (8%) were good, down from 7 of 45 (16%); with samples this small..."
+    # "4 of 49 (8%) were good, down from 7 of 45 (16%): a change this size could be chance"
     assert change_is_chance(4, 49, 7, 45)
     assert not change_is_chance(5, 100, 40, 100)
+    assert change_verdict(5, 100, 40, 100) == "fall" and change_verdict(40, 100, 5, 100) == "rise"
     assert in_sentence("Drift and delay") == "drift and delay"
     assert in_sentence("MASH referrals") == "MASH referrals"
 
@@ -379,8 +381,9 @@ def test_the_issues_example_in_a_pack(admin, org, make_input, tmp_path, today):
     add(before.start, 7, 45)
     _, pages = build(admin, tmp_path, *this, previous=before)
     words = flat(pages[1])
-    assert ("4 of 49 (8%) were good, down from 7 of 45 (16%); with samples this small the "
-            "change may be chance.") in words
+    # Newcombe's interval for the difference holds 0 (issue 16, item 3): could be chance.
+    assert ("4 of 49 (8%) were good, down from 7 of 45 (16%): a change this size could be "
+            "chance.") in words
 
 
 def test_cli_refuses_bad_options_plainly(demo_path, tmp_path, capsys, monkeypatch):

@@ -347,3 +347,37 @@ def test_largest_numbers_are_said_as_numbers_and_ties_together():
     assert text.where_sentence(f, nums := Numbers.build(f, public=False)) == (
         "The largest number of inadequate audits was in Child Protection: 10 of its 20 audits "
         "(50%).")
+
+
+def test_summary_json_and_the_pack_say_the_same_about_each_change(demo_path, tmp_path, capsys,
+                                                                  monkeypatch):
+    import json
+    import re
+
+    from pypdf import PdfReader
+
+    from sefton_qa import identity
+    from sefton_qa.cli import main
+
+    monkeypatch.setattr(identity, "os_account", lambda: "admin.user")
+    db = ["--db", str(demo_path)]
+    for quarter in ("2026Q2", "2026Q3"):
+        assert main(db + ["summary", "--quarter", quarter, "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        pdf = tmp_path / f"{quarter}.pdf"
+        assert main(db + ["report", "--quarter", quarter, "-o", str(pdf)]) == 0
+        capsys.readouterr()
+        pages = [" ".join(p.extract_text().split()) for p in PdfReader(str(pdf)).pages]
+        headline = next(p for p in pages[1:] if "2. Headline figures" in p)
+        for key, change in summary["change"].items():
+            g, before = summary["grades"][key], summary["previous"]["grades"][key]
+            c = sig.compare(g["count"], summary["total"], before["count"],
+                            summary["previous"]["total"])
+            assert change["verdict"] == c.verdict() and change["method"] == c.method
+            note = text.change_note(change["verdict"])
+            points = change["points"]
+            label = Grade(key).label
+            said = (f"{'+' if points > 0 else '−'}{abs(points):.1f} points {note}"
+                    if abs(points) >= 0.05 else "no change")
+            row = re.escape(label) + r".{0,80}?" + re.escape(said)
+            assert re.search(row, headline), (label, said)

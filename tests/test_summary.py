@@ -186,7 +186,7 @@ def test_period_summary_shape_and_counts(admin, org, make_input, summary_specs, 
     make_audits(admin, org, make_input, summary_specs)
     summary = period_summary(store, START, END)
     assert list(summary) == ["period", "compared_with", "total", "grades", "previous",
-                             "by_service_area", "by_team"]
+                             "change", "by_service_area", "by_team"]
     assert summary["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
     keys = ["good", "requires_improvement", "inadequate"]  # outstanding is off
     assert set(keys) <= GRADE_NAMES

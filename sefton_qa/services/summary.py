@@ -1,11 +1,13 @@
 """The period summary: counts and shares by grade with Wilson intervals, against the period
-before, and by service area and team. The committee pack builds on the same figures."""
+before (whole calendar months, else equal days: :mod:`sefton_qa.domain.periods`) with each
+change tested (:mod:`sefton_qa.domain.significance`), and by service area and team. The
+committee pack builds on the same figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sefton_qa.domain import periods
+from sefton_qa.domain import periods, significance
 from sefton_qa.domain.errors import ValidationError
 from sefton_qa.domain.grades import ALL_GRADES, Grade
 from sefton_qa.domain.stats import percent, wilson_interval
@@ -80,6 +82,19 @@ def period_summary(store: Store, start: dt.date, end: dt.date,
         previous = {"period": {"from": prev_start.isoformat(), "to": prev_end.isoformat()},
                     "total": prev_total, "grades": prev_block}
 
+    change = None
+    if previous and total:
+        change = {}
+        for grade in grades:
+            k1, k2 = counts.get(grade, 0), prev_counts.get(grade, 0)
+            c = significance.compare(k1, total, k2, prev_total)
+            change[grade.value] = {
+                "points": round(block[grade.value]["percent"] - prev_block[grade.value]["percent"],
+                                1),
+                "method": c.method, "p": round(c.p, 4),
+                "difference_ci95": [round(100 * c.low, 1), round(100 * c.high, 1)],
+                "verdict": c.verdict()}
+
     def table(rows: dict[str, dict[Grade, int]]) -> dict:
         return {name: {g.value: rows[name].get(g, 0) for g in grades} for name in sorted(rows)}
 
@@ -90,6 +105,7 @@ def period_summary(store: Store, start: dt.date, end: dt.date,
         "total": total,
         "grades": block,
         "previous": previous,
+        "change": change,
         "by_service_area": table(by_area),
         "by_team": table(by_team),
     }

@@ -221,6 +221,11 @@ def test_quarter_and_month_presets_on_the_command_line(demo_path, tmp_path, caps
     month = json.loads(capsys.readouterr().out)
     assert month["compared_with"]["from"] == "2026-07-01"
     assert month["previous"]["period"] == {"from": "2026-07-01", "to": "2026-07-31"}
+    assert main(db + ["summary", "--quarter", "2026Q3", "--previous-from", "2026-01-01",
+                      "--previous-to", "2026-03-31", "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert chosen["compared_with"] == {"from": "2026-01-01", "to": "2026-03-31", "rule": CHOSEN}
+    assert chosen["previous"]["period"] == {"from": "2026-01-01", "to": "2026-03-31"}
     # The pack for the quarter shows the summary's previous period and its figures.
     pdf = tmp_path / "q.pdf"
     assert main(db + ["report", "--quarter", "2026Q3", "-o", str(pdf)]) == 0

@@ -18,6 +18,7 @@ from sefton_qa.domain.grades import Grade
 from sefton_qa.reports.figures import GradeCounts, Loop, Moderation, PackFigures, Period
 from sefton_qa.reports.numbers import Numbers, theme_key, theme_previous_key, total_key
 from sefton_qa.reports import text
+from test_reports_suppression import pack_figures  # the generated packs (hypothesis)
 
 
 # -- Newcombe (1998), Table II, method 10 ---------------------------------------------------------
@@ -381,3 +382,23 @@ def test_summary_json_and_the_pack_say_the_same_about_each_change(demo_path, tmp
                     if abs(points) >= 0.05 else "no change")
             row = re.escape(label) + r".{0,80}?" + re.escape(said)
             assert re.search(row, headline), (label, said)
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(pack_figures())
+def test_generated_public_packs_read_no_trend_or_theme_test_from_a_c(f):
+    """Over the generated packs of the suppression tests: a trend reading is stated only for a
+    measure whose every point is shown, a theme's test only for a theme whose counts are."""
+    from sefton_qa.reports.numbers import gob_key, grade_key
+
+    nums = Numbers.build(f, public=True)
+    said = text.trend_sentence(f, nums)
+    for name, key_of in (("good", lambda p: gob_key(f, p)),
+                         ("inadequate", lambda p: grade_key(p, Grade.INADEQUATE))):
+        if not all(nums.share_shown(key_of(t.period), total_key(t.period))
+                   for t in f.trend if t.total):
+            assert f"the share {name} " not in said, said
+    for theme in text.theme_changes(f, nums):
+        assert nums.shown(theme_key(theme)) and nums.shown(theme_previous_key(theme))
+        assert nums.shown(total_key(f.current.period)) and nums.shown(total_key(f.prior.period))

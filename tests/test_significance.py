@@ -332,6 +332,13 @@ def test_the_trend_sentence_reads_the_run_rules_and_hides_what_is_hidden():
     assert "share good" not in public and "share inadequate" in public
 
 
+def test_a_short_trend_is_said_to_be_too_short():
+    f = figures_with({}, {})
+    assert text.trend_sentence(f, Numbers.build(f, public=False)) == (
+        "Only 2 periods of the trend have audits: too few to tell a trend from ordinary "
+        "variation, which needs at least 6.")
+
+
 def test_largest_numbers_are_said_as_numbers_and_ties_together():
     f = figures_with({"Drift and delay": 12, "Care planning": 12}, {})
     f.by_area = {"Child Protection": {Grade.GOOD: 1, Grade.REQUIRES_IMPROVEMENT: 9,

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.periods import month_names
+from sefton_qa.domain.significance import OUTSIDE_MIN_POINTS
 from sefton_qa.domain.stats import percent, wilson_interval
 
 #: Fewer periods with audits than this, and the trend has no control limits.
-CONTROL_LIMIT_MIN_PERIODS = 6
+CONTROL_LIMIT_MIN_PERIODS = OUTSIDE_MIN_POINTS  # the run rules need as many (6)
 #: Fewer moderations than this, and agreement (kappa) is not reported as a figure.
 KAPPA_MIN_MODERATED = 10
 

@@ -10,7 +10,11 @@ from sefton_qa.domain import periods
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain import significance
 from sefton_qa.domain.stats import kappa_words
-from sefton_qa.reports.figures import KAPPA_MIN_MODERATED, PackFigures
+from sefton_qa.reports.figures import (
+    CONTROL_LIMIT_MIN_PERIODS,
+    KAPPA_MIN_MODERATED,
+    PackFigures,
+)
 from sefton_qa.reports.numbers import (
     CENTRE_GOB,
     CENTRE_INADEQUATE,
@@ -264,8 +268,9 @@ def trend_sentence(figures: PackFigures, nums: Numbers) -> str:
     if not periods_with:
         return f"None of the last {len(figures.trend)} periods had audits: there is no trend yet."
     if not has_control_limits(figures):
-        return (f"Only {plural(periods_with, 'period')} of the last {len(figures.trend)} had "
-                "audits: too few to tell a trend from ordinary variation.")
+        return (f"Only {plural(periods_with, 'period')} of the trend "
+                f"{'has' if periods_with == 1 else 'have'} audits: too few to tell a trend from "
+                f"ordinary variation, which needs at least {CONTROL_LIMIT_MIN_PERIODS}.")
     with_data = [t for t in figures.trend if t.total]
     labels = [t.period.short_label() for t in with_data]
     said = []

@@ -272,6 +272,16 @@ def test_a_public_pack_states_no_test_of_a_hidden_theme():
     said = text.theme_change_sentence(f, nums)
     assert "care planning" not in said.lower()
     assert all(nums.shown(theme_key(t)) and nums.shown(theme_previous_key(t)) for t in changes)
+    # "None changed" is said of the published themes only: care planning did change.
+    assert said == ("Of the 2 themes whose figures are published, none changed since the "
+                    "previous period by more than chance would give (with Holm's correction). "
+                    "One other theme is not tested here because its numbers are small.")
+    f = figures_with({"Care planning": 3, "Drift and delay": 22},
+                     {"Care planning": 14, "Drift and delay": 10})
+    assert text.theme_change_sentence(f, Numbers.build(f, public=True)) == (
+        "Since the previous period, drift and delay was found in 45% of audits, up from 22%: a "
+        "rise too large to be chance (p = 0.020). One other theme is not tested here because "
+        "its numbers are small.")
 
 
 @st.composite
@@ -303,6 +313,10 @@ def test_theme_sentences_never_use_a_hidden_count(f):
         real = [t for t, (_, v) in changes.items() if v != sig.CHANCE]
         rejected = sig.holm([c.p for c, _ in changes.values()])
         assert sorted(real) == sorted(t for t, r in zip(changes, rejected) if r)
+        if said and "not tested" not in said:  # said of every theme: true of the full data
+            full = text.theme_changes(f, Numbers.build(f, public=False))
+            assert {t: v for t, (_, v) in changes.items()} == {t: v for t, (_, v) in
+                                                               full.items()}
 
 
 def six_quarters(goods: list[int], n: int = 40) -> list[GradeCounts]:

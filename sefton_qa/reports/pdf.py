@@ -669,7 +669,7 @@ class PackWriter:
                         f"{text.change_note(tests[theme][1])}</font>", s.cell_right)
             rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
                          self.n.fmt(before), self.n.pct(before, pk), change])
-        out.append(_table(rows, [WIDTH - 300, 58, 48, 64, 48, 82]))
+        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98]))
         areas = theme_areas(f)
         if areas:
             out.append(CondPageBreak(50 * mm))

@@ -372,15 +372,33 @@ def theme_changes(figures: PackFigures, nums: Numbers
 
 
 def theme_change_sentence(figures: PackFigures, nums: Numbers) -> str:
-    """Which themes changed by more than chance since the previous period (Holm's
-    correction over all themes tested), or that none did."""
+    """Which themes changed by more than chance since the previous period (Holm's correction
+    over all themes tested), or that none did. In a public pack a theme whose counts are "c"
+    is not tested, and the sentence says the others were not, so that "none" stays true of
+    the full data."""
     changes = theme_changes(figures, nums)
     if not changes:
         return ""
     m = len(changes)
-    allowing = (f", allowing for the {m} themes compared (Holm's correction)" if m > 1 else "")
+    untested = sum(1 for t in sorted_themes(figures) if t not in changes)
+    compared = (f"the {m} themes whose figures are published" if untested and m > 1 else
+                "the one theme whose figures are published" if untested else
+                f"the {m} themes compared")
+    allowing = f", allowing for {compared} (Holm's correction)" if m > 1 else ""
+    not_tested = ("" if not untested else
+                  " One other theme is not tested here because its numbers are small."
+                  if untested == 1 else
+                  f" The other {untested:,} themes are not tested here because their numbers "
+                  "are small.")
     real = [(t, c, v) for t, (c, v) in changes.items() if v != significance.CHANCE]
     if not real:
+        if untested and m == 1:
+            return ("The one theme whose figures are published did not change since the "
+                    "previous period by more than chance would give." + not_tested)
+        if untested:
+            return (f"Of {compared}, none changed since the previous period by more than "
+                    "chance would give" + (" (with Holm's correction)" if m > 1 else "") + "."
+                    + not_tested)
         return ("No theme's change since the previous period is too large to be chance"
                 + allowing + ".")
     adjusted = dict(zip(changes, significance.holm_adjusted([c.p for c, _ in
@@ -389,15 +407,18 @@ def theme_change_sentence(figures: PackFigures, nums: Numbers) -> str:
     for theme, c, verdict in real:
         way = "up" if verdict == significance.RISE else "down"
         p = _p_text(c.p) + (f", {adjusted[theme]:.3f} after the correction"
-                            if m > 1 and adjusted[theme] >= 0.001 else "")
+                            if m > 1 and adjusted[theme] >= 0.001
+                            and f"{adjusted[theme]:.3f}" != f"{c.p:.3f}" else "")
         said.append(f"{in_sentence(theme)} was found in {whole_percent(c.k1, c.n1)}% of "
                     f"audits, {way} from {whole_percent(c.k2, c.n2)}%: "
                     f"{significance.verdict_words(verdict)} ({p})")
     text = "Since the previous period" + allowing + ", " + "; ".join(said) + "."
-    if len(real) < m:
-        text += (" The other themes' changes could be chance." if m - len(real) > 1 else
-                 " The other theme's change could be chance.")
-    return text
+    others = m - len(real)
+    if others:
+        which = "published " if untested else ""
+        text += (f" The other {which}themes' changes could be chance." if others > 1 else
+                 f" The other {which}theme's change could be chance.")
+    return text + not_tested
 
 
 def moderation_sentence(figures: PackFigures, nums: Numbers, *, short: bool = False) -> str:

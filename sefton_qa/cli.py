@@ -23,9 +23,10 @@ def _date(text: str) -> dt.date:
 
 PERIOD_RULE = ("A period of whole calendar months is compared with the same number of whole "
                "months just before it (May-July 2024 with February-April 2024); any other "
-               "period with the same number of days just before it. The trend uses the same "
-               "units: 12 months for a one-month period, else 8 periods (8 quarters for a "
-               "quarter), as far back as there are audits.")
+               "period with the same number of days just before it.")
+TREND_RULE = (" The pack's trend uses the same units, stepping back from the compared period: "
+              "12 months for a one-month period, else 8 periods (8 quarters for a quarter), "
+              "as far back as there are audits.")
 
 
 def _add_period(command: argparse.ArgumentParser, *, previous: bool = True) -> None:
@@ -141,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="print JSON")
 
     report = add_command("report", help="build a period's committee pack (PDF)")
-    report.epilog = PERIOD_RULE
+    report.epilog = PERIOD_RULE + TREND_RULE
     _add_period(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the PDF to write")

@@ -21,6 +21,68 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f'"{text}" is not a date in the form YYYY-MM-DD')
 
 
+PERIOD_RULE = ("A period of whole calendar months is compared with the same number of whole "
+               "months just before it (May-July 2024 with February-April 2024); any other "
+               "period with the same number of days just before it.")
+TREND_RULE = (" The pack's trend uses the same units, stepping back from the compared period: "
+              "12 months for a one-month period, else 8 periods (8 quarters for a quarter), "
+              "as far back as there are audits.")
+
+
+def _add_period(command: argparse.ArgumentParser, *, previous: bool = True) -> None:
+    """--from/--to, or --quarter, or --month; and the period to compare with."""
+    command.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD",
+                         help="the period's first day (with --to)")
+    command.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD",
+                         help="the period's last day")
+    command.add_argument("--quarter", metavar="YYYYQn",
+                         help="a calendar quarter instead of --from/--to: 2024Q2 is April to "
+                              "June 2024")
+    command.add_argument("--month", metavar="YYYY-MM",
+                         help="a calendar month instead of --from/--to: 2024-05 is May 2024")
+    if previous:
+        command.add_argument("--previous-from", dest="previous_start", type=_date,
+                             metavar="YYYY-MM-DD",
+                             help="the period to compare with, instead of the rule's (see "
+                                  "below); the trend then steps back from it")
+        command.add_argument("--previous-to", dest="previous_end", type=_date,
+                             metavar="YYYY-MM-DD")
+
+
+def _period_of(args) -> tuple[dt.date, dt.date]:
+    """The period the options name, or a ValidationError saying what is missing."""
+    from sefton_qa.domain import periods
+    from sefton_qa.domain.errors import ValidationError
+
+    given = [name for name, value in (("--from/--to", args.start or args.end),
+                                      ("--quarter", args.quarter), ("--month", args.month))
+             if value]
+    if len(given) != 1:
+        raise ValidationError.single("period", "give the period as --from and --to, or "
+                                               "--quarter, or --month (one of them)")
+    try:
+        if args.quarter:
+            return periods.quarter_period(args.quarter)
+        if args.month:
+            return periods.month_period(args.month)
+    except periods.PeriodError as exc:
+        raise ValidationError.single("period", str(exc)) from None
+    if args.start is None or args.end is None:
+        raise ValidationError.single("--from/--to", "give both --from and --to")
+    return args.start, args.end
+
+
+def _previous_of(args) -> tuple[dt.date, dt.date] | None:
+    from sefton_qa.domain.errors import ValidationError
+
+    if (args.previous_start is None) != (args.previous_end is None):
+        raise ValidationError.single("--previous-from/--previous-to",
+                                     "give both, or neither for the rule's previous period "
+                                     "(the same whole calendar months, or the same number of "
+                                     "days, just before)")
+    return (args.previous_start, args.previous_end) if args.previous_start else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sefton-qa",
@@ -55,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
 
     summary = add_command("summary", help="a period's figures by grade, area and team")
-    summary.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
-    summary.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
+    summary.epilog = PERIOD_RULE
+    _add_period(summary)
     summary.add_argument("--json", action="store_true", help="print JSON")
 
     imp = add_command("import", help="import audits from a .csv or .xlsx file (all or nothing)")
@@ -80,14 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="print JSON")
 
     report = add_command("report", help="build a period's committee pack (PDF)")
-    report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
-    report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
+    report.epilog = PERIOD_RULE + TREND_RULE
+    _add_period(report)
     report.add_argument("-o", "--output", metavar="FILE",
                         help="the PDF to write (required unless --disclosure-audit)")
-    report.add_argument("--previous-from", dest="previous_start", type=_date,
-                        metavar="YYYY-MM-DD", help="the period to compare with (default: the "
-                                                   "equal-length period just before)")
-    report.add_argument("--previous-to", dest="previous_end", type=_date, metavar="YYYY-MM-DD")
     report.add_argument("--public", action="store_true",
                         help="the public version: aggregates only, counts from 1 to 4 "
                              "suppressed")
@@ -244,8 +302,10 @@ def _demo(args) -> int:
 def _summary(args) -> int:
     from sefton_qa.services.summary import period_summary
 
+    start, end = _period_of(args)
+    previous = _previous_of(args)
     with _open(args, create=False) as store:
-        summary = period_summary(store, args.start, args.end)
+        summary = period_summary(store, start, end, previous)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -275,7 +335,8 @@ def format_summary(summary: dict) -> str:
         pp = prev["period"]
         lines.append(f"\nPrevious period {pp['from']} to {pp['to']}: {prev['total']} audits")
     else:
-        lines.append("\nThe previous period of the same length has no audits.")
+        cw = summary["compared_with"]
+        lines.append(f"\nThe previous period, {cw['from']} to {cw['to']}, has no audits.")
     for title, key in (("By service area", "by_service_area"), ("By team", "by_team")):
         rows = summary[key]
         if not rows:
@@ -627,7 +688,7 @@ def _queue(args) -> int:
     return 0
 
 
-def _disclosure_audit(args, options) -> int:
+def _disclosure_audit(args, start, end, options) -> int:
     from sefton_qa.domain.errors import ValidationError
     from sefton_qa.services import sign_in
     from sefton_qa.services.reports import disclosure_audit
@@ -636,7 +697,7 @@ def _disclosure_audit(args, options) -> int:
         raise ValidationError.single("--disclosure-audit", "audits the public pack: add "
                                      "--public")
     with _open(args, create=False, check=True) as store:
-        rows = disclosure_audit(sign_in(store), args.start, args.end, options)
+        rows = disclosure_audit(sign_in(store), start, end, options)
     exposed = [r for r in rows if not r["protected"]]
     if args.json:
         print(json.dumps({"cells": rows, "unprotected": len(exposed)}, indent=2))
@@ -656,14 +717,12 @@ def _report(args) -> int:
     from sefton_qa.services import sign_in
     from sefton_qa.services.reports import PackOptions, committee_pack
 
-    if (args.previous_start is None) != (args.previous_end is None):
-        raise ValidationError.single("--previous-from/--previous-to",
-                                     "give both, or neither for the equal-length period just "
-                                     "before")
-    previous = Period(args.previous_start, args.previous_end) if args.previous_start else None
+    start, end = _period_of(args)
+    given = _previous_of(args)
+    previous = Period(*given) if given else None
     options = PackOptions(public=args.public, appendix=args.appendix, previous=previous)
     if args.disclosure_audit:
-        return _disclosure_audit(args, options)
+        return _disclosure_audit(args, start, end, options)
     if not args.output:
         raise ValidationError.single("-o/--output", "name the PDF to write")
     with _open(args, create=False, check=True) as store:
@@ -675,7 +734,7 @@ def _report(args) -> int:
                       file=sys.stderr, flush=True)
             return True
 
-        result = committee_pack(session, args.start, args.end, args.output, options=options,
+        result = committee_pack(session, start, end, args.output, options=options,
                                 overwrite=args.overwrite, progress=progress)
         if sys.stderr.isatty():
             print(file=sys.stderr)

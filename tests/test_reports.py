@@ -19,7 +19,7 @@ from sefton_qa.domain.errors import PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.reports.figures import Period
 from sefton_qa.reports.pdf import clean, esc, shorten
-from sefton_qa.reports.text import change_is_chance, in_sentence
+from sefton_qa.reports.text import change_is_chance, change_verdict, in_sentence
 from sefton_qa.reports.numbers import whole_percent
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import organisation as org_service
@@ -173,7 +173,12 @@ def test_charts_have_control_limits_and_the_trend_words(demo_admin, tmp_path):
     _, pages = build(demo_admin, tmp_path)
     trend = flat(" ".join(pages[2:5]))
     assert "control limits" in trend and "Share graded good" in trend
-    assert "Against the average of the last 8 periods" in trend
+    # 8 quarters, as far back as the demo's audits reach (issue 16, item 2).
+    quarters = re.search(r"Over the last (\d) calendar quarters, read by the usual run rules",
+                         trend)
+    assert quarters and 2 <= int(quarters.group(1)) <= 8, trend
+    assert f"in each of the last {quarters.group(1)} calendar quarters" in trend
+    assert "1 April to 30 June 2026" in trend
 
 
 def test_where_these_figures_come_from_is_the_last_page(demo_admin, tmp_path):
@@ -329,12 +334,13 @@ def test_esc_and_clean():
 
 # -- small pieces -------------------------------------------------------------------------------
 @pytest.mark.parametrize("start, end, label, short", [
-    (dt.date(2026, 7, 1), dt.date(2026, 9, 30), "1 July to 30 September 2026", "Jul–Sep 26"),
+    (dt.date(2026, 7, 1), dt.date(2026, 9, 30), "1 July to 30 September 2026", "Jul–Sep 2026"),
     (dt.date(2025, 12, 1), dt.date(2026, 2, 28), "1 December 2025 to 28 February 2026",
-     "Dec 25–Feb 26"),
-    (dt.date(2026, 3, 31), dt.date(2026, 6, 30), "31 March to 30 June 2026", "31 Mar–30 Jun 26"),
-    (dt.date(2026, 5, 1), dt.date(2026, 5, 31), "1 May to 31 May 2026", "May 26"),
-    (dt.date(2026, 5, 4), dt.date(2026, 5, 4), "4 May 2026", "4 May–4 May 26"),
+     "Dec 2025–Feb 2026"),
+    (dt.date(2026, 3, 31), dt.date(2026, 6, 30), "31 March to 30 June 2026",
+     "31 Mar–30 Jun 2026"),
+    (dt.date(2026, 5, 1), dt.date(2026, 5, 31), "1 May to 31 May 2026", "May 2026"),
+    (dt.date(2026, 5, 4), dt.date(2026, 5, 4), "4 May 2026", "4 May 2026"),
 ])
 def test_period_labels(start, end, label, short):
     assert Period(start, end).label() == label
@@ -348,9 +354,10 @@ def test_whole_percent_rounds_half_up():
 
 
 def test_the_issues_example_sentence():
-    # "4 of 49 (8%) were good, down from 7 of 45 (16%); with samples this small..."
+    # "4 of 49 (8%) were good, down from 7 of 45 (16%): a change this size could be chance"
     assert change_is_chance(4, 49, 7, 45)
     assert not change_is_chance(5, 100, 40, 100)
+    assert change_verdict(5, 100, 40, 100) == "fall" and change_verdict(40, 100, 5, 100) == "rise"
     assert in_sentence("Drift and delay") == "drift and delay"
     assert in_sentence("MASH referrals") == "MASH referrals"
 
@@ -374,8 +381,9 @@ def test_the_issues_example_in_a_pack(admin, org, make_input, tmp_path, today):
     add(before.start, 7, 45)
     _, pages = build(admin, tmp_path, *this, previous=before)
     words = flat(pages[1])
-    assert ("4 of 49 (8%) were good, down from 7 of 45 (16%); with samples this small the "
-            "change may be chance.") in words
+    # Newcombe's interval for the difference holds 0 (issue 16, item 3): could be chance.
+    assert ("4 of 49 (8%) were good, down from 7 of 45 (16%): a change this size could be "
+            "chance.") in words
 
 
 def test_cli_refuses_bad_options_plainly(demo_path, tmp_path, capsys, monkeypatch):

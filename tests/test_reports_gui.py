@@ -46,7 +46,9 @@ def test_opens_on_last_quarter_with_its_headline_figures(dialog, demo_admin):
     assert rows["Good"][:3] == [str(good["count"]), f"{good['percent']:.1f}%",
                                 f"{good['ci95'][0]:.1f}–{good['ci95'][1]:.1f}%"]
     assert rows["All audits"][0] == str(summary["total"])
-    assert "31 March to 30 June 2026" in dialog.compared.text()
+    # Whole calendar months: compared with the quarter before (issue 16, item 2).
+    assert "1 April to 30 June 2026" in dialog.compared.text()
+    assert "3 whole calendar months just before" in dialog.compared.text()
 
 
 def test_presets_and_custom_dates(dialog, qtbot):
@@ -96,3 +98,27 @@ def test_cancel_keeps_nothing(dialog, qtbot, demo_store):
         assert len(file_transfers.list_recent(demo_store.conn)) == before
         assert not dialog.save_button.isEnabled()
     assert dialog.build_button.isEnabled()
+
+
+def test_month_presets_and_the_keyboard(dialog):
+    """Issue 16, item 2: the last months are offered beside the quarters, and the period
+    list and dates are reached by Alt+E and Alt+D."""
+    from PySide6.QtWidgets import QLabel
+
+    from sefton_qa.gui.report_dialog import month_presets
+
+    assert [(s, e) for _, s, e in month_presets(dt.date(2026, 11, 24))] == [
+        (dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 30)),
+        (dt.date(2026, 8, 1), dt.date(2026, 8, 31))]
+    items = [dialog.preset.itemText(i) for i in range(dialog.preset.count())]
+    last_month = items.index("Last month: Oct 2026")
+    assert "Last quarter: Jul–Sep 2026" in items
+    dialog.preset.setCurrentIndex(last_month)
+    assert dialog.period() == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    dialog._refresh.stop()  # shown now, not by the timer after the store is closed
+    dialog.show_figures()
+    assert "1 September to 30 September 2026 (the month just before)" in dialog.compared.text()
+    buddies = {label.text(): label.buddy() for label in dialog.findChildren(QLabel)
+               if label.buddy() is not None}
+    assert buddies["P&eriod"] is dialog.preset and buddies["&Dates"] is dialog.date_from

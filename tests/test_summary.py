@@ -102,13 +102,14 @@ def test_percent_and_overlap():
     assert not intervals_overlap((0.1, 0.2), (0.3, 0.5))
 
 
-# -- previous period ---------------------------------------------------------------------------
+# -- previous period (issue 16, item 2: whole calendar months, else equal days) ------------------
 @pytest.mark.parametrize("start, end, prev", [
-    ("2026-10-01", "2026-10-31", ("2026-08-31", "2026-09-30")),
+    ("2026-10-01", "2026-10-31", ("2026-09-01", "2026-09-30")),
     ("2026-10-05", "2026-10-05", ("2026-10-04", "2026-10-04")),
-    ("2024-03-01", "2024-03-31", ("2024-01-30", "2024-02-29")),
-    ("2026-01-01", "2026-03-31", ("2025-10-03", "2025-12-31")),
+    ("2024-03-01", "2024-03-31", ("2024-02-01", "2024-02-29")),
+    ("2026-01-01", "2026-03-31", ("2025-10-01", "2025-12-31")),
     ("2026-01-01", "2026-12-31", ("2025-01-01", "2025-12-31")),
+    ("2026-01-02", "2026-03-31", ("2025-10-05", "2026-01-01")),
 ])
 def test_previous_period_examples(start, end, prev):
     got = previous_period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
@@ -119,10 +120,12 @@ def test_previous_period_examples(start, end, prev):
 @given(start=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 1, 1)),
        days=st.integers(min_value=0, max_value=3000))
 def test_previous_period_is_the_equal_length_period_just_before(start, days):
+    """Unless the period is whole calendar months (tests/test_periods.py)."""
     end = start + dt.timedelta(days=days)
     prev_start, prev_end = previous_period(start, end)
     assert prev_end == start - dt.timedelta(days=1)
-    assert (prev_end - prev_start) == (end - start)
+    if not (start.day == 1 and (end + dt.timedelta(days=1)).day == 1):
+        assert (prev_end - prev_start) == (end - start)
 
 
 # -- the summary -------------------------------------------------------------------------------
@@ -168,13 +171,13 @@ def summary_specs(org):
         (d(2026, 10, 10), I, org.team_a1, "draft"),
         (d(2026, 10, 11), I, org.team_a2, "withdrawn"),
         (d(2026, 10, 12), G, org.team_b1, "withdrawn"),
-        # the previous period (2026-08-31 to 2026-09-30)
-        (d(2026, 8, 31), I, org.team_a1, "submitted"),
+        # the previous period (2026-09-01 to 2026-09-30)
+        (d(2026, 9, 1), I, org.team_a1, "submitted"),
         (d(2026, 9, 30), I, org.team_b1, "submitted"),
         (d(2026, 9, 15), G, org.team_b1, "submitted"),
         (d(2026, 9, 16), G, org.team_b1, "draft"),
         # outside both
-        (d(2026, 8, 30), G, org.team_a1, "submitted"),
+        (d(2026, 8, 31), G, org.team_a1, "submitted"),
         (d(2026, 11, 1), I, org.team_a1, "submitted"),
     ]
 
@@ -182,8 +185,8 @@ def summary_specs(org):
 def test_period_summary_shape_and_counts(admin, org, make_input, summary_specs, store):
     make_audits(admin, org, make_input, summary_specs)
     summary = period_summary(store, START, END)
-    assert list(summary) == ["period", "total", "grades", "previous", "by_service_area",
-                             "by_team"]
+    assert list(summary) == ["period", "compared_with", "total", "grades", "previous",
+                             "change", "by_service_area", "by_team"]
     assert summary["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
     keys = ["good", "requires_improvement", "inadequate"]  # outstanding is off
     assert set(keys) <= GRADE_NAMES
@@ -196,8 +199,8 @@ def test_period_summary_shape_and_counts(admin, org, make_input, summary_specs, 
 
     previous = summary["previous"]
     assert set(previous) == {"period", "total", "grades"}
-    assert previous["period"] == {"from": "2026-08-31", "to": "2026-09-30"}
-    prev_counts, prev_kept = expected_counts(summary_specs, dt.date(2026, 8, 31),
+    assert previous["period"] == {"from": "2026-09-01", "to": "2026-09-30"}
+    prev_counts, prev_kept = expected_counts(summary_specs, dt.date(2026, 9, 1),
                                              dt.date(2026, 9, 30))
     assert previous["total"] == len(prev_kept) == 3
     assert_grades_block(previous["grades"], prev_counts, keys)
@@ -290,9 +293,9 @@ def test_demo_store_summary_matches_an_independent_count(demo_store):
         n: {k: areas[n].get(k, 0) for k in summary["grades"]} for n in sorted(areas)}
     assert sum(sum(c.values()) for c in summary["by_team"].values()) == len(kept)
     prev = summary["previous"]
-    assert prev["period"] == {"from": "2025-07-04", "to": "2025-12-31"}
+    assert prev["period"] == {"from": "2025-07-01", "to": "2025-12-31"}
     prev_kept = [r for r in rows if r[0] == "submitted"
-                 and dt.date(2025, 7, 4) <= dt.date.fromisoformat(r[1]) <= dt.date(2025, 12, 31)]
+                 and dt.date(2025, 7, 1) <= dt.date.fromisoformat(r[1]) <= dt.date(2025, 12, 31)]
     assert prev["total"] == len(prev_kept)
 
 
@@ -328,7 +331,7 @@ def test_summary_counts_any_mix_of_audits(org_store_template):
         assert summary["total"] == len(kept)
         assert_grades_block(summary["grades"], counts,
                             ["good", "requires_improvement", "inadequate"])
-        prev_counts, prev_kept = expected_counts(specs, dt.date(2026, 8, 31),
+        prev_counts, prev_kept = expected_counts(specs, dt.date(2026, 9, 1),
                                                  dt.date(2026, 9, 30))
         if prev_kept:
             assert summary["previous"]["total"] == len(prev_kept)
@@ -378,4 +381,4 @@ def test_cli_summary_table_without_a_previous_period(store_path, capsys):
                  "2026-10-31"]) == 0
     out = capsys.readouterr().out
     assert "Audits from 2026-10-01 to 2026-10-31: 0" in out
-    assert "The previous period of the same length has no audits." in out
+    assert "The previous period, 2026-09-01 to 2026-09-30, has no audits." in out

@@ -37,21 +37,14 @@ from sefton_qa.gui.jobs import Job
 from sefton_qa.reports.figures import Period
 from sefton_qa.services.reports import PackCancelled, PackOptions, committee_pack
 from sefton_qa.services.session import Session
+from sefton_qa.domain.periods import month_of, quarter_of, rule_words
 from sefton_qa.services.summary import period_summary, previous_period
 
 CUSTOM = "Custom dates"
 
 
-def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
-    """The calendar quarter holding ``day`` (January to March, April to June, ...)."""
-    first = 3 * ((day.month - 1) // 3) + 1
-    start = dt.date(day.year, first, 1)
-    after = dt.date(day.year + 1, 1, 1) if first == 10 else dt.date(day.year, first + 3, 1)
-    return start, after - dt.timedelta(days=1)
-
-
 def quarter_presets(today: dt.date, count: int = 5) -> list[tuple[str, dt.date, dt.date]]:
-    """("This quarter (so far)", start, today), ("Last quarter", ...), then the ones before."""
+    """("This quarter, so far", start, today), ("Last quarter", ...), then the ones before."""
     out = []
     start, end = quarter_of(today)
     out.append(("This quarter, so far", start, min(end, today)))
@@ -60,6 +53,22 @@ def quarter_presets(today: dt.date, count: int = 5) -> list[tuple[str, dt.date, 
         start, end = quarter_of(start - dt.timedelta(days=1))
         out.append((name, start, end))
     return out
+
+
+def month_presets(today: dt.date, count: int = 3) -> list[tuple[str, dt.date, dt.date]]:
+    """("Last month", ...), ("The month before", ...), ...: whole calendar months."""
+    out = []
+    start, _ = month_of(today)
+    names = ["Last month", "The month before", "Three months ago"]
+    for name in names[:count]:
+        start, end = month_of(start - dt.timedelta(days=1))
+        out.append((name, start, end))
+    return out
+
+
+def presets(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The period choices the dialog offers, quarters first (what committees usually get)."""
+    return quarter_presets(today) + month_presets(today)
 
 
 def _short(d: dt.date) -> str:
@@ -85,9 +94,11 @@ class ReportDialog(QDialog):
 
         self.preset = QComboBox()
         self.preset.setAccessibleName("Period")
-        self._presets = quarter_presets(today)
+        self._presets = presets(today)
         for name, start, end in self._presets:
-            self.preset.addItem(f"{name}: {_short(start)} to {_short(end)}")
+            self.preset.addItem(f"{name}: {_short(start)} to {_short(end)}"
+                                if name.startswith("This") else
+                                f"{name}: {Period(start, end).short_label()}")
         self.preset.addItem(CUSTOM)
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
@@ -112,8 +123,10 @@ class ReportDialog(QDialog):
         self.public.toggled.connect(self._public_toggled)
 
         form = QFormLayout()
-        form.addRow("Period", self.preset)
-        form.addRow("Dates", dates)
+        form.addRow("P&eriod", self.preset)
+        self.date_label = QLabel("&Dates")
+        self.date_label.setBuddy(self.date_from)
+        form.addRow(self.date_label, dates)
         form.addRow("Compared with", self.compared)
         form.addRow("", self.public)
         form.addRow("", self.appendix)
@@ -267,7 +280,7 @@ class ReportDialog(QDialog):
             self.build_button.setEnabled(False)
             return
         self.build_button.setEnabled(self.job is None)
-        self.compared.setText(f"{prev.label()} (the period of the same length just before)")
+        self.compared.setText(f"{prev.label()} ({rule_words(start, end, (prev.start, prev.end))})")
         previous = summary["previous"]
         rows = list(summary["grades"].items())
         self.figures.setRowCount(len(rows) + 1)

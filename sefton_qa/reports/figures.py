@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.periods import month_names
+from sefton_qa.domain.significance import OUTSIDE_MIN_POINTS
 from sefton_qa.domain.stats import percent, wilson_interval
 
-#: How many equal-length periods the trend shows (this one and the ones before it).
-TREND_PERIODS = 8
 #: Fewer periods with audits than this, and the trend has no control limits.
-CONTROL_LIMIT_MIN_PERIODS = 6
+CONTROL_LIMIT_MIN_PERIODS = OUTSIDE_MIN_POINTS  # the run rules need as many (6)
 #: Fewer moderations than this, and agreement (kappa) is not reported as a figure.
 KAPPA_MIN_MODERATED = 10
 
@@ -37,16 +37,9 @@ class Period:
         return f"{s.day} {s:%B %Y} to {e.day} {e:%B %Y}"
 
     def short_label(self) -> str:
-        """For chart axes: "Jul–Sep 26" for whole months, else "31 Mar–30 Jun 26"."""
-        s, e = self.start, self.end
-        whole_months = s.day == 1 and (e + dt.timedelta(days=1)).day == 1
-        if whole_months:
-            if (s.year, s.month) == (e.year, e.month):
-                return f"{s:%b %y}"
-            left = f"{s:%b}" if s.year == e.year else f"{s:%b %y}"
-            return f"{left}–{e:%b %y}"
-        left = f"{s.day} {s:%b}" + ("" if s.year == e.year else f" {s:%y}")
-        return f"{left}–{e.day} {e:%b %y}"
+        """For chart axes and headers: "Feb–Apr 2024" for whole months, else the days:
+        "28 Mar–27 Jun 2025"."""
+        return month_names(self.start, self.end)
 
 
 @dataclass

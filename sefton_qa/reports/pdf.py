@@ -371,7 +371,8 @@ class PackWriter:
                    "Internal version: not for publication")
         rows = [
             ["Period", _date(self.period.start) + " to " + _date(self.period.end)],
-            ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)],
+            ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)
+             + f" ({text.comparison_words(f).split(':')[0]})"],
             ["Audits in the period", self.n.fmt(total_key(self.period))],
             ["Produced", f"{f.produced.day} {f.produced:%B %Y}, {f.produced:%H:%M}"],
             ["Version", version],
@@ -438,8 +439,7 @@ class PackWriter:
         if abs(points) < 0.05:
             return Paragraph("no change", self.s.cell_right)
         sign = "+" if points > 0 else "−"
-        note = ("may be chance" if text.change_is_chance(k1, cur.total, k2, prev.total)
-                else "beyond chance")
+        note = text.change_note(text.change_verdict(k1, cur.total, k2, prev.total))
         return Paragraph(f"{sign}{abs(points):.1f} points<br/>"
                          f"<font size='7' color='#5E5E5E'>{note}</font>", self.s.cell_right)
 
@@ -449,9 +449,9 @@ class PackWriter:
         out: list[Flowable] = [self.h1(2, "Headline figures")]
         out.append(self.p(
             f"Audits completed and graded from {esc(self.period.label())}, against the previous "
-            f"period ({esc(self.previous.label())}). The 95% interval is the range the true "
-            "share probably lies in, given how few audits there are; where this period's and "
-            "the previous period's intervals overlap, the change “may be chance”."))
+            f"period, {esc(self.previous.label())} ({esc(text.comparison_words(self.f))}). "
+            "The 95% interval is the range the true "
+            "share probably lies in, given how few audits there are. " + text.METHOD))
         widths = [128, 42, 44, 76, 50, 44, WIDTH - 384]
         head1 = [Paragraph("Grade", s.head), Paragraph("This period", s.head_centre), "", "",
                  Paragraph("Previous period", s.head_centre), "", Paragraph("Change in share",
@@ -518,7 +518,8 @@ class PackWriter:
         gob = text.gob_label(f)
         out.append(self.p(
             f"The share of audits graded {gob}, and the share inadequate, in each of the last "
-            f"{len(f.trend)} periods of the same length as this one (this period last)."
+            f"{len(f.trend)} {esc(text.trend_units(f))} (this period last), as far back as "
+            "there are audits."
             + (" The dashed lines are control limits: with this many audits, a share would "
                "stay between them about 99.7% of the time by chance alone, so a share outside "
                "them points to a real change." if has_control_limits(f) else
@@ -645,9 +646,10 @@ class PackWriter:
         out.append(self.p(
             "A theme is a practice issue the auditor found in the case (an audit can have "
             "several). The share is of all audits in the period."))
-        sentence = text.theme_sentence(f, self.n)
-        if sentence:
-            out.append(self.p(esc(sentence)))
+        for sentence in (text.theme_sentence(f, self.n), text.theme_change_sentence(f, self.n)):
+            if sentence:
+                out.append(self.p(esc(sentence)))
+        tests = text.theme_changes(f, self.n)
         nk, pk = total_key(self.period), total_key(self.previous)
         rows = [self.heads(["Theme", "Audits this period", "Share", "Audits previous period",
                             "Share", "Change in share"], 1)]
@@ -661,9 +663,13 @@ class PackWriter:
                           - round(percent(self.n.value(before), f.prior.total), 1))
                 change = ("no change" if abs(points) < 0.05 else
                           f"{'+' if points > 0 else '−'}{abs(points):.1f} points")
+                if theme in tests and change != "no change":
+                    change = Paragraph(
+                        f"{change}<br/><font size='7' color='#5E5E5E'>"
+                        f"{text.change_note(tests[theme][1])}</font>", s.cell_right)
             rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
                          self.n.fmt(before), self.n.pct(before, pk), change])
-        out.append(_table(rows, [WIDTH - 300, 58, 48, 64, 48, 82]))
+        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98]))
         areas = theme_areas(f)
         if areas:
             out.append(CondPageBreak(50 * mm))
@@ -871,11 +877,13 @@ class PackWriter:
             f"The figures were read from {esc(f.authority)}'s Sefton QA store on "
             f"{_date(f.produced.date())} at {f.produced:%H:%M}. They count submitted audits "
             "with an overall grade, dated within the period, exactly as the app's period "
-            "summary does. The previous period is the period of the same length just before "
-            "this one unless the pack says otherwise; the trend steps back the same way. "
-            "Intervals are 95% Wilson score intervals; control limits are three standard "
-            "errors either side of the average share over the periods shown (see the "
-            "glossary)."))
+            "summary does. The previous period is the same number of whole calendar months just "
+            "before this one (or, for a period that is not whole months, the same number of "
+            "days) unless the pack says otherwise; the trend steps back from it the same way. "
+            "Intervals are 95% Wilson score intervals; changes are tested by Newcombe's score "
+            "interval or Fisher's exact test at the 5% level, themes with Holm's correction; "
+            "control limits are three standard errors either side of the average share over "
+            "the periods shown, read by the usual run rules (see the glossary)."))
         if self.public:
             out.append(self.p(
                 "This is the public version: it holds aggregate figures only, with no case "
@@ -920,12 +928,24 @@ def glossary_terms(figures: PackFigures, *, public: bool) -> list[tuple[str, str
                          "how many audits there were. With few audits it is wide. Worked out "
                          "by the Wilson score method, which public health statisticians in "
                          "England recommend."),
-        ("May be chance", "This period's and the previous period's 95% intervals overlap: the "
-                          "difference could have arisen by chance, from which cases happened "
-                          "to be audited."),
+        ("Could be chance", "The test of the change (below) cannot rule out that the "
+                            "difference arose by chance, from which cases happened to be "
+                            "audited. “Too large to be chance” means it would arise by chance "
+                            "less than 5 times in 100 (p below 0.05)."),
+        ("Test of a change", "Newcombe's score interval for the difference between two shares "
+                             "(the change could be chance when it includes no change), or, "
+                             "when any count expected under no change is below 5, Fisher's "
+                             "exact test. Themes are tested together, with Holm's correction "
+                             "for testing several at once."),
+        ("Run rules", "How a trend chart is read: a share outside the control limits, 6 "
+                      "periods in a row rising or falling, or 8 in a row on one side of the "
+                      "average, would rarely happen by chance alone; only the rules the "
+                      "number of periods allows are used."),
         ("Percentage points", "The difference between two percentages: from 8% to 16% is a "
                               "rise of 8 points."),
-        ("Previous period", "The period of the same length just before this one, unless "
+        ("Previous period", "The same number of whole calendar months just before this "
+                            "period (for a quarter, the quarter before); for a period that is "
+                            "not whole months, the same number of days just before it; unless "
                             "another was chosen."),
         ("Control limits", "On the trend charts (p-charts), the range a share would stay "
                            "within by chance alone about 99.7% of the time: the average share "

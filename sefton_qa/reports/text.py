@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from sefton_qa.domain import periods
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.stats import intervals_overlap, kappa_words, wilson_interval
-from sefton_qa.reports.figures import KAPPA_MIN_MODERATED, PackFigures
+from sefton_qa.domain import significance
+from sefton_qa.domain.stats import kappa_words
+from sefton_qa.reports.figures import (
+    CONTROL_LIMIT_MIN_PERIODS,
+    KAPPA_MIN_MODERATED,
+    PackFigures,
+)
 from sefton_qa.reports.numbers import (
     CENTRE_GOB,
     CENTRE_INADEQUATE,
@@ -25,10 +31,8 @@ from sefton_qa.reports.numbers import (
     whole_percent,
 )
 
-CHANCE = "with samples this small the change may be chance"
-WITHIN_MARGIN = "the change is within the margin of error, so it may be chance"
-LARGE_SAMPLE = 400  # from this many audits on, "samples this small" would read oddly
-REAL = "the change is larger than the margin of error, so it is unlikely to be chance alone"
+#: What a change that could be chance is called in a sentence.
+COULD_BE_CHANCE = "a change this size could be chance"
 NOT_PUBLISHED = "is not published, so that small numbers cannot be worked out"
 
 
@@ -51,14 +55,72 @@ def gob_label(figures: PackFigures) -> str:
     return "good or better" if Grade.OUTSTANDING in figures.grades else "good"
 
 
+def comparison_words(figures: PackFigures) -> str:
+    """How the previous period was chosen: "the 3 whole calendar months just before", "the 30
+    days just before: this period is not whole calendar months, so ...", or "chosen for this
+    comparison"."""
+    p, q = figures.current.period, figures.prior.period
+    return periods.rule_words(p.start, p.end, (q.start, q.end))
+
+
+def trend_units(figures: PackFigures) -> str:
+    """What the trend's earlier periods are, as a plural noun: "calendar quarters", "calendar
+    months", "periods of 2 whole calendar months", "periods of 30 days"."""
+    trend = [t.period for t in figures.trend]
+    earlier = trend[:-1] or trend
+    counts = {periods.whole_months(p.start, p.end) for p in earlier}
+    if len(counts) == 1 and None not in counts:
+        n = counts.pop()
+        if n == 1:
+            return "calendar months"
+        if n == 3 and all(p.start.month % 3 == 1 for p in earlier):
+            return "calendar quarters"
+        return f"periods of {n} whole calendar months"
+    days = {p.days for p in earlier}
+    if len(days) == 1:
+        return f"periods of {plural(days.pop(), 'day')}"
+    return "periods"
+
+
 def kappa_strength(kappa: float) -> str:
     """The usual words for kappa (Landis and Koch), as the calibration view uses them."""
     return kappa_words(kappa)
 
 
+def change_verdict(k1: int, n1: int, k2: int, n2: int) -> str:
+    """RISE, FALL or CHANCE for this period's k1 of n1 against the previous period's k2 of n2:
+    Newcombe's score interval, or Fisher's exact test for small counts, at α = 0.05
+    (:mod:`sefton_qa.domain.significance`)."""
+    c = significance.compare(k1, n1, k2, n2)
+    return significance.CHANCE if c is None else c.verdict()
+
+
 def change_is_chance(k1: int, n1: int, k2: int, n2: int) -> bool:
-    """True when the two 95% Wilson intervals overlap: the change may be chance."""
-    return intervals_overlap(wilson_interval(k1, n1), wilson_interval(k2, n2))
+    """True when the change could be chance (the test cannot rule it out at α = 0.05)."""
+    return change_verdict(k1, n1, k2, n2) == significance.CHANCE
+
+
+#: How the pack tests a change, said once (the headline and the themes).
+METHOD = ("A change is tested at the 5% level: by Newcombe's score interval for the difference "
+          "between two shares, or by Fisher's exact test when the numbers are small. Where the "
+          "test cannot rule chance out, the change “could be chance”; otherwise it is “too "
+          "large to be chance”.")
+
+
+def change_note(verdict: str) -> str:
+    """The short form under a change in a table: "could be chance", "rise too large to be
+    chance", "fall too large to be chance"."""
+    if verdict == significance.CHANCE:
+        return "could be chance"
+    return significance.verdict_words(verdict).removeprefix("a ")
+
+
+def change_words(verdict: str) -> str:
+    """"a rise too large to be chance", "a fall too large to be chance", or "a change this
+    size could be chance"."""
+    if verdict == significance.CHANCE:
+        return COULD_BE_CHANCE
+    return significance.verdict_words(verdict)
 
 
 def _compare(nums: Numbers, figures: PackFigures, now_key, before_key, label: str) -> str:
@@ -77,17 +139,11 @@ def _compare(nums: Numbers, figures: PackFigures, now_key, before_key, label: st
     before = f"{k2:,} of {n2:,} ({whole_percent(k2, n2)}%)"
     if share1 == share2:
         return f"{text}, the same share as in the previous period ({before})."
-    chance = change_is_chance(k1, n1, k2, n2)
-    if chance and whole_percent(k1, n1) == whole_percent(k2, n2):
+    verdict = change_verdict(k1, n1, k2, n2)
+    if verdict == significance.CHANCE and whole_percent(k1, n1) == whole_percent(k2, n2):
         return f"{text}, about the same share as in the previous period ({before})."
     direction = "up from" if share1 > share2 else "down from"
-    if not chance:
-        caveat = REAL
-    elif min(n1, n2) < LARGE_SAMPLE:
-        caveat = CHANCE
-    else:
-        caveat = WITHIN_MARGIN
-    return f"{text}, {direction} {before}; {caveat}."
+    return f"{text}, {direction} {before}: {change_words(verdict)}."
 
 
 def summary(figures: PackFigures, nums: Numbers) -> list[str]:
@@ -132,6 +188,9 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     theme = theme_sentence(figures, nums)
     if theme:
         lines.append(theme)
+    theme_change = theme_change_sentence(figures, nums)
+    if theme_change:
+        lines.append(theme_change)
     lines.append(moderation_sentence(figures, nums, short=True))
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
@@ -150,47 +209,92 @@ def _previous_sentence(figures: PackFigures, nums: Numbers) -> str:
 
 def control_position(value: int, total: int, centre: Fraction) -> int:
     """-1 below the lower 3-sigma limit, 1 above the upper one, 0 within."""
-    if not total:
-        return 0
-    p = Fraction(value, total)
-    spread_sq = centre * (1 - centre) / total * 9  # (3 sigma)^2
-    diff = p - centre
-    if diff * diff <= spread_sq:
-        return 0
-    return 1 if diff > 0 else -1
+    return significance.control_position(value, total, centre)
+
+
+def _trend_measures(figures: PackFigures):
+    """(name, key of a period, centre key, which way is better) for the two p-charts."""
+    return ((gob_label(figures), lambda p: gob_key(figures, p), CENTRE_GOB, 1),
+            ("inadequate", lambda p: grade_key(p, Grade.INADEQUATE), CENTRE_INADEQUATE, -1))
+
+
+def run_rule_words(name: str, better: int, rr: significance.RunRules,
+                   labels: list[str]) -> str:
+    """One measure's run-rule findings in words: "the share good was above its upper control
+    limit in Apr–Jun 2026 ...: signs of a real improvement"."""
+    parts = []
+    ways = set()
+    for f in rr.findings:
+        first, last = labels[f.points[0]], labels[f.points[-1]]
+        if f.rule == "outside":
+            side = "above its upper" if f.direction > 0 else "below its lower"
+            parts.append(f"{side} control limit in {_listed([labels[i] for i in f.points])}")
+        elif f.rule == "trend":
+            way = "rising" if f.direction > 0 else "falling"
+            parts.append(f"{way} {len(f.points)} periods in a row ({first} to {last})")
+        else:
+            side = "above" if f.direction > 0 else "below"
+            parts.append(f"{side} the average {len(f.points)} periods in a row ({first} to "
+                         f"{last})")
+    outside = {f.direction: f.points for f in rr.findings if f.rule == "outside"}
+    runs = {f.direction for f in rr.findings if f.rule != "outside"}
+    if len(outside) == 2:  # below, then above (or the other way): a rise (or a fall)
+        if max(outside[-1]) < min(outside[1]):
+            ways.add(1)
+        elif max(outside[1]) < min(outside[-1]):
+            ways.add(-1)
+        else:
+            ways.update((1, -1))
+    elif outside:
+        ways.add(next(iter(outside)))
+    ways |= runs
+    if not parts:
+        return (f"the share {name} stayed within its control limits with no run of "
+                f"{significance.RUN_TREND} rising or falling"
+                + (f" and no {significance.RUN_SIDE} in a row on one side of the average"
+                   if "side" in rr.rules else "")
+                + ": nothing beyond ordinary variation")
+    said = f"the share {name} was " + ", and ".join(parts)
+    if len(ways) == 1:
+        change = "improvement" if ways.pop() * better > 0 else "decline"
+        return said + f", which chance alone would rarely give: a sign of a real {change}"
+    return said + ", which chance alone would rarely give"
 
 
 def trend_sentence(figures: PackFigures, nums: Numbers) -> str:
-    periods = sum(1 for t in figures.trend if t.total)
-    if not periods:
+    """The trend judged by the run rules on each p-chart (issue 16, item 3), said only for a
+    measure whose every point and centre line the pack shows."""
+    periods_with = sum(1 for t in figures.trend if t.total)
+    if not periods_with:
         return f"None of the last {len(figures.trend)} periods had audits: there is no trend yet."
     if not has_control_limits(figures):
-        return (f"Only {plural(periods, 'period')} of the last {len(figures.trend)} had audits: "
-                "too few to tell a trend from ordinary variation.")
-    period = figures.current.period
+        return (f"Only {plural(periods_with, 'period')} of the trend "
+                f"{'has' if periods_with == 1 else 'have'} audits: too few to tell a trend from "
+                f"ordinary variation, which needs at least {CONTROL_LIMIT_MIN_PERIODS}.")
+    with_data = [t for t in figures.trend if t.total]
+    labels = [t.period.short_label() for t in with_data]
     said = []
-    for centre_key, key, name, better in (
-            (CENTRE_GOB, gob_key(figures, period), gob_label(figures), 1),
-            (CENTRE_INADEQUATE, grade_key(period, Grade.INADEQUATE), "inadequate", -1)):
-        if not (nums.shown(centre_key) and nums.shown(CENTRE_TOTAL) and nums.shown(key)):
+    for name, key_of, centre_key, better in _trend_measures(figures):
+        if not (nums.shown(centre_key) and nums.shown(CENTRE_TOTAL)
+                and all(nums.share_shown(key_of(t.period), total_key(t.period))
+                        for t in with_data)):
             continue
-        centre = Fraction(nums.value(centre_key), nums.value(CENTRE_TOTAL))
-        where = control_position(nums.value(key), nums.value(total_key(period)), centre)
-        if where == 0:
-            said.append(f"share {name} is within the range chance alone would give")
-        else:
-            side = "higher" if where > 0 else "lower"
-            change = "improvement" if where * better > 0 else "decline"
-            said.append(f"share {name} is {side} than chance alone would give, so the "
-                        f"{change} looks real")
+        rr = significance.run_rules([(nums.value(key_of(t.period)), t.total)
+                                     for t in with_data])
+        said.append(run_rule_words(name, better, rr, labels))
     if not said:
         return ""
-    return (f"Against the average of the last {len(figures.trend)} periods, this period's "
-            + "; its ".join(said) + " (see the control limits in section 3).")
+    return (f"Over the last {len(figures.trend)} {trend_units(figures)}, read by the usual run "
+            "rules (section 3), " + "; ".join(said) + ".")
 
 
 def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    """"A", "A and B", "A, B and C"; with a comma before the last "and" when a name holds an
+    "and" of its own ("care planning, and drift and delay")."""
+    if len(names) == 1:
+        return names[0]
+    comma = "," if any(" and " in n for n in names) else ""
+    return ", ".join(names[:-1]) + f"{comma} and " + names[-1]
 
 
 def _leaders(counts: dict[str, int]) -> tuple[int, list[str]]:
@@ -200,9 +304,10 @@ def _leaders(counts: dict[str, int]) -> tuple[int, list[str]]:
 
 
 def where_sentence(figures: PackFigures, nums: Numbers) -> str:
-    """Where inadequate work was found most often, by count (ties named together). Said only
-    when every leader's figures are shown: naming the largest figure left visible, while a
-    larger one is hidden as "c", would print something false (issue 16, finding 2)."""
+    """Where the largest number of inadequate audits was, by count (ties named together), said
+    as a number (the share beside it is of that area's own audits, not a ranking by rate).
+    Said only when every leader's figures are shown: naming the largest figure left visible,
+    while a larger one is hidden as "c", would print something false (issue 16, finding 2)."""
     counts = {area: nums.value(area_key(area, Grade.INADEQUATE)) for area in figures.by_area}
     top, leaders = _leaders(counts)
     if not leaders or not all(nums.shown(area_key(a, Grade.INADEQUATE))
@@ -210,10 +315,10 @@ def where_sentence(figures: PackFigures, nums: Numbers) -> str:
         return ""
     if len(leaders) == 1:
         area, t = leaders[0], nums.value(area_key(leaders[0]))
-        return (f"Inadequate work was found most often in {area}: {top:,} of its "
+        return (f"The largest number of inadequate audits was in {area}: {top:,} of its "
                 f"{plural(t, 'audit')} ({whole_percent(top, t)}%).")
-    return (f"Inadequate work was found most often in {_listed(leaders)}: "
-            f"{plural(top, 'audit')} in each.")
+    return (f"The largest number of inadequate audits was in {_listed(leaders)}: "
+            f"{top:,} in each.")
 
 
 def theme_sentence(figures: PackFigures, nums: Numbers) -> str:
@@ -236,6 +341,84 @@ def theme_sentence(figures: PackFigures, nums: Numbers) -> str:
     if n2 and nums.shown(before) and nums.shown(total_key(previous)):
         text += f", against {whole_percent(nums.value(before), n2)}% in the previous period"
     return text + "."
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def theme_changes(figures: PackFigures, nums: Numbers
+                  ) -> dict[str, tuple[significance.Comparison, str]]:
+    """Each theme's change since the previous period, tested as the headline shares are, with
+    Holm's correction over every theme tested: theme → (the test, RISE / FALL / CHANCE).
+
+    A theme is tested only when the pack shows both its counts and both periods' totals, so a
+    public pack never states a result worked out from a "c" (and the correction is over the
+    themes whose results it states)."""
+    period, previous = figures.current.period, figures.prior.period
+    n1, n2 = nums.value(total_key(period)), nums.value(total_key(previous))
+    if not (n1 and n2 and nums.shown(total_key(period)) and nums.shown(total_key(previous))):
+        return {}
+    tested = []
+    for theme in sorted_themes(figures):
+        now, before = theme_key(theme), theme_previous_key(theme)
+        if not (nums.shown(now) and nums.shown(before)):
+            continue
+        k1, k2 = nums.value(now), nums.value(before)
+        if k1 <= n1 and k2 <= n2:
+            tested.append((theme, significance.compare(k1, n1, k2, n2)))
+    rejected = significance.holm([c.p for _, c in tested])
+    return {t: (c, c.verdict(r)) for (t, c), r in zip(tested, rejected)}
+
+
+def theme_change_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """Which themes changed by more than chance since the previous period (Holm's correction
+    over all themes tested), or that none did. In a public pack a theme whose counts are "c"
+    is not tested, and the sentence says the others were not, so that "none" stays true of
+    the full data."""
+    changes = theme_changes(figures, nums)
+    if not changes:
+        return ""
+    m = len(changes)
+    untested = sum(1 for t in sorted_themes(figures) if t not in changes)
+    compared = (f"the {m} themes whose figures are published" if untested and m > 1 else
+                "the one theme whose figures are published" if untested else
+                f"the {m} themes compared")
+    allowing = f", allowing for {compared} (Holm's correction)" if m > 1 else ""
+    not_tested = ("" if not untested else
+                  " One other theme is not tested here because its numbers are small."
+                  if untested == 1 else
+                  f" The other {untested:,} themes are not tested here because their numbers "
+                  "are small.")
+    real = [(t, c, v) for t, (c, v) in changes.items() if v != significance.CHANCE]
+    if not real:
+        if untested and m == 1:
+            return ("The one theme whose figures are published did not change since the "
+                    "previous period by more than chance would give." + not_tested)
+        if untested:
+            return (f"Of {compared}, none changed since the previous period by more than "
+                    "chance would give" + (" (with Holm's correction)" if m > 1 else "") + "."
+                    + not_tested)
+        return ("No theme's change since the previous period is too large to be chance"
+                + allowing + ".")
+    adjusted = dict(zip(changes, significance.holm_adjusted([c.p for c, _ in
+                                                             changes.values()])))
+    said = []
+    for theme, c, verdict in real:
+        way = "up" if verdict == significance.RISE else "down"
+        p = _p_text(c.p) + (f", {adjusted[theme]:.3f} after the correction"
+                            if m > 1 and adjusted[theme] >= 0.001
+                            and f"{adjusted[theme]:.3f}" != f"{c.p:.3f}" else "")
+        said.append(f"{in_sentence(theme)} was found in {whole_percent(c.k1, c.n1)}% of "
+                    f"audits, {way} from {whole_percent(c.k2, c.n2)}%: "
+                    f"{significance.verdict_words(verdict)} ({p})")
+    text = "Since the previous period" + allowing + ", " + "; ".join(said) + "."
+    others = m - len(real)
+    if others:
+        which = "published " if untested else ""
+        text += (f" The other {which}themes' changes could be chance." if others > 1 else
+                 f" The other {which}theme's change could be chance.")
+    return text + not_tested
 
 
 def moderation_sentence(figures: PackFigures, nums: Numbers, *, short: bool = False) -> str:

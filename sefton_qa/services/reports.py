@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sefton_qa.domain import periods
 from sefton_qa.domain.errors import SeftonError, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import Role
 from sefton_qa.reports.figures import (
-    TREND_PERIODS,
     GradeCounts,
     Loop,
     Moderation,
@@ -26,7 +26,7 @@ from sefton_qa.reports.figures import (
 )
 from sefton_qa.services.moderation import calibration, loop_settings
 from sefton_qa.services.session import Session
-from sefton_qa.services.summary import period_summary, previous_period
+from sefton_qa.services.summary import check_previous, period_summary
 from sefton_qa.store import reporting as report_store
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import summary as summary_store
@@ -52,7 +52,7 @@ class PackCancelled(SeftonError):
 class PackOptions:
     public: bool = False
     appendix: bool = False
-    previous: Period | None = None  # None: the equal-length period just before
+    previous: Period | None = None  # None: by the rule (domain.periods.previous_period)
 
     def describe(self) -> str:
         parts = ["public" if self.public else "internal"]
@@ -81,26 +81,15 @@ def check_options(start: dt.date, end: dt.date, options: PackOptions) -> Period:
     if options.public and options.appendix:
         raise ValidationError.single("appendix", "a public pack never lists audits by case "
                                                  "reference: leave the appendix out")
-    if options.previous is None:
-        return Period(*previous_period(start, end))
-    prev = options.previous
-    if prev.end < prev.start:
-        raise ValidationError.single("previous to", f"{date_text(prev.end)} is before the start "
-                                                    f"of the previous period")
-    if prev.end >= start:
-        raise ValidationError.single("previous to", "the previous period must end before "
-                                                    f"this one starts ({date_text(start)})")
-    return prev
+    given = None if options.previous is None else (options.previous.start, options.previous.end)
+    return Period(*check_previous(start, end, given))
 
 
-def _trend_periods(start: dt.date, end: dt.date) -> list[Period]:
-    periods = [Period(start, end)]
-    while len(periods) < TREND_PERIODS:
-        try:
-            periods.append(Period(*previous_period(periods[-1].start, periods[-1].end)))
-        except ValidationError:  # no earlier period exists (the year 1)
-            break
-    return periods[::-1]
+def trend_periods(start: dt.date, end: dt.date, previous: Period) -> list[Period]:
+    """The trend's periods, oldest first: the same calendar units as the comparison, stepping
+    back from the previous period (so a chosen previous period moves the trend too)."""
+    return [Period(s, e) for s, e in periods.trend_periods(start, end,
+                                                           (previous.start, previous.end))]
 
 
 def _report(progress: Progress | None, done: int, total: int, message: str) -> None:
@@ -118,7 +107,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
     steps = 7
     with store.snapshot() as conn:
         _report(progress, 0, steps, "Reading the period's figures")
-        summary = period_summary(store, start, end)
+        summary = period_summary(store, start, end, (previous.start, previous.end))
         grades = tuple(Grade(g) for g in summary["grades"])
         seq, head_hash = trail.head(conn)
         settings = settings_store.get_all(conn)
@@ -127,13 +116,15 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
                                                                  previous.end))
         _report(progress, 1, steps, "Reading the trend over earlier periods")
         trend = []
-        for p in _trend_periods(start, end):
+        for p in trend_periods(start, end, previous):
             if p == current.period:
                 trend.append(current)
             elif p == previous:
                 trend.append(prior)
             else:
                 trend.append(GradeCounts(p, summary_store.grade_counts(conn, p.start, p.end)))
+        while len(trend) > 2 and not trend[0].total:  # only as far back as the data reaches
+            trend.pop(0)
         _report(progress, 2, steps, "Reading grades by service area and team")
         by_area = summary_store.grade_counts_by_service_area(conn, start, end)
         by_team = summary_store.grade_counts_by_team(conn, start, end)

@@ -164,7 +164,7 @@ def test_any_other_periods_previous_is_the_same_number_of_days_just_before(start
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(start=st.dates(min_value=dt.date(5, 1, 1), max_value=dt.date(9990, 1, 1)),
+@given(start=st.dates(min_value=dt.date(200, 1, 1), max_value=dt.date(9990, 1, 1)),
        days=st.integers(0, 800), whole=st.booleans(), count=st.integers(1, 24))
 def test_trend_periods_tile_without_gaps_or_overlaps(start, days, whole, count):
     if whole:

@@ -106,4 +106,4 @@ def figures(quarter: str = "2024-05") -> PackFigures:
                   reaudits_from_inadequate_improved=5),
         people={"auditors": (9, 8), "moderators": (3, 3), "service_managers": (4, 4),
                 "practitioners": (21, 19)},
-        trail_seq=1234, trail_hash="ab" * 32)
+        trail_seq=1234, trail_hash="ab" * 32, by_type={"deep_dive": current.total})

@@ -113,12 +113,38 @@ def test_zeros_beside_a_small_count_are_hidden_too():
     """Printed zeros told the reader every "c" beside them was at least 1 (four "c" in a
     column totalling 4 are each 1), and that a team with one grade had only that grade."""
     figures = seed_story.figures("2024-05")
-    nums = Numbers.build(figures, public=True)
+    nums = Numbers.build(figures, public=False)
+    hidden = nums.model.suppress()  # with the team table, as a pack that kept it would
+    checked = 0
     for team, counts in figures.by_team.items():
         if any(is_small(n) for n in counts.values()):
             for g, n in counts.items():
                 if n == 0:
-                    assert ("team", team, g.value) in nums.suppressed, (team, g)
+                    assert ("team", team, g.value) in hidden, (team, g)
+                    checked += 1
+    assert checked  # the seed's teams have such zeros
+
+
+def test_a_team_table_that_would_be_mostly_c_is_left_out_of_the_public_pack(tmp_path):
+    """The seed's seven teams of 5 to 9 audits: protected, the team table would be nearly all
+    "c" (and cost headline figures); the public pack publishes the service areas instead and
+    says so, and the pack still survives the audit."""
+    from sefton_qa.reports import pdf
+
+    figures = seed_story.figures("2024-05")
+    nums = Numbers.build(figures, public=True)
+    assert nums.teams_withheld
+    assert not any(k[0] == "team" for k in nums.model.values)
+    assert nums.model.audit(nums.suppressed).unprotected() == []
+    assert ("audits", figures.period) not in nums.suppressed  # the 49 is published
+    path = tmp_path / "public.pdf"
+    pdf.render(figures, path, public=True)
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "The table by team is not published in this version" in " ".join(text.split())
+    assert "Fostering" not in text and "Assessment 2" not in text
 
 
 def test_a_never_printed_count_worked_out_by_subtraction_is_protected():
@@ -133,6 +159,31 @@ def test_a_never_printed_count_worked_out_by_subtraction_is_protected():
     assert ("moderation", "pending_in_time") in model.audit(linear).unprotected()
     audited = model.suppress()
     assert model.audit(audited).unprotected() == []
+
+
+# -- the headline councillors asked for (issue 16, finding 5) ------------------------------------
+def test_the_internal_pack_says_92_percent_requires_improvement_or_inadequate():
+    from sefton_qa.reports import text
+
+    figures = seed_story.figures("2024-05")
+    said = text.summary(figures, Numbers.build(figures, public=False))
+    assert said[0].startswith("From 1 May to 31 July 2024, 49 deep-dive audits of children's")
+    assert said[1] == ("92% were graded requires improvement or inadequate (45 of 49), and 8% "
+                       "good. Grades are as they stand after moderation.")
+    assert text.SELECTION_SENTENCE in said
+    # the public pack cannot say it: 92% of 49 is 45, which leaves the 4 good
+    public = text.summary(figures, Numbers.build(figures, public=True))
+    assert not any("92%" in line for line in public)
+
+
+def test_imported_history_says_why_there_is_no_moderation():
+    from sefton_qa.reports import text
+
+    figures = dataclasses.replace(seed_story.figures("2024-05"), imported=49)
+    said = text.summary(figures, Numbers.build(figures, public=False))
+    i = said.index("No audits were moderated in the period.")
+    assert said[i + 1].startswith("All of this period's audits were brought in from earlier "
+                                  "records by import")
 
 
 # -- generated packs -----------------------------------------------------------------------------

@@ -258,17 +258,20 @@ def test_public_pack_shows_no_small_count_and_no_case_reference(demo_store, demo
         assert not [n for n in names if n in page_text]  # nobody is named, in either pack
     summary = period_summary(demo_store, *period)
     grades = len(summary["grades"])
+    # Where the teams are too small, the public pack publishes the service areas only.
+    teams_withheld = "The table by team is not published in this version" in text
+    tables = ("by_service_area",) if teams_withheld else ("by_service_area", "by_team")
     rows = {}
-    rows.update(_table_rows(text, summary["by_service_area"], grades + 1))
-    rows.update(_table_rows(text, summary["by_team"], grades + 1))
-    assert set(rows) == set(summary["by_service_area"]) | set(summary["by_team"])
+    for table in tables:
+        rows.update(_table_rows(text, summary[table], grades + 1))
+    assert set(rows) == {name for table in tables for name in summary[table]}
     small = {"1", "2", "3", "4"}
     shown_c = 0
     for name, tokens in rows.items():
         assert not small & set(tokens), (name, tokens)
         shown_c += tokens.count("c")
     assert shown_c > 0  # the demo's teams do have small counts
-    for table in ("by_service_area", "by_team"):
+    for table in tables:
         for name, counts in summary[table].items():
             for g, token in zip(summary["grades"], rows[name]):
                 assert token == "c" or int(token.replace(",", "")) == counts[g]
@@ -316,7 +319,9 @@ def test_hostile_text_is_escaped(admin, org, make_input, tmp_path, today):
                               public=public, appendix=not public)
         text = flat(" ".join(pages))
         assert "Borough & <b>Council</b>" in text
-        assert "Team <i>Q</i> & co" in text
+        # seven audits: the public pack leaves its table by team out
+        assert "Team <i>Q</i> & co" in text or (
+            public and "The table by team is not published in this version" in text)
         assert 'Drift <br/> & "delay" <font size=40>' in text
         if not public:
             assert "Mum said <b>no</b> & left; <img src=x> then </para> <i>unclosed & 5 < 6" \

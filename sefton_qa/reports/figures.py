@@ -145,6 +145,18 @@ class PackFigures:
     trail_hash: str
     logo: str | None = None
     appendix: list = field(default_factory=list)  # store.reporting.AppendixRow, internal only
+    #: The period's graded audits by type ("deep_dive", "themed", "dip_sample").
+    by_type: dict[str, int] = field(default_factory=dict)
+    #: How many of the period's graded audits were imported (history kept elsewhere before).
+    imported: int = 0
+
+    @property
+    def audits_called(self) -> str:
+        """What the period's audits are called: "deep-dive audits" when every one is a deep
+        dive, else "audits"."""
+        if self.by_type and set(self.by_type) == {"deep_dive"}:
+            return "deep-dive audits"
+        return "audits"
 
     def theme_total(self, theme: str) -> int:
         return sum(self.themes.get(theme, {}).values())

@@ -7,6 +7,7 @@ pack cannot show a count the suppression did not clear.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,6 +56,12 @@ def theme_previous_key(theme: str) -> tuple:
     return ("theme previous", theme)
 
 
+def below_good_key(period: Period) -> tuple:
+    """Requires improvement or inadequate: the council's own headline ("92% requires
+    improvement or inadequate")."""
+    return ("requires improvement or inadequate", period)
+
+
 CENTRE_GOB = ("trend", "good or better")
 CENTRE_INADEQUATE = ("trend", "inadequate")
 CENTRE_TOTAL = ("trend", "audits")
@@ -101,9 +108,17 @@ def disclosure(figures: PackFigures) -> Disclosure:
     d = Disclosure()
     headline = {figures.current.period, figures.prior.period}
     periods = {gc.period: gc for gc in [figures.prior, *figures.trend]}
+    d.keep.update(total_key(p) for p in headline)
     for gc in periods.values():
         if gc.period in headline:
             _add_grades(d, figures, gc, shown=set(figures.grades), show_total=True)
+            below = below_good_key(gc.period)
+            d.add(below, gc.count(Grade.REQUIRES_IMPROVEMENT) + gc.count(Grade.INADEQUATE))
+            d.total(below, [grade_key(gc.period, Grade.REQUIRES_IMPROVEMENT),
+                            grade_key(gc.period, Grade.INADEQUATE)])
+            # the audits are the good (or better) and the rest: said outright, so that the
+            # share below good is the first thing hidden when it would reveal the good count
+            d.total(total_key(gc.period), [gob_key(figures, gc.period), below])
         else:  # older periods: the trend shows the audits and two shares
             shown = {Grade.INADEQUATE} | ({Grade.GOOD} if Grade.OUTSTANDING not in figures.grades
                                           else set())
@@ -192,6 +207,8 @@ def describe(key) -> str:
         return f"{Grade(key[2]).label}, {key[1].label()}"
     if kind == "audits":
         return f"All audits, {key[1].label()}"
+    if kind == "requires improvement or inadequate":
+        return f"Requires improvement or inadequate, {key[1].label()}"
     if kind == "good or better":
         return f"Good or better, {key[1].label()}"
     if kind in ("area", "team"):
@@ -220,6 +237,18 @@ def disclosure_report(numbers: "Numbers") -> list[dict]:
     return rows
 
 
+#: A public pack whose team table would hide more than this share of its grade cells
+#: publishes the service areas only.
+TEAMS_HIDDEN_SHARE = 0.5
+
+
+def _headline_keys(figures: PackFigures) -> list:
+    keys = []
+    for p in (figures.current.period, figures.prior.period):
+        keys += [total_key(p), below_good_key(p)] + [grade_key(p, g) for g in figures.grades]
+    return keys
+
+
 # -- reading it back ----------------------------------------------------------------------------
 def whole_percent(part: int, whole: int) -> int:
     """A share rounded half up (8.5% → 9%), the way people round."""
@@ -237,11 +266,31 @@ class Numbers:
     model: Disclosure
     suppressed: frozenset
     public: bool
+    #: The public pack leaves out the table by team (see :meth:`build`).
+    teams_withheld: bool = False
 
     @classmethod
     def build(cls, figures: PackFigures, *, public: bool) -> "Numbers":
+        """The pack's numbers; for a public pack, with the cells to show as "c".
+
+        Where teams are small, protecting the table by team can cost the period's headline
+        figures (the number of audits, the counts by grade), or leave the table mostly "c".
+        A public pack then publishes the service areas only and leaves the team table out
+        (the pack says so), as the disclosure-control convention is: a coarser table rather
+        than a blank one."""
         model = disclosure(figures)
-        return cls(model, model.suppress() if public else frozenset(), public)
+        if not public:
+            return cls(model, frozenset(), public)
+        hidden = model.suppress()
+        if figures.by_team:
+            headline = _headline_keys(figures)
+            coarse = disclosure(dataclasses.replace(figures, by_team={}, team_areas={}))
+            coarse_hidden = coarse.suppress()
+            cells = [team_key(t, g) for t in figures.by_team for g in figures.grades]
+            mostly_hidden = sum(k in hidden for k in cells) > TEAMS_HIDDEN_SHARE * len(cells)
+            if mostly_hidden or any(k in hidden and k not in coarse_hidden for k in headline):
+                return cls(coarse, coarse_hidden, public, teams_withheld=True)
+        return cls(model, hidden, public)
 
     def value(self, key) -> int:
         return self.model.values[key]

@@ -93,6 +93,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 # -- text ---------------------------------------------------------------------------------------
+#: Said where a public pack leaves out the table by team (Numbers.build says when).
+TEAMS_WITHHELD = ("The table by team is not published in this version: the teams are small "
+                  "enough that, published, it would let small numbers be worked out or would "
+                  "hide the period's headline figures. The figures by service area are above.")
+
+
 def clean(value) -> str:
     """Text without control characters (reportlab and PDF viewers choke on them)."""
     return _CONTROL.sub("", str(value)).replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
@@ -630,6 +636,9 @@ class PackWriter:
         out += self._bars(f.by_area, area_key)
         out.append(CondPageBreak(60 * mm))
         out.append(Paragraph("By team", s.h2))
+        if self.n.teams_withheld:
+            out.append(self.p(TEAMS_WITHHELD))
+            return out
         out.append(self._grade_table(f.by_team, team_key, "Team"))
         out.append(Spacer(1, 3 * mm))
         out += self._bars(f.by_team, team_key, limit=TEAMS_CHARTED)

@@ -61,6 +61,9 @@ class Disclosure:
     values: dict[Key, int] = field(default_factory=dict)
     equations: list[tuple[tuple[Key, int], ...]] = field(default_factory=list)
     hidden: set[Key] = field(default_factory=set)
+    #: Counts hidden only as a last resort (the number of audits in the period): secondary
+    #: suppression takes any other cell first.
+    keep: set[Key] = field(default_factory=set)
     values_shown: set[Key] = field(default_factory=set, repr=False)
 
     def add(self, key: Key, value: int, *, shown: bool = True) -> Key:
@@ -85,7 +88,7 @@ class Disclosure:
 
     def suppress(self, forced: Iterable[Key] = (), *, audited: bool = True) -> frozenset:
         return suppress(self.values, self.equations, hidden=self.hidden, forced=forced,
-                        audited=audited)
+                        audited=audited, keep=self.keep)
 
     def audit(self, suppressed: Iterable[Key]):
         """What a reader of the pack could work out about each cell it hides."""
@@ -100,7 +103,7 @@ AUDIT_SECONDS = 3.0
 
 def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
              hidden: Iterable[Key] = (), forced: Iterable[Key] = (),
-             audited: bool = True) -> frozenset:
+             audited: bool = True, keep: Iterable[Key] = ()) -> frozenset:
     """The keys to show as "c". ``hidden`` keys are never shown, so never in the result.
     ``audited`` False stops after the linear steps (1 to 4), for comparison."""
     order = {k: i for i, k in enumerate(values)}
@@ -122,8 +125,11 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
         for k in eq:
             by_key.setdefault(k, []).append(eq)
 
-    def rank(k: Key) -> tuple[int, int, int]:  # non-zero first, then smallest, then first
-        return (values[k] == 0, values[k], order[k])
+    keep = set(keep)
+
+    def rank(k: Key) -> tuple[bool, bool, int, int]:
+        # kept counts last, then non-zero first, then smallest, then first
+        return (k in keep, values[k] == 0, values[k], order[k])
 
     def visible(keys: Iterable[Key]) -> list[Key]:
         return [k for k in keys if k not in cells and k not in hidden]

@@ -15,12 +15,14 @@ from sefton_qa.reports.figures import (
     KAPPA_MIN_MODERATED,
     PackFigures,
 )
+from sefton_qa.reports.suppression import is_small
 from sefton_qa.reports.numbers import (
     CENTRE_GOB,
     CENTRE_INADEQUATE,
     CENTRE_TOTAL,
     Numbers,
     area_key,
+    below_good_key,
     gob_key,
     grade_key,
     has_control_limits,
@@ -161,12 +163,19 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
                   f"{nums.fmt(total_key(previous)) if nums.value(total_key(previous)) else 'none'}."
                   if nums.shown(total_key(previous)) else
                   "The previous period's number of audits is not published because it is small.")
-        lines.append(f"From {period.label()}, {plural(n, 'audit')} of children's case files "
-                     f"{was(n)} completed and graded. {before}")
-    else:
+        kind = figures.audits_called
+        lines.append(f"From {period.label()}, {n:,} {kind if n != 1 else kind[:-1]} of "
+                     f"children's case files {was(n)} completed and graded. {before}")
+        lines.append(headline_sentence(figures, nums))
+    elif is_small(n):
         lines.append(f"From {period.label()}, fewer than 5 audits were completed, too few to "
                      "publish figures for.")
         return lines
+    else:
+        lines.append(f"From {period.label()}, {figures.audits_called} of children's case files "
+                     "were completed and graded; their number is not published, so that small "
+                     "numbers cannot be worked out from it.")
+        lines.append(headline_sentence(figures, nums))
     label = gob_label(figures)
     lines.append(_compare(nums, figures, gob_key(figures, period), gob_key(figures, previous),
                           label))
@@ -192,10 +201,61 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     if theme_change:
         lines.append(theme_change)
     lines.append(moderation_sentence(figures, nums, short=True))
+    lines.append(imported_sentence(figures, nums))
+    lines.append(SELECTION_SENTENCE)
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
     lines.append(people_summary(figures, nums))
     return [line for line in lines if line]
+
+
+#: How the cases were chosen is not yet recorded with each audit (the case-selection issue
+#: adds a recorded random draw), so the pack says what its intervals can and cannot claim.
+SELECTION_SENTENCE = ("How the audited cases were chosen is not recorded with them, so the 95% "
+                      "intervals describe these audits; they would describe the whole caseload "
+                      "only if the cases had been drawn from it at random.")
+
+
+def headline_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """The headline in the council's own form: "92% requires improvement or inadequate, 8%
+    good", with what the grades are (after moderation) and, for imported history, why."""
+    period = figures.current.period
+    n_key, below = total_key(period), below_good_key(period)
+    gob = gob_key(figures, period)
+    label = gob_label(figures)
+    if nums.share_shown(below, n_key):
+        text = (f"{nums.pct(below, n_key)} {'was' if nums.value(below) == 1 else 'were'} "
+                f"graded requires improvement or inadequate ({nums.fmt(below)} of "
+                f"{nums.fmt(n_key)})")
+        if nums.share_shown(gob, n_key):
+            text += f", and {nums.pct(gob, n_key)} {label}"
+        text += "."
+    else:
+        text = ("The share graded requires improvement or inadequate is not published, so that "
+                "small numbers cannot be worked out.")
+    m = figures.moderation
+    changed = m.upgraded + m.downgraded
+    text += " Grades are as they stand after moderation"
+    if not m.moderated:
+        text += "."
+    elif all(nums.shown(("moderation", k)) for k in ("upgraded", "downgraded", "moderated")):
+        text += (f": moderation in the period changed {plural(changed, 'grade')} of the "
+                 f"{plural(m.moderated, 'audit')} it checked.")
+    else:
+        text += "; how many grades moderation changed is not published because it is small."
+    return text
+
+
+def imported_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """Why imported history shows no moderation."""
+    n = nums.value(total_key(figures.current.period))
+    if not figures.imported:
+        return ""
+    if figures.imported == n:
+        return ("All of this period's audits were brought in from earlier records by import; "
+                "those records hold no moderation, so none is reported for them.")
+    return ("Some of this period's audits were brought in from earlier records by import; "
+            "those records hold no moderation.")
 
 
 def _previous_sentence(figures: PackFigures, nums: Numbers) -> str:

@@ -128,6 +128,8 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         _report(progress, 2, steps, "Reading grades by service area and team")
         by_area = summary_store.grade_counts_by_service_area(conn, start, end)
         by_team = summary_store.grade_counts_by_team(conn, start, end)
+        by_type = summary_store.audit_type_counts(conn, start, end)
+        imported = summary_store.imported_count(conn, start, end)
         areas_of = report_store.team_service_areas(conn)
         team_areas = {}
         for name in by_team:
@@ -185,7 +187,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         by_area=by_area, by_team=by_team, team_areas=team_areas, themes=themes,
         themes_previous=themes_previous, moderation=moderation, loop=loop, people=people,
         trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
-        appendix=appendix)
+        appendix=appendix, by_type=by_type, imported=imported)
 
 
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,

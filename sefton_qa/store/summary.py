@@ -52,3 +52,20 @@ def grade_counts_by_team(conn: sqlite3.Connection, start: dt.date,
     # Team names are unique within a service area; qualify them only where they clash.
     return {(team if len(names[team]) == 1 else f"{team} ({area})"): counts
             for (team, area), counts in out.items()}
+
+
+def audit_type_counts(conn, start: dt.date, end: dt.date) -> dict[str, int]:
+    """The period's graded audits by audit type (``deep_dive``, ``themed``, ``dip_sample``)."""
+    rows = conn.execute(f"SELECT a.audit_type, count(*) {_period(conn)} GROUP BY a.audit_type",
+                        (start.isoformat(), end.isoformat()))
+    return {kind: n for kind, n in rows}
+
+
+def imported_count(conn, start: dt.date, end: dt.date) -> int:
+    """How many of the period's graded audits were brought in by an import (their record was
+    created by a trail row of kind ``import``), not logged in the app."""
+    row = conn.execute(
+        f"SELECT count(*) {_period(conn)} AND EXISTS (SELECT 1 FROM trail t WHERE "
+        "t.table_name = 'audits' AND t.record_id = a.id AND t.kind = 'import')",
+        (start.isoformat(), end.isoformat())).fetchone()
+    return int(row[0])

@@ -1,5 +1,6 @@
 """Reading and writing the spreadsheets QA teams keep: CSV (any common encoding and delimiter)
-and XLSX (openpyxl, with defusedxml so hostile workbooks are refused).
+and workbooks: XLSX, OpenDocument (.ods) and old Excel (.xls), read by calamine after the
+checks below; XLSX is written by openpyxl.
 
 Everything that is not a sane spreadsheet is refused with :class:`SpreadsheetError`, whose
 message can be shown as it is. Nothing here knows about audits.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import os
 import stat
@@ -76,14 +78,13 @@ def read_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> 
     with open(path, "rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
-    if head.startswith(OLE_MAGIC):
-        raise SpreadsheetError(f"{path.name} is password-protected or an old-style .xls "
-                               "workbook. Open it in Excel, remove the password, and save it "
-                               "as .xlsx (Excel Workbook) or .csv.")
-    if head.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
-        if not head.startswith(XLSX_MAGIC):
-            raise SpreadsheetError(f"{path.name} is named .xlsx but is not an Excel workbook.")
-        return _read_xlsx(path, progress)
+    if head.startswith((OLE_MAGIC, XLSX_MAGIC)):
+        return _read_workbook(path, head, progress)
+    if suffix in (".xlsx", ".xlsm"):
+        raise SpreadsheetError(f"{path.name} is named {suffix} but is not an Excel workbook.")
+    if suffix == ".ods":
+        raise SpreadsheetError(f"{path.name} is named .ods but is not an OpenDocument "
+                               "spreadsheet.")
     return _read_csv(path, progress)
 
 
@@ -224,13 +225,13 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
                  encoding_note=note)
 
 
-# -- XLSX ---------------------------------------------------------------------------------------
-# openpyxl (with defusedxml) reads the workbook's structure: which part is the first worksheet,
-# where the shared strings are, which cell styles are dates, and the date system (1900/1904).
-# The shared strings and the worksheet, the parts that grow with the data, are parsed here with
-# a streaming expat parser: openpyxl's read-only mode builds an element tree for every cell and
-# takes ~12 s for 100,000 rows. The parser refuses what defusedxml refuses (and more): any
-# DOCTYPE, so no entity can be declared and no external resource reached.
+# -- workbooks (XLSX, ODS, old XLS) ------------------------------------------------------------
+# calamine (Rust, through python-calamine) reads the cells; it expands no XML entities. It holds
+# the first sheet in memory as a dense grid of about _CELL_BYTES a cell, from its first used
+# cell to its last, so before calamine sees an XML workbook the parts are checked here, cheaply
+# and as they unzip: no zip bomb, no DOCTYPE (so no entities and no external references), no
+# formula, no text run long enough to be a hostile cell, and a grid small enough to hold (a
+# 2 KB workbook with one value at XFD1048576 would ask for 17 billion cells).
 
 #: Refuse any part of the archive that unzips to more than this...
 MAX_XLSX_PART_BYTES = 1024 * 1024 * 1024
@@ -239,21 +240,16 @@ _RATIO_CHECK_BYTES = 100 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 _XLSX_CHUNK = 1024 * 1024
 _MAX_COLUMN = 16_384  # XFD, the last column Excel has
-#: At most this many cells are kept (~400 MB of references), however the rows are shaped.
-_MAX_CELLS = 50_000_000
-#: At most this much text is gathered for one cell before it is refused as too long.
-_MAX_TEXT_HELD = MAX_FIELD_CHARS + 2 * _XLSX_CHUNK
-#: The namespace of a worksheet's elements (openpyxl reads no other).
-_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_DIGITS = "0123456789"
-
-
-class _HostileXml(Exception):
-    """The XML declares a DOCTYPE, entities or external references."""
-
-
-def _refuse_xml(*_args: Any) -> None:
-    raise _HostileXml()
+#: What calamine holds for one cell of its grid (measured: 7.0 million cells, 266 MB peak).
+_CELL_BYTES = 32
+#: The largest grid read: 10 million cells, so calamine holds at most about 320 MB.
+_MAX_CELLS = 10_000_000
+#: Old .xls sheets have at most 65,536 rows of 256 columns (the format cannot say more).
+_XLS_MAX_CELLS = 65_536 * 256
+_PROLOG_BYTES = 64 * 1024
+_ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
+_PASSWORD = ("Open it in Excel (or LibreOffice), remove the password, and save it as .xlsx "
+             "(Excel Workbook) or .csv.")
 
 
 def _hostile_message(name: str) -> str:
@@ -261,26 +257,17 @@ def _hostile_message(name: str) -> str:
             "computer (entities or external references).")
 
 
-def _safe_expat(*local_names: str):
-    """An expat parser that refuses DOCTYPEs (and with them every entity declaration and
-    external reference), and the names it reports for the given elements of the sheet
-    namespace. Those names are interned in the parser, so handlers can compare them with
-    ``is``."""
-    from xml.parsers import expat
+def _too_big(name: str, cells: int, why: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        f"{name} is too big to import: {why} a grid of {cells:,} cells, and Sefton QA reads "
+        f"at most {_MAX_CELLS:,} cells (about {_MAX_CELLS * _CELL_BYTES // 10**6:,} MB). "
+        "Delete the columns that are not needed (or stray values far to the right or far "
+        "below) and import again.")
 
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartDoctypeDeclHandler = _refuse_xml
-    parser.EntityDeclHandler = _refuse_xml
-    parser.UnparsedEntityDeclHandler = _refuse_xml
-    parser.ExternalEntityRefHandler = _refuse_xml
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.buffer_text = True
-    parser.buffer_size = 256 * 1024
-    names = []
-    for local in local_names:
-        tag = f"{_SHEET_NS} {local}"
-        names.append(parser.intern.setdefault(tag, tag))
-    return parser, names
+
+def _too_long(name: str, row: int | None) -> SpreadsheetError:
+    where = f"{name}, row {row:,}" if row else name
+    return SpreadsheetError(f"{where}: a cell is longer than {MAX_FIELD_CHARS:,} characters.")
 
 
 def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
@@ -295,394 +282,404 @@ def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
                 f"{_size_text(size)}, which is far more than a real workbook holds.")
 
 
-def _feed(parser, archive: zipfile.ZipFile, member: str, name: str,
-          check: Callable[[], None]) -> None:
-    """Parse a part in chunks, calling ``check`` after each one."""
-    fed = 0
+def _refuse_doctypes(archive: zipfile.ZipFile, name: str) -> None:
+    """A DOCTYPE can only come before an XML part's first element: look at the start of each
+    part (calamine declares no entity, so a hostile one would only be 'damaged' there)."""
+    for info in archive.infolist():
+        if info.filename.lower().endswith((".xml", ".rels")):
+            with archive.open(info) as stream:
+                head = stream.read(_PROLOG_BYTES)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise SpreadsheetError(_hostile_message(name))
+
+
+def _tagged(archive: zipfile.ZipFile, member: str, name: str,
+            long_run: Callable[[], SpreadsheetError]) -> Iterable[bytes]:
+    """Chunks of a part cut after a '>', refusing a stretch of text with no tag in a whole
+    chunk (a cell far longer than any that is read) before it is all unpacked."""
+    tail = b""
     with archive.open(member) as stream:
         while True:
             chunk = stream.read(_XLSX_CHUNK)
             if not chunk:
                 break
-            fed += len(chunk)
-            if fed > MAX_XLSX_PART_BYTES:  # belt and braces: _check_archive caught it already
-                raise SpreadsheetError(f"{name} was refused: {member} unpacks to more than "
-                                       f"{_size_text(MAX_XLSX_PART_BYTES)}.")
-            parser.Parse(chunk, False)
-            check()
-    parser.Parse(b"", True)
+            if len(chunk) == _XLSX_CHUNK and b"<" not in chunk:
+                raise long_run()
+            data = tail + chunk
+            cut = data.rfind(b">") + 1
+            tail = data[cut:]
+            yield data[:cut]
+    if tail.strip():
+        yield tail
 
 
-def _read_shared_strings(archive: zipfile.ZipFile, member: str, name: str) -> list[str]:
-    """The shared string table, as openpyxl reads it: the plain text of each <si> (its <t>
-    and the <t> of its rich-text runs, not those of phonetic <rPh> runs)."""
-    strings: list[str] = []
-    parts: list[str] = []  # character data since the last <t> started
-    parser, (SI, T, R, RPH) = _safe_expat("si", "t", "r", "rPh")  # noqa: N806
-    in_si = in_r = False
-    rph = 0
-    plain: str | None = None
-    runs: list[str] = []
-
-    def start(tag: str, _attrs: dict) -> None:
-        nonlocal in_si, in_r, rph, plain
-        if tag is T:
-            parts.clear()
-        elif tag is SI:
-            in_si, plain = True, None
-            runs.clear()
-        elif tag is R:
-            in_r = True
-        elif tag is RPH:
-            rph += 1
-        else:  # (text is only kept from a <t>)
-            parts.clear()
-
-    def end(tag: str) -> None:
-        nonlocal in_si, in_r, rph, plain
-        if tag is T:
-            if in_si and not rph:
-                if in_r:
-                    runs.append("".join(parts))
-                else:
-                    plain = "".join(parts)
-        elif tag is SI:
-            text = (plain or "") + "".join(runs) if runs else (plain or "")
-            strings.append(ooxml_unescape(text))  # Excel's _xHHHH_ escapes, as Excel reads them
-            in_si = False
-        elif tag is R:
-            in_r = False
-        elif tag is RPH:
-            rph -= 1
-
-    def check() -> None:
-        if sum(map(len, parts)) + sum(map(len, runs)) > _MAX_TEXT_HELD:
-            raise SpreadsheetError(f"{name}: a cell is longer than {MAX_FIELD_CHARS:,} "
-                                   "characters.")
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = parts.append
-    _feed(parser, archive, member, name, check)
-    return strings
-
-
-def _column_index(letters: str, name: str) -> int:
-    """0-based column of a cell reference's letters ("A" -> 0)."""
-    if not 1 <= len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
-        raise SpreadsheetError(f"{name} is damaged (a cell has the reference {letters!r}).")
-    index = 0
+def _column_number(letters: bytes) -> int:
+    number = 0
     for ch in letters.upper():
-        index = index * 26 + ord(ch) - 64
-    if index > _MAX_COLUMN:
-        raise SpreadsheetError(f"{name} is damaged (a cell is beyond the last column, XFD).")
-    return index - 1
-
-
-def _row_number(text: str, name: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        try:
-            as_float = float(text)
-        except ValueError:
-            as_float = 0.5
-        if not as_float.is_integer():
-            raise SpreadsheetError(f"{name} is damaged (a row is numbered {text!r}).") from None
-        number = int(as_float)
-    if number < 1:
-        raise SpreadsheetError(f"{name} is damaged (a row is numbered {text!r}).")
+        number = number * 26 + ch - 64
     return number
 
 
-def _read_worksheet(archive: zipfile.ZipFile, member: str, name: str, shared: list[str],
-                    date_styles: set[int], timedelta_styles: set[int], epoch: dt.datetime,
-                    progress: Progress | None) -> Sheet:
-    """Read a worksheet's cells with the values openpyxl's read-only mode gives them."""
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
+def _open_part(archive: zipfile.ZipFile, member: str) -> bytes:
+    with archive.open(member) as stream:
+        return stream.read()
 
-    total_bytes = archive.getinfo(member).file_size
-    rows: list[tuple[int, list[Any]]] = []
-    header_cells: list[Any] | None = None
-    parts: list[str] = []  # character data since the last <v>, <t> or <f> started
-    parser, (ROW, C, V, F, IS, T, R, RPH) = _safe_expat(  # noqa: N806
-        "row", "c", "v", "f", "is", "t", "r", "rPh")
-    columns: dict[str, int] = {}  # "AB" -> 27
-    style_kinds: dict[str, int] = {}  # cell style ("s") -> 0 plain, 1 date, 2 duration
-    dates: dict[tuple[str, int], Any] = {}
-    max_chars = MAX_FIELD_CHARS
-    long_shared = any(len(s) > max_chars for s in shared)
-    digits = _DIGITS
 
-    cells: list[Any] = []
-    stored = 0  # cells in the rows kept
-    row_number = last_row = 0
-    column = -1
-    kind: str | None = None  # the cell's "t" attribute
-    style: str | None = None
-    text: str | None = None  # its <v>
-    inline: str | None = None  # its <is>
-    formula: str | None = None  # its <f>
-    in_is = in_r = False
-    rph = 0
-    plain: str | None = None
-    runs: list[str] = []
+def _first_sheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
+    """The part of the workbook's first worksheet (chartsheets are passed over), found as
+    Excel finds it: the package's relationships, the workbook's list of sheets, its own."""
+    import posixpath
 
-    def style_kind(s: str) -> int:
-        try:
-            index = int(s)
-        except ValueError:
-            raise SpreadsheetError(f"{name} is damaged (row {row_number} has a cell with the "
-                                   f"style {s!r}).") from None
-        found = style_kinds[s] = 2 if index in timedelta_styles else int(index in date_styles)
-        return found
+    from defusedxml import ElementTree
 
-    def as_date(t: str, value: float, k: int) -> Any:
-        found = dates.get((t, k))
-        if found is None:
-            try:
-                found = from_excel(value, epoch, timedelta=k == 2)
-            except (OverflowError, ValueError):
-                found = "#VALUE!"  # what openpyxl gives for a date out of range
-            dates[(t, k)] = found
-        return found
+    def rels(part: str) -> dict[str, tuple[str, str]]:
+        folder, base = posixpath.split(part)
+        path = posixpath.join(folder, "_rels", base + ".rels")
+        root = ElementTree.fromstring(_open_part(archive, path))
+        return {r.get("Id"): (r.get("Type", ""), posixpath.normpath(
+            posixpath.join(folder, r.get("Target", "")).lstrip("/")))
+            for r in root if r.tag.endswith("Relationship")}
 
-    def too_long() -> None:
-        raise SpreadsheetError(f"{name}, row {row_number}: a cell is longer than "
-                               f"{max_chars:,} characters.")
+    book = next((target for kind, target in rels("").values()
+                 if kind.endswith("/officeDocument")), None)
+    if book is None:
+        return None
+    sheets = rels(book)
+    root = ElementTree.fromstring(_open_part(archive, book))
+    for element in root.iter():
+        if element.tag.endswith("}sheet"):
+            rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+            kind, target = sheets.get(rid, ("", ""))
+            if kind.endswith("/worksheet") and target in archive.NameToInfo:
+                return target
+    return None
 
-    def start(tag: str, attrs: dict) -> None:
-        nonlocal column, kind, style, text, inline, formula, in_is, in_r, rph, plain
-        nonlocal cells, row_number
-        if tag is C:
-            ref = attrs.get("r")
-            if ref is None:
-                column += 1
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.\-]*):)?worksheet[\s>/]")
+_REF_COLUMN = re.compile(rb' r="([A-Za-z]+)')
+_REF_ROW = re.compile(rb' r="[A-Za-z]*([0-9]+)"')
+_R_ATTRIBUTE = re.compile(rb'\sr="([^"]*)"')
+_DIMENSION = re.compile(rb'<(?:[\w.\-]+:)?dimension\s[^>]*?ref="([A-Za-z]+)([0-9]+)(?::([A-Za-z]+)'
+                        rb'([0-9]+))?"')
+
+
+def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, name: str) -> None:
+    """Look over a worksheet's XML as it unzips, at C speed (regular expressions and counts,
+    not a parse): refuse a formula (calamine reads its cached value, which the person who
+    made the sheet may not have meant to import), a huge cell, rows out of order, a column
+    beyond XFD, and a grid (as declared or as used) too big to hold."""
+    prefix: bytes | None = None
+    first_row = last_row = 0  # the row numbers of <row> elements, which must rise
+    min_row, max_row = 1 << 62, 0
+    columns: set[bytes] = set()
+    cells = refs = 0
+    tags: dict[str, bytes] = {}
+    in_data = True
+
+    def long_run() -> SpreadsheetError:
+        return _too_long(name, last_row) if in_data else _too_long(name, None)
+
+    for data in _tagged(archive, member, name, long_run):
+        if prefix is None:
+            root = _ROOT.search(data)
+            if root is None:
+                continue
+            prefix = (root[1] + b":") if root[1] else b""
+            tags = {t: b"<" + prefix + t.encode() for t in ("row", "c", "f")}
+            end_data = b"</" + prefix + b"sheetData>"
+            dimension = _DIMENSION.search(data)
+            if dimension is not None and dimension[3]:
+                declared = ((int(dimension[4]) - int(dimension[2]) + 1)
+                            * (_column_number(dimension[3]) - _column_number(dimension[1]) + 1))
+                if declared > _MAX_CELLS:
+                    raise _too_big(name, declared, f"its sheet declares (as {dimension[1].decode()}"
+                                   f"{dimension[2].decode()}:{dimension[3].decode()}"
+                                   f"{dimension[4].decode()})")
+        row_tag, cell_tag, formula_tag = tags["row"], tags["c"], tags["f"]
+        for end in (b" ", b">", b"/"):
+            at = data.find(formula_tag + end)
+            if at >= 0:
+                _refuse_formula(data, at, row_tag, formula_tag, name, last_row)
+        start = 0
+        while True:
+            at = data.find(row_tag, start)
+            if at < 0:
+                break
+            close = data.find(b">", at)
+            start = close
+            if data[at + len(row_tag)] not in b" \t\r\n/>":
+                continue
+            found = _R_ATTRIBUTE.search(data, at, close)
+            if found is None:
+                number = last_row + 1
             else:
-                letters = ref.rstrip(digits)
-                column = columns.get(letters, -1)
-                if column < 0:
-                    column = columns[letters] = _column_index(letters, name)
-            kind = attrs.get("t")
-            style = attrs.get("s")
-            text = inline = formula = None
-        elif tag is V or tag is T:
-            parts.clear()
-        elif tag is IS:
-            in_is, plain = True, None
-            runs.clear()
-        elif tag is ROW:
-            ref = attrs.get("r")
-            row_number = row_number + 1 if ref is None else _row_number(ref, name)
-            cells = []
-            column = -1
-        elif tag is R:
-            in_r = True
-        elif tag is RPH:
-            rph += 1
-        elif tag is F:
-            parts.clear()
-            formula = ""
-        else:  # (text is only kept from a <v>, <t> or <f>)
-            parts.clear()
+                try:
+                    number = int(found[1])
+                except ValueError:
+                    raise SpreadsheetError(f"{name} is damaged (a row is numbered "
+                                           f"{found[1].decode(errors='replace')!r}).") from None
+                if number <= last_row:
+                    raise SpreadsheetError(f"{name} is damaged (its row {number} comes after "
+                                           f"row {last_row}).")
+            last_row = number
+            first_row = first_row or number
+        found_columns = _REF_COLUMN.findall(data)
+        columns.update(found_columns)
+        refs += len(found_columns)
+        cells += sum(data.count(cell_tag + end) for end in (b" ", b">", b"/"))
+        numbers = _REF_ROW.findall(data)
+        if numbers:
+            numbers = list(map(int, set(numbers)))
+            min_row, max_row = min(min_row, *numbers), max(max_row, *numbers)
+        if in_data and end_data in data:
+            in_data = False
+    if not cells:
+        return
+    widest = max((_column_number(c) for c in columns), default=0)
+    if widest > _MAX_COLUMN:
+        raise SpreadsheetError(f"{name} is damaged (a cell is beyond the last column, XFD).")
+    if cells > refs:  # cells without a reference follow the one before: count them
+        widest = max(widest, _widest_row(archive, member, tags))
+    max_row = max(max_row, last_row)
+    min_row = min(min_row, first_row or max_row)
+    grid = (max_row - min_row + 1) * widest
+    if grid > _MAX_CELLS:
+        raise _too_big(name, grid, "its cells span")
 
-    def end(tag: str) -> None:
-        nonlocal text, inline, formula, in_is, in_r, rph, plain, header_cells, last_row
-        nonlocal stored
-        if tag is C:
-            if formula is not None:
-                shown = ("=" + formula)[:40]
-                raise SpreadsheetError(
-                    f"{name}, row {row_number}: a cell holds a formula ({shown}) instead of a "
-                    "value. Copy the sheet and paste it as values, then import again.")
-            if kind == "s":  # a shared string (what Excel writes for text)
-                if text:
-                    value = shared[int(text)]
-                    if long_shared and len(value) > max_chars:
-                        too_long()
-                else:  # no <v>, or an empty one: openpyxl gives None
-                    value = None
-            elif kind is None or kind == "n":
-                if text:
-                    # As openpyxl: a "." or an exponent makes a float, anything else an int.
-                    value = float(text) if ("." in text or "E" in text or "e" in text) \
-                        else int(text)
-                    if style:  # as openpyxl, s="" is no style
-                        k = style_kinds.get(style)
-                        if k is None:
-                            k = style_kind(style)
-                        if k:
-                            value = as_date(text, value, k)
-                else:
-                    value = None
-            elif kind == "inlineStr":
-                value = inline
-                if value is not None and len(value) > max_chars:
-                    too_long()
-            elif not text:
-                value = None
-            elif kind == "b":
-                value = bool(int(text))
-            elif kind == "d":
-                value = from_ISO8601(text)
-            else:  # "str", "e" (errors such as #N/A) and anything unknown: the text
-                value = text
-                if len(value) > max_chars:
-                    too_long()
-            if kind != "s" and value.__class__ is str and "_x" in value:
-                value = ooxml_unescape(value)  # (shared strings were unescaped once, above)
-            width = len(cells)
-            if column == width:
-                cells.append(value)
-            elif column > width:
-                cells.extend([None] * (column - width))
-                cells.append(value)
-            else:  # a cell given twice, or out of order: the last one wins, as in openpyxl
-                cells[column] = value
-        elif tag is V:
-            text = "".join(parts)
-        elif tag is T:
-            if in_is and not rph:
-                if in_r:
-                    runs.append("".join(parts))
-                else:
-                    plain = "".join(parts)
-        elif tag is IS:
-            inline = (plain or "") + "".join(runs) if runs else (plain or "")
-            in_is = False
-        elif tag is ROW:
-            if row_number <= last_row:
-                raise SpreadsheetError(f"{name} is damaged (its row {row_number} comes after "
-                                       f"row {last_row}).")
-            last_row = row_number
-            for v in cells:
-                if v is not None and (v.__class__ is not str or v.strip()):
+
+def _widest_row(archive: zipfile.ZipFile, member: str, tags: dict[str, bytes]) -> int:
+    """The last column used, counting cells that have no reference as calamine does (each
+    follows the one before it in its row). Only for sheets with such cells."""
+    pattern = re.compile(rb"(?P<row>" + re.escape(tags["row"]) + rb"[\s/>])|"
+                         + re.escape(tags["c"]) + rb"(?P<attrs>\s[^>]*)?/?>")
+    widest = column = 0
+    for data in _tagged(archive, member, "", lambda: SpreadsheetError("")):
+        for match in pattern.finditer(data):
+            if match["row"]:
+                column = 0
+                continue
+            ref = _R_ATTRIBUTE.search(match["attrs"] or b"")
+            letters = ref[1].rstrip(b"0123456789") if ref else b""
+            column = _column_number(letters) if letters else column + 1
+            widest = max(widest, column)
+    return widest
+
+
+def _refuse_formula(data: bytes, at: int, row_tag: bytes, formula_tag: bytes, name: str,
+                    last_row: int) -> None:
+    row_at = data.rfind(row_tag, 0, at)
+    number = last_row
+    if row_at >= 0:
+        found = _R_ATTRIBUTE.search(data, row_at, data.find(b">", row_at))
+        number = int(found[1]) if found and found[1].isdigit() else last_row + 1
+    text_at = data.find(b">", at) + 1
+    text = b"" if data[text_at - 2:text_at] == b"/>" else \
+        data[text_at:data.find(b"<", text_at)]
+    shown = ("=" + html.unescape(text.decode("utf-8", "replace")))[:40]
+    raise SpreadsheetError(f"{name}, row {number:,}: a cell holds a formula ({shown}) instead "
+                           "of a value. Copy the sheet and paste it as values, then import "
+                           "again.")
+
+
+_ODS_TAG = re.compile(rb"<table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>"
+                      rb"|</table:(table-row|table)>")
+_REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]+)"')
+
+
+def _scan_ods(archive: zipfile.ZipFile, name: str) -> None:
+    """The first table of an OpenDocument spreadsheet, looked over as it unzips: the grid
+    its repeated rows and cells would make (counted up to the last that holds something, as
+    calamine keeps it), its formulas, and huge cells."""
+    tables = rows = pending = widest = 0
+    column = last = 0
+    row_repeat = 1
+    row_used = False
+
+    def long_run() -> SpreadsheetError:
+        return _too_long(name, rows + pending + 1)
+
+    for data in _tagged(archive, "content.xml", name, long_run):
+        for match in _ODS_TAG.finditer(data):
+            tag, attrs, closing = match[1], match[2], match[4]
+            if closing == b"table":
+                tables += 1
+                if tables == 1:
                     break
-            else:
-                return  # a blank row (often at the end of an Excel export)
-            if header_cells is None:
-                header_cells = cells
-                return
-            rows.append((row_number, cells))
-            if len(rows) > MAX_ROWS:
-                raise SpreadsheetError(f"{name} has more than {MAX_ROWS:,} rows.")
-            stored += len(cells)
-            if stored > _MAX_CELLS:
-                raise SpreadsheetError(
-                    f"{name} is too big to import: its rows hold more than {_MAX_CELLS:,} "
-                    "cells. Delete the columns that are not needed (or stray values far to "
-                    "the right) and import again.")
-            if progress is not None and len(rows) % 5000 == 0:
-                if progress(min(parser.CurrentByteIndex, total_bytes), total_bytes) is False:
-                    raise SpreadsheetError("Reading the file was cancelled.")
-        elif tag is F:
-            formula = "".join(parts)
-        elif tag is R:
-            in_r = False
-        elif tag is RPH:
-            rph -= 1
+            elif closing == b"table-row":
+                if row_used:
+                    rows += pending + row_repeat
+                    pending = 0
+                    widest = max(widest, last)
+                    if rows * widest > _MAX_CELLS:
+                        raise _too_big(name, rows * widest, "its repeated rows and cells make")
+                else:
+                    pending += row_repeat
+            elif tag == b"table-row":
+                repeat = _REPEATED.search(attrs)
+                row_repeat = int(repeat[1]) if repeat else 1
+                column = last = 0
+                row_used = False
+            elif tag in (b"table-cell", b"covered-table-cell"):
+                repeat = _REPEATED.search(attrs)
+                column += int(repeat[1]) if repeat else 1
+                if b"table:formula=" in attrs:
+                    raise SpreadsheetError(
+                        f"{name}, row {rows + pending + 1:,}: a cell holds a formula instead "
+                        "of a value. Copy the sheet and paste it as values, then import "
+                        "again.")
+                if b"value-type=" in attrs or not match[3]:
+                    last, row_used = column, True
+        if tables:
+            break
 
-    def check() -> None:
-        # Text is gathered (by parts.append, for speed) before its cell is checked: make sure
-        # a hostile sheet cannot make it grow without limit.
-        if sum(map(len, parts)) + sum(map(len, runs)) > _MAX_TEXT_HELD:
-            too_long()
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = parts.append
-    _feed(parser, archive, member, name, check)
+def _workbook_kind(path: Path, head: bytes) -> str:
+    """"xlsx", "ods" or "xls" (an old workbook, or an encrypted one of any kind)."""
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    if "content.xml" in names and "[Content_Types].xml" not in names:
+        return "ods"
+    if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
+        raise SpreadsheetError(f"{path.name} is an Excel binary workbook (.xlsb). Open it in "
+                               "Excel and save it as .xlsx (Excel Workbook) or .csv.")
+    return "xlsx"
+
+
+def _check_workbook(path: Path, kind: str) -> None:
+    """Refuse what calamine should not be given: see the notes above."""
+    name = path.name
+    if kind == "xls":
+        with open(path, "rb") as fh:  # (the name of the stream, in the file's directory)
+            tail = b""
+            for block in iter(lambda: fh.read(_XLSX_CHUNK), b""):
+                if _ENCRYPTED_OOXML in tail + block:
+                    raise SpreadsheetError(f"{name} is password-protected. {_PASSWORD}")
+                tail = block[-len(_ENCRYPTED_OOXML):]
+        return
+    with zipfile.ZipFile(path) as archive:
+        _check_archive(archive, name)
+        _refuse_doctypes(archive, name)
+        if kind == "ods":
+            if "content.xml" in archive.NameToInfo:
+                _scan_ods(archive, name)
+            return
+        for info in archive.infolist():  # the shared strings: no cell there too long to hold
+            if info.filename.lower().endswith("sharedstrings.xml"):
+                for _ in _tagged(archive, info.filename, name, lambda: _too_long(name, None)):
+                    pass
+        try:
+            member = _first_sheet_part(archive, name)
+        except (KeyError, SyntaxError, ValueError):
+            member = None  # (calamine says what is wrong)
+        if member is not None:
+            _scan_xlsx_sheet(archive, member, name)
+
+
+def _cell(value: Any) -> Any:
+    """A calamine value as the reader has always given it: a date cell as a datetime, a
+    whole number as an int, an empty cell as None."""
+    kind = value.__class__
+    if kind is str:
+        return value or None
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _read_workbook(path: Path, head: bytes, progress: Progress | None) -> Sheet:
+    import python_calamine as calamine
+
+    name = path.name
+    try:
+        kind = _workbook_kind(path, head)
+        _check_workbook(path, kind)
+    except zipfile.BadZipFile as exc:
+        what = _KIND_NAMES["ods" if path.suffix.lower() == ".ods" else "xlsx"]
+        raise SpreadsheetError(f"{name} is not a readable {what} ({exc}).") from exc
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # a damaged archive
+        raise SpreadsheetError(f"{name} is damaged ({type(exc).__name__}: {exc}).") from exc
+    try:
+        with open(path, "rb") as fh, calamine.CalamineWorkbook.from_filelike(fh) as book:
+            index = next((i for i, m in enumerate(book.sheets_metadata)
+                          if m.typ == calamine.SheetTypeEnum.WorkSheet), None)
+            if index is None:
+                raise SpreadsheetError(f"{name} has no worksheet.")
+            sheet = book.get_sheet_by_index(index)
+            start, end = sheet.start, sheet.end
+            if start is None or end is None:
+                raise SpreadsheetError(f"{name} has no header row in its first sheet.")
+            grid = (end[0] - start[0] + 1) * (end[1] + 1)
+            if grid > (_XLS_MAX_CELLS if kind == "xls" else _MAX_CELLS):
+                raise _too_big(name, grid, "its cells span")
+            return _table(name, sheet.iter_rows(), start[1], end[0] + 1, progress)
+    except SpreadsheetError:
+        raise
+    except calamine.PasswordError as exc:
+        raise SpreadsheetError(f"{name} is password-protected. {_PASSWORD}") from exc
+    except calamine.CalamineError as exc:
+        if kind == "xls":
+            raise SpreadsheetError(
+                f"{name} cannot be read as an old-style .xls workbook: it is password-protected "
+                f"or damaged ({exc}). {_PASSWORD}") from exc
+        raise SpreadsheetError(f"{name} is damaged or is not a readable {_KIND_NAMES[kind]} "
+                               f"({exc}).") from exc
+    except Exception as exc:
+        raise SpreadsheetError(f"{name} is damaged ({type(exc).__name__}: {exc}).") from exc
+
+
+_KIND_NAMES = {"xlsx": "Excel workbook", "ods": "OpenDocument spreadsheet",
+               "xls": "Excel workbook"}
+
+
+def _table(name: str, rows: Iterable[list[Any]], first_column: int, height: int,
+           progress: Progress | None) -> Sheet:
+    """The header row and the data rows of calamine's rows (which begin at the sheet's first
+    row and its first used column), numbered as the sheet numbers them."""
+    pad = [None] * first_column
+    header_cells: list[Any] | None = None
+    kept: list[tuple[int, list[Any]]] = []
+    index = 0
+    for index, raw in enumerate(rows):  # noqa: B007 (the count is used below)
+        cells = pad + [_cell(v) for v in raw]
+        for v in cells:
+            if v is not None and (v.__class__ is not str or v.strip()):
+                break
+        else:
+            continue  # a blank row (often at the end of an Excel export)
+        for v in cells:
+            if v.__class__ is str and len(v) > MAX_FIELD_CHARS:
+                raise _too_long(name, index + 1)
+        if header_cells is None:
+            header_cells = cells
+            continue
+        kept.append((index, cells))
+        if len(kept) > MAX_ROWS:
+            raise SpreadsheetError(f"{name} has more than {MAX_ROWS:,} rows.")
+        if progress is not None and len(kept) % 5000 == 0:
+            if progress(index + 1, height) is False:
+                raise SpreadsheetError("Reading the file was cancelled.")
     if header_cells is None:
         raise SpreadsheetError(f"{name} has no header row in its first sheet.")
-    _square([header_cells, *(cells for _n, cells in rows)])
-    headers = ["" if v is None else str(v).strip() for v in header_cells]
-    while headers and headers[-1] == "":
-        headers.pop()
-    return Sheet(name=name, headers=headers, rows=rows)
-
-
-def _square(table: list[list[Any]]) -> None:
-    """Give every row the same columns, up to the last that holds a value in some row (as
-    openpyxl's read-only mode does, up to the last column of the sheet's dimensions), unless
-    that would take too much memory (a stray value far to the right)."""
+    offset = height - (index + 1)  # rows calamine began below the first (none so far)
     width = 0
-    for cells in table:
+    for cells in (header_cells, *(c for _n, c in kept)):
         last = len(cells)
         while last and cells[last - 1] is None:
             last -= 1
-        if last > width:
-            width = last
-    if width * len(table) > _MAX_CELLS:
-        return
-    for cells in table:
-        if len(cells) < width:
-            cells.extend([None] * (width - len(cells)))
-        elif len(cells) > width:
-            del cells[width:]
-
-
-def _read_xlsx(path: Path, progress: Progress | None) -> Sheet:
-    from xml.parsers.expat import ExpatError
-
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.styles.stylesheet import apply_stylesheet
-    from openpyxl.utils.exceptions import InvalidFileException
-    from openpyxl.xml.constants import SHARED_STRINGS
-
-    try:
-        from defusedxml import DefusedXmlException
-    except ImportError:  # pragma: no cover - defusedxml is a dependency
-        DefusedXmlException = ValueError  # noqa: N806
-
-    name = path.name
-    archive: zipfile.ZipFile | None = None
-    try:
-        try:
-            # The workbook's structure, read by openpyxl as load_workbook(read_only=True)
-            # does, but without setting up the worksheets (which parses the whole of a sheet
-            # that has no <dimension>) or reading the parts that do not matter here.
-            reader = ExcelReader(str(path), read_only=True, keep_vba=False, data_only=False,
-                                 keep_links=False)
-            archive = reader.archive
-            _check_archive(archive, name)
-            reader.read_manifest()
-            reader.read_workbook()
-            apply_stylesheet(archive, reader.wb)
-            sheet_part = None
-            for _sheet, rel in reader.parser.find_sheets():  # workbook order, as wb.worksheets
-                if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
-                    sheet_part = rel.target
-                    break
-            strings_type = reader.package.find(SHARED_STRINGS)
-            strings_part = strings_type.PartName[1:] if strings_type is not None else None
-            workbook = reader.wb
-        except SpreadsheetError:
-            raise
-        except DefusedXmlException as exc:
-            raise SpreadsheetError(_hostile_message(name)) from exc
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-            raise SpreadsheetError(f"{name} is not a readable Excel workbook ({exc}).") from exc
-        except Exception as exc:  # openpyxl raises many kinds on damaged files
-            raise SpreadsheetError(f"{name} is damaged or not an Excel workbook "
-                                   f"({type(exc).__name__}: {exc}).") from exc
-        if sheet_part is None:
-            raise SpreadsheetError(f"{name} has no worksheet.")
-        try:
-            shared = _read_shared_strings(archive, strings_part, name) if strings_part else []
-            return _read_worksheet(archive, sheet_part, name, shared,
-                                   set(workbook._date_formats),
-                                   set(workbook._timedelta_formats), workbook.epoch, progress)
-        except SpreadsheetError:
-            raise
-        except _HostileXml as exc:
-            raise SpreadsheetError(_hostile_message(name)) from exc
-        except ExpatError as exc:
-            raise SpreadsheetError(f"{name} is damaged (its XML is broken: {exc}).") from exc
-        except Exception as exc:
-            raise SpreadsheetError(f"{name} is damaged ({type(exc).__name__}: {exc}).") from exc
-    finally:
-        if archive is not None:
-            archive.close()
+        width = max(width, last)
+    for _n, cells in kept:
+        del cells[width:]
+    headers = ["" if v is None else str(v).strip() for v in header_cells[:width]]
+    while headers and headers[-1] == "":
+        headers.pop()
+    return Sheet(name=name, headers=headers,
+                 rows=[(n + offset + 1, cells) for n, cells in kept])
 
 
 # -- writing ------------------------------------------------------------------------------------

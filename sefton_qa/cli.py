@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     summary.add_argument("--json", action="store_true", help="print JSON")
 
-    imp = add_command("import", help="import audits from a .csv or .xlsx file (all or nothing)")
+    imp = add_command("import", help="import audits from a .csv, .xlsx, .ods or .xls file (all or nothing)")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true",
                      help="check the whole file and report, without writing anything")

@@ -108,8 +108,8 @@ class ImportDialog(QDialog):
 
     # -- choosing and checking ------------------------------------------------------------------
     def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Import audits", "",
-                                              "Spreadsheets (*.csv *.xlsx);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import audits", "", "Spreadsheets (*.csv *.xlsx *.ods *.xls);;All files (*)")
         if name:
             self.set_file(Path(name))
 

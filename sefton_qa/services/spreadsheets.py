@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import html
 import io
 import os
@@ -373,6 +374,7 @@ def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, name: str) -> None:
     min_row, max_row = 1 << 62, 0
     columns: set[bytes] = set()
     cells = refs = 0
+    unreferenced = False  # a <c> with no attributes, so no reference
     tags: dict[str, bytes] = {}
     in_data = True
 
@@ -386,6 +388,7 @@ def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, name: str) -> None:
                 continue
             prefix = (root[1] + b":") if root[1] else b""
             tags = {t: b"<" + prefix + t.encode() for t in ("row", "c", "f")}
+            row_attributes = re.compile(re.escape(tags["row"]) + rb"(?=[\s/>])([^>]*)>")
             end_data = b"</" + prefix + b"sheetData>"
             dimension = _DIMENSION.search(data)
             if dimension is not None and dimension[3]:
@@ -396,20 +399,13 @@ def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, name: str) -> None:
                                    f"{dimension[2].decode()}:{dimension[3].decode()}"
                                    f"{dimension[4].decode()})")
         row_tag, cell_tag, formula_tag = tags["row"], tags["c"], tags["f"]
-        for end in (b" ", b">", b"/"):
-            at = data.find(formula_tag + end)
-            if at >= 0:
+        at = data.find(formula_tag)
+        while at >= 0:
+            if data[at + len(formula_tag):at + len(formula_tag) + 1] in (b" ", b">", b"/"):
                 _refuse_formula(data, at, row_tag, formula_tag, name, last_row)
-        start = 0
-        while True:
-            at = data.find(row_tag, start)
-            if at < 0:
-                break
-            close = data.find(b">", at)
-            start = close
-            if data[at + len(row_tag)] not in b" \t\r\n/>":
-                continue
-            found = _R_ATTRIBUTE.search(data, at, close)
+            at = data.find(formula_tag, at + 1)
+        for attributes in row_attributes.findall(data):
+            found = _R_ATTRIBUTE.search(attributes)
             if found is None:
                 number = last_row + 1
             else:
@@ -426,19 +422,20 @@ def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, name: str) -> None:
         found_columns = _REF_COLUMN.findall(data)
         columns.update(found_columns)
         refs += len(found_columns)
-        cells += sum(data.count(cell_tag + end) for end in (b" ", b">", b"/"))
+        cells += data.count(cell_tag + b" ")
+        unreferenced = unreferenced or cell_tag + b">" in data or cell_tag + b"/>" in data
         numbers = _REF_ROW.findall(data)
         if numbers:
             numbers = list(map(int, set(numbers)))
             min_row, max_row = min(min_row, *numbers), max(max_row, *numbers)
         if in_data and end_data in data:
             in_data = False
-    if not cells:
+    if not cells and not unreferenced:
         return
     widest = max((_column_number(c) for c in columns), default=0)
     if widest > _MAX_COLUMN:
         raise SpreadsheetError(f"{name} is damaged (a cell is beyond the last column, XFD).")
-    if cells > refs:  # cells without a reference follow the one before: count them
+    if cells > refs or unreferenced:  # cells without a reference follow the one before
         widest = max(widest, _widest_row(archive, member, tags))
     max_row = max(max_row, last_row)
     min_row = min(min_row, first_row or max_row)
@@ -577,11 +574,17 @@ def _check_workbook(path: Path, kind: str) -> None:
             _scan_xlsx_sheet(archive, member, name)
 
 
+class _TooLong(Exception):
+    pass
+
+
 def _cell(value: Any) -> Any:
     """A calamine value as the reader has always given it: a date cell as a datetime, a
-    whole number as an int, an empty cell as None."""
+    whole number as an int, an empty cell as None (and a text too long to import refused)."""
     kind = value.__class__
     if kind is str:
+        if len(value) > MAX_FIELD_CHARS:
+            raise _TooLong()
         return value or None
     if kind is float:
         return int(value) if value.is_integer() else value
@@ -617,7 +620,13 @@ def _read_workbook(path: Path, head: bytes, progress: Progress | None) -> Sheet:
             grid = (end[0] - start[0] + 1) * (end[1] + 1)
             if grid > (_XLS_MAX_CELLS if kind == "xls" else _MAX_CELLS):
                 raise _too_big(name, grid, "its cells span")
-            return _table(name, sheet.iter_rows(), start[1], end[0] + 1, progress)
+            collecting = gc.isenabled()
+            gc.disable()  # (a million new lists would set it off again and again, for nothing)
+            try:
+                return _table(name, sheet.iter_rows(), start[1], end[0] + 1, progress)
+            finally:
+                if collecting:
+                    gc.enable()
     except SpreadsheetError:
         raise
     except calamine.PasswordError as exc:
@@ -645,16 +654,18 @@ def _table(name: str, rows: Iterable[list[Any]], first_column: int, height: int,
     header_cells: list[Any] | None = None
     kept: list[tuple[int, list[Any]]] = []
     index = 0
+    limit = MAX_FIELD_CHARS
     for index, raw in enumerate(rows):  # noqa: B007 (the count is used below)
-        cells = pad + [_cell(v) for v in raw]
+        try:  # (most cells are short texts: those are taken as they are)
+            cells = pad + [v if v.__class__ is str and 0 < len(v) <= limit else _cell(v)
+                           for v in raw]
+        except _TooLong:
+            raise _too_long(name, index + 1) from None
         for v in cells:
             if v is not None and (v.__class__ is not str or v.strip()):
                 break
         else:
             continue  # a blank row (often at the end of an Excel export)
-        for v in cells:
-            if v.__class__ is str and len(v) > MAX_FIELD_CHARS:
-                raise _too_long(name, index + 1)
         if header_cells is None:
             header_cells = cells
             continue

@@ -18,7 +18,7 @@ from unittest import mock
 import pytest
 
 from sefton_qa.services import spreadsheets
-from sefton_qa.services.spreadsheets import MAX_FIELD_CHARS, SpreadsheetError, read_sheet
+from sefton_qa.services.spreadsheets import MAX_FIELD_CHARS, read_sheet
 
 from test_spreadsheets_xlsx import BILLION_LAUGHS, c, make_xlsx, refused, row, v, write_workbook
 

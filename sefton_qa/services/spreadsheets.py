@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import gc
 import html
-import io
 import os
 import stat
 import re
@@ -56,11 +55,42 @@ class Sheet:
     encoding_note: str = ""
 
 
+@dataclass
+class StreamedSheet:
+    """A table read a row at a time: its header row now, its data rows as they are iterated
+    (once). A CSV file is never held whole; a workbook is as calamine holds it."""
+
+    name: str
+    headers: list[str]
+    formula_escaped: bool = False
+    lines: int = 0
+    encoding_note: str = ""
+    rows_iter: Any = None
+    #: A workbook's rows, held whole already (so they can be read again); None for a CSV.
+    held: list | None = None
+
+    def __iter__(self):
+        rows, self.rows_iter = self.rows_iter, None
+        if rows is None:
+            raise RuntimeError("a streamed sheet's rows are read once")
+        return iter(rows)
+
+
 def _size_text(n: int) -> str:
     return f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def read_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> Sheet:
+    """The whole table at once (see :func:`open_sheet` to read it a row at a time)."""
+    sheet = open_sheet(path, progress=progress)
+    rows = list(sheet)
+    return Sheet(name=sheet.name, headers=sheet.headers, rows=rows,
+                 formula_escaped=sheet.formula_escaped, lines=sheet.lines,
+                 encoding_note=sheet.encoding_note)
+
+
+def open_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> StreamedSheet:
+    """The file's header row, and its data rows to be read (once) by iterating."""
     path = Path(path)
     try:
         info = path.stat()
@@ -80,13 +110,15 @@ def read_sheet(path: str | os.PathLike, *, progress: Progress | None = None) -> 
         head = fh.read(8)
     suffix = path.suffix.lower()
     if head.startswith((OLE_MAGIC, XLSX_MAGIC)):
-        return _read_workbook(path, head, progress)
+        book = _read_workbook(path, head, progress)
+        return StreamedSheet(name=book.name, headers=book.headers, rows_iter=book.rows,
+                             held=book.rows)
     if suffix in (".xlsx", ".xlsm"):
         raise SpreadsheetError(f"{path.name} is named {suffix} but is not an Excel workbook.")
     if suffix == ".ods":
         raise SpreadsheetError(f"{path.name} is named .ods but is not an OpenDocument "
                                "spreadsheet.")
-    return _read_csv(path, progress)
+    return _csv_sheet(path, progress)
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -95,57 +127,6 @@ _SAVE_AS = "Save it from Excel as CSV UTF-8 or .xlsx."
 
 def _not_text(name: str, found: str) -> SpreadsheetError:
     return SpreadsheetError(f"{name} is not a readable text file: {found}. {_SAVE_AS}")
-
-
-def _byte_at(data: bytes, position: int) -> str:
-    line = data.count(b"\n", 0, position) + 1
-    return f"line {line:,} holds the byte 0x{data[position]:02X}"
-
-
-def _decode(data: bytes, name: str) -> str:
-    """The file's text: UTF-16 (with its BOM), UTF-8 (with or without a BOM) or Windows-1252.
-
-    Control characters (a vertical tab or a page break pasted from Word, an ESC) do not make
-    a file unreadable: they are text, and each cell is checked or cleaned like typed text.
-    Only a file that is not text is refused: one holding NUL bytes (a binary file), or one
-    that no encoding here can read.
-    """
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if not utf16 and b"\x00" in data:
-        raise _not_text(name, "it holds NUL bytes, so it looks like a binary file, not a CSV")
-    if utf16:
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise _not_text(name, f"it begins as UTF-16 text, but its byte {exc.start + 1:,} "
-                                  f"(of {len(data):,}) cannot be read as UTF-16") from None
-    elif data.startswith(b"\xef\xbb\xbf"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:  # (its position is counted after the BOM)
-            raise _not_text(name, f"it begins as UTF-8 text, but "
-                                  f"{_byte_at(data, 3 + exc.start)}, "
-                                  "which is not UTF-8") from None
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            # Some UTF-8 text and a byte that is not: a file pasted together from two
-            # programs. Reading it all as Windows-1252 would garble every UTF-8 letter (it
-            # once turned a whole file into mojibake, silently): refuse, naming the line.
-            if _UTF8_MULTIBYTE.search(data):
-                raise _not_text(name, f"it holds UTF-8 text, but {_byte_at(data, bad.start)}, "
-                                      "which is not UTF-8: save it again as \"CSV UTF-8\""
-                                ) from None
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise _not_text(name, f"{_byte_at(data, exc.start)}, which is neither UTF-8 "
-                                      "nor Windows-1252 text") from None
-    if "\x00" in text:
-        raise _not_text(name, "it holds NUL characters, so it looks like a binary file, not a "
-                              "CSV")
-    return text
 
 
 #: A valid UTF-8 sequence of two to four bytes (not ASCII).
@@ -157,50 +138,166 @@ _UTF8_MULTIBYTE = re.compile(
 MAX_LINES_IN_A_FIELD = 50
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, progress: Progress | None) -> Sheet:
-    data = path.read_bytes()
-    text = _decode(data, path.name)
-    note = "" if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _is_utf8(data) else \
-        "read as Windows-1252 text (it is not UTF-8)"
-    first_line = text.split("\n", 1)[0]
-    delimiter = _sniff_delimiter(first_line)
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_FIELD_CHARS)
-    rows: list[tuple[int, list[Any]]] = []
-    headers: list[str] | None = None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    total_lines = text.count("\n") + 1
-    number = 0  # the record's row as a spreadsheet shows it (a line break in a cell is no row)
+_BLOCK = 1024 * 1024
+
+
+@dataclass
+class _Text:
+    """How a CSV file's bytes are read as text, found by one pass over them (C speed), so
+    that its rows can then be read one at a time, never the whole file at once."""
+
+    encoding: str
+    note: str
+    lines: int  # as a spreadsheet counts them (a last line without a line break counts)
+
+
+def _blocks(path: Path):
+    with open(path, "rb") as fh:
+        yield from iter(lambda: fh.read(_BLOCK), b"")
+
+
+def _decode_all(path: Path, encoding: str, name: str, found, skip: int = 0) -> tuple[int, bool]:
+    """Decode the whole file a block at a time (keeping nothing): its line count and whether
+    it ends with a line break. ``found(offset, newlines_before, byte)`` words the error of a
+    byte that cannot be decoded."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    newlines, offset = 0, skip
+    last = ""
+    for block in _blocks(path):
+        if skip:
+            block, skip = block[skip:], 0
+        try:
+            text = decoder.decode(block)
+        except UnicodeDecodeError as exc:  # (its start counts the bytes held back before)
+            at = exc.start - (len(exc.object) - len(block))
+            raise _not_text(name, found(offset + at, newlines + block.count(b"\n", 0, max(at, 0)),
+                                        exc.object[exc.start])) from None
+        if "\x00" in text:
+            raise _not_text(name, "it holds NUL characters, so it looks like a binary file, "
+                                  "not a CSV")
+        newlines += text.count("\n")
+        last = text[-1:] or last
+        offset += len(block)
     try:
+        tail = decoder.decode(b"", True)
+    except UnicodeDecodeError as exc:  # a character cut short at the end
+        raise _not_text(name, found(offset - len(exc.object) + exc.start, newlines,
+                                    exc.object[exc.start])) from None
+    return newlines, (tail[-1:] or last) == "\n"
+
+
+def _text_of(path: Path, name: str) -> _Text:
+    """The file's encoding: UTF-16 (with its BOM), UTF-8 (with or without a BOM) or
+    Windows-1252.
+
+    Control characters (a vertical tab or a page break pasted from Word, an ESC) do not make
+    a file unreadable: they are text, and each cell is checked or cleaned like typed text.
+    Only a file that is not text is refused: one holding NUL bytes (a binary file), or one
+    that no encoding here can read.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+    def at_line(what: str):
+        def found(_offset: int, newlines: int, byte: int) -> str:
+            return f"{what}line {newlines + 1:,} holds the byte 0x{byte:02X}"
+        return found
+
+    if utf16:
+        size = path.stat().st_size
+
+        def found16(offset: int, _newlines: int, _byte) -> str:
+            return (f"it begins as UTF-16 text, but its byte {offset + 1:,} (of {size:,}) "
+                    "cannot be read as UTF-16")
+        newlines, ends = _decode_all(path, "utf-16", name, found16)
+        return _Text("utf-16", "", newlines + (not ends))
+    if not utf16:
+        for block in _blocks(path):
+            if b"\x00" in block:
+                raise _not_text(name, "it holds NUL bytes, so it looks like a binary file, "
+                                      "not a CSV")
+    if head.startswith(b"\xef\xbb\xbf"):
+        newlines, ends = _decode_all(path, "utf-8", name,
+                                     lambda o, n, b: "it begins as UTF-8 text, but "
+                                     + at_line("")(o, n, b) + ", which is not UTF-8", skip=3)
+        return _Text("utf-8-sig", "", newlines + (not ends))
+    bad = ""
+
+    def remember(offset: int, newlines: int, byte: int | None) -> str:
+        nonlocal bad
+        bad = at_line("")(offset, newlines, byte)
+        return bad
+
+    try:
+        newlines, ends = _decode_all(path, "utf-8", name, remember)
+        return _Text("utf-8", "", newlines + (not ends))
+    except SpreadsheetError:
+        # Some UTF-8 text and a byte that is not: a file pasted together from two programs.
+        # Reading it all as Windows-1252 would garble every UTF-8 letter (it once turned a
+        # whole file into mojibake, silently): refuse, naming the line.
+        tail = b""
+        for block in _blocks(path):
+            if _UTF8_MULTIBYTE.search(tail + block):
+                raise _not_text(name, f"it holds UTF-8 text, but {bad}, which is not UTF-8: "
+                                      'save it again as "CSV UTF-8"') from None
+            tail = block[-3:]
+    newlines, ends = _decode_all(path, "cp1252", name,
+                                 lambda o, n, b: at_line("")(o, n, b)
+                                 + ", which is neither UTF-8 nor Windows-1252 text")
+    return _Text("cp1252", "read as Windows-1252 text (it is not UTF-8)", newlines + (not ends))
+
+
+def _csv_sheet(path: Path, progress: Progress | None) -> "StreamedSheet":
+    text = _text_of(path, path.name)
+    with open(path, encoding=text.encoding, newline="") as fh:
+        first_line = fh.readline(MAX_FIELD_CHARS * 2)
+    sheet = StreamedSheet(name=path.name, headers=[], formula_escaped=True, lines=text.lines,
+                          encoding_note=text.note)
+    rows = _csv_rows(path, text, _sniff_delimiter(first_line), sheet, progress)
+    sheet.headers = next(rows)  # (the header row is read now: its problems are the file's)
+    sheet.rows_iter = rows
+    return sheet
+
+
+def _csv_rows(path: Path, text: _Text, delimiter: str, sheet: "StreamedSheet",
+              progress: Progress | None):
+    """The header row (first), then each data row as (row number, cells), read a line at a
+    time."""
+    name = path.name
+    old_limit = csv.field_size_limit()
+    headers: list[str] | None = None
+    number = 0  # the record's row as a spreadsheet shows it (a line break in a cell is no row)
+    count = 0
+    total_lines = text.lines + 1
+    with open(path, encoding=text.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
         while True:
             start = reader.line_num + 1
             number += 1
+            csv.field_size_limit(MAX_FIELD_CHARS)
             try:
                 record = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
-                    raise SpreadsheetError(f"{path.name}, line {start}: a field is longer than "
+                    raise SpreadsheetError(f"{name}, line {start}: a field is longer than "
                                            f"{MAX_FIELD_CHARS:,} characters.") from exc
-                raise SpreadsheetError(f"{path.name}, line {start}: {exc}") from exc
+                raise SpreadsheetError(f"{name}, line {start}: {exc}") from exc
+            finally:
+                csv.field_size_limit(old_limit)
             if reader.line_num - start > MAX_LINES_IN_A_FIELD:
                 raise SpreadsheetError(
-                    f"{path.name}, line {start}: a quoted field runs over "
+                    f"{name}, line {start}: a quoted field runs over "
                     f"{reader.line_num - start + 1:,} lines (to line {reader.line_num:,}); a "
                     "quote mark is probably missing or stray there. Correct it and import "
                     "again; nothing was imported.")
@@ -208,22 +305,19 @@ def _read_csv(path: Path, progress: Progress | None) -> Sheet:
                 if not any(c.strip() for c in record):
                     continue
                 headers = record
+                yield [h.strip() for h in headers]
                 continue
             if not any(c.strip() for c in record):
                 continue  # blank rows (often at the end of an Excel export)
-            rows.append((number, record))
-            if len(rows) > MAX_ROWS:
-                raise SpreadsheetError(f"{path.name} has more than {MAX_ROWS:,} rows.")
-            if progress is not None and len(rows) % 5000 == 0:
+            count += 1
+            if count > MAX_ROWS:
+                raise SpreadsheetError(f"{name} has more than {MAX_ROWS:,} rows.")
+            yield number, record
+            if progress is not None and count % 5000 == 0:
                 if progress(reader.line_num, total_lines) is False:
                     raise SpreadsheetError("Reading the file was cancelled.")
-    finally:
-        csv.field_size_limit(old_limit)
     if headers is None:
-        raise SpreadsheetError(f"{path.name} has no header row.")
-    return Sheet(name=path.name, headers=[h.strip() for h in headers], rows=rows,
-                 formula_escaped=True, lines=text.count("\n") + (not text.endswith("\n")),
-                 encoding_note=note)
+        raise SpreadsheetError(f"{name} has no header row.")
 
 
 # -- workbooks (XLSX, ODS, old XLS) ------------------------------------------------------------

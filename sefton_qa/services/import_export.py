@@ -912,6 +912,31 @@ def _write_batch(session: Session, rows: list[_Row], names: _Names, seen: set[by
     return len(inputs), len(rows) - len(inputs)
 
 
+_PROBLEM_AT = re.compile(r"row (\d+), ([a-z_]+): (.*)", re.DOTALL)
+PROBLEM_HEADERS = ("row", "column", "problem")
+
+
+def problem_rows(report: ImportReport) -> list[list[Any]]:
+    """The report's problems as (row, column, problem), for the person fixing the file: the
+    first MAX_PROBLEMS_LISTED, then a last line counting the rest."""
+    out: list[list[Any]] = []
+    for problem in report.problems:
+        found = _PROBLEM_AT.fullmatch(problem)
+        out.append([int(found[1]), found[2], found[3]] if found else ["", "", problem])
+    total = max(report.problem_count, len(report.problems))
+    if total > len(report.problems):
+        out.append(["", "", f"… and {total - len(report.problems):,} more problems (the first "
+                            f"{len(report.problems):,} are listed)"])
+    return out
+
+
+def write_problems(report: ImportReport, path: str | Path) -> int:
+    """Write the report's problems to a CSV file (UTF-8 with a BOM, so Excel opens it);
+    returns how many problems there are in all."""
+    write_csv(Path(path), PROBLEM_HEADERS, problem_rows(report))
+    return max(report.problem_count, len(report.problems))
+
+
 # -- export -------------------------------------------------------------------------------------
 EXPORT_HEADERS = ("case_reference", "audit_date", "audit_type", "service_area", "team", "auditor",
                   "grade", "themes", "findings", "moderator", "moderated_grade",
@@ -999,5 +1024,6 @@ def deliver_recorded(session: Session, path: Path, write, *, values: dict,
         pending.discard()
 
 
-__all__ = ["import_audits", "export_audits", "ImportReport", "ExportResult", "SpreadsheetError",
+__all__ = ["import_audits", "export_audits", "write_problems", "ImportReport", "ExportResult",
+           "SpreadsheetError",
            "ImportCancelled", "FIELDS", "REQUIRED", "OPTIONAL", "FieldProblem"]

@@ -295,22 +295,31 @@ def _parse_rows(rows, columns: dict[int, str], allowed: set[Grade], problems, *,
     """Parse each row as it is read, collecting every problem that needs no lookup in the
     store; yields the rows (problems or not) one at a time."""
     index = {f: i for i, f in columns.items()}
+    absent = 1 << 30  # (the index of a column the file lacks: past every row's end)
+    at = {name: index.get(name, absent) for name in FIELDS}
     date_of = _cached(parse_date)
     grade_of = _cached(lambda raw: parse_grade(raw, allowed))
     type_of = _cached(parse_audit_type)
+    number = 0
+    cells: list = []
+    width = 0
+
+    def cell(name: str):
+        i = at[name]
+        return cells[i] if i < width else None
+
+    def bad(column: str, message: str) -> None:
+        problems.append(f"row {number}, {column}: {message}")
+
+    def text(name: str) -> str:
+        i = at[name]
+        value = cells[i] if i < width else None
+        if value.__class__ is str and not (escaped and value[:1] == "'"):
+            return value.strip()  # (most cells: text with no apostrophe to undo)
+        return _cell_text(value, escaped)
+
     for number, cells in rows:
         width = len(cells)
-
-        def cell(name: str):
-            i = index.get(name)
-            return cells[i] if i is not None and i < width else None
-
-        def bad(column: str, message: str) -> None:
-            problems.append(f"row {number}, {column}: {message}")
-
-        def text(name: str) -> str:
-            return _cell_text(cell(name), escaped)
-
         row = _Row(number, case_reference=text("case_reference"),
                    service_area=text("service_area"), team=text("team"),
                    auditor=text("auditor"), findings=_findings_text(cell("findings"), escaped),
@@ -478,11 +487,12 @@ class _Checker:
     digests), and what adding the audits would refuse."""
 
     def __init__(self, session: Session, report: ImportReport, names: _Names, *,
-                 create_missing: bool) -> None:
+                 create_missing: bool, validate: bool) -> None:
         self.session = session
         self.report = report
         self.names = names
         self.create_missing = create_missing
+        self.validate = validate  # (an import's writing pass checks the same, once)
         self.admin = Role.ADMINISTRATOR in session.actor.roles
         self.parse = Problems()
         self.new_names = Problems()  # the names "create what is missing" would refuse
@@ -594,7 +604,7 @@ class _Checker:
                     report.duplicates.append(row.number)
                 continue
             self.added += 1
-            if not (self.parse or self.new_names):
+            if self.validate and not (self.parse or self.new_names):
                 self._validate(row)
 
     def _stand_in(self, kind: str, key: object) -> int:
@@ -693,7 +703,9 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
 
     The file is read twice, a row at a time: first to check every row (without holding the
     writer lock: a dry run ends there), then, when there is no problem, to write the audits
-    in batches inside one transaction. ``mapping`` maps the file's own headers to fields
+    in batches inside one transaction. (What adding an audit checks against the store, such
+    as a service area no longer in use, is checked in the first pass of a dry run; an import
+    leaves it to the writing pass, which checks it once and rolls everything back.) ``mapping`` maps the file's own headers to fields
     (merged over the saved mappings). Returns a report; ``report.ok`` is False (and nothing
     was written) when there are problems: the first 1,000 are listed, all are counted. A file
     that is not a sane spreadsheet raises :class:`SpreadsheetError`.
@@ -755,7 +767,8 @@ def _check(session: Session, report: ImportReport, path: Path, mapping, create_m
         report.problems, report.problem_count = problems, len(problems)
         return None
     names = _Names(conn)
-    checker = _Checker(session, report, names, create_missing=create_missing)
+    checker = _Checker(session, report, names, create_missing=create_missing,
+                       validate=report.dry_run)
     for row in _parse_rows(_previewed(sheet, report), columns, set(grade_store.active(conn)),
                            checker.parse, escaped=sheet.formula_escaped, today=session.today(),
                            pattern=settings_store.get(conn, "case_reference_pattern",

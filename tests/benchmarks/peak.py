@@ -4,6 +4,7 @@ measures them:
     python -m tests.benchmarks.peak read FILE       # spreadsheets.read_sheet (checks and all)
     python -m tests.benchmarks.peak calamine FILE   # bare python-calamine, every row as values
     python -m tests.benchmarks.peak dry-run FILE    # import_audits(dry_run=True) into a new store
+    python -m tests.benchmarks.peak import FILE     # import_audits(create_missing=True), the same
     python -m tests.benchmarks.peak make-xlsx N FILE / make-csv N FILE   # importing.py's files
 
 Each measurement runs in a child process of its own, so the figure is that process's peak.
@@ -31,7 +32,7 @@ began = time.perf_counter()
 if mode == "read":
     from sefton_qa.services.spreadsheets import read_sheet
     rows = len(read_sheet(path).rows)
-elif mode == "dry-run":
+elif mode in ("dry-run", "import"):
     import tempfile
     from pathlib import Path
     from sefton_qa.services.import_export import import_audits
@@ -40,8 +41,8 @@ elif mode == "dry-run":
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(Path(folder) / "dry.sqlite3")
         began = time.perf_counter()  # (the store made before the clock starts)
-        report = import_audits(sign_in(store, os_user="bench"), path, dry_run=True,
-                               create_missing=True)
+        report = import_audits(sign_in(store, os_user="bench"), path,
+                               dry_run=mode == "dry-run", create_missing=True)
         assert report.ok, report.lines()[:5]
         rows = report.rows_read
         store.close()

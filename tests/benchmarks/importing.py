@@ -163,8 +163,9 @@ class Phases:
     """When import_audits's progress messages changed: where the time of one run goes."""
 
     #: What runs between one message and the next (see import_audits).
-    STEPS = {"Reading": "reading and parsing the rows", "Checking": "names and duplicates",
-             "Saving": "saving and committing"}
+    STEPS = {"Reading": "the first pass (reading and checking every row, no lock held)",
+             "Checking": "the names the file adds",
+             "Saving": "the second pass (reading again, writing in batches, committing)"}
 
     def __init__(self) -> None:
         self.marks: list[tuple[float, str]] = []

@@ -176,6 +176,30 @@ def test_an_old_xls_workbook_reads_as_a_workbook_does(tmp_path):
     assert type(got.rows[0][1][2]) is int
 
 
+def test_an_xls_formula_is_refused_naming_its_row(tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Audits")
+    sheet.write(0, 0, "n")
+    sheet.write(1, 0, 1)
+    sheet.write(2, 0, xlwt.Formula("A2+1"))
+    book.save(str(tmp_path / "formula.xls"))
+    refused(tmp_path / "formula.xls", "row 3", "formula", "paste it as values")
+
+
+def test_a_far_away_xls_cell_is_refused_before_calamine_makes_its_grid(tmp_path):
+    path = make_xls(tmp_path / "far.xls", [["a"], [1]])
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Audits")
+    sheet.write(0, 0, "a")
+    sheet.write(65_535, 255, 1)  # IV65536, the last cell an .xls has
+    book.save(str(path))
+    refused(path, "too big", "16,777,216 cells", "at most 10,000,000 cells")
+
+
 def encrypted_ooxml(path: Path, tmp_path: Path) -> Path:
     """A compound file as Excel saves a workbook with a password to open it: an OLE2 file
     whose stream is named EncryptedPackage (the encrypted XLSX)."""

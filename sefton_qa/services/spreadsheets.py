@@ -339,10 +339,7 @@ _MAX_COLUMN = 16_384  # XFD, the last column Excel has
 _CELL_BYTES = 32
 #: The largest grid read: 10 million cells, so calamine holds at most about 320 MB.
 _MAX_CELLS = 10_000_000
-#: Old .xls sheets have at most 65,536 rows of 256 columns (the format cannot say more).
-_XLS_MAX_CELLS = 65_536 * 256
 _PROLOG_BYTES = 64 * 1024
-_ENCRYPTED_OOXML = "EncryptedPackage".encode("utf-16-le")
 _PASSWORD = ("Open it in Excel (or LibreOffice), remove the password, and save it as .xlsx "
              "(Excel Workbook) or .csv.")
 
@@ -624,6 +621,70 @@ def _scan_ods(archive: zipfile.ZipFile, name: str) -> None:
             break
 
 
+# Old .xls: BIFF8 records of the first worksheet, read from the compound file (olefile).
+_FILEPASS, _BOUNDSHEET, _BOF, _EOF, _FORMULA = 0x002F, 0x0085, 0x0809, 0x000A, 0x0006
+_CELLS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0201, 0x0205, 0x00D6}  # a value at (row, column)
+_MULTIPLE = {0x00BD, 0x00BE}  # MULRK, MULBLANK: a row of values, the last column at the end
+
+
+def _scan_xls(path: Path, name: str) -> None:
+    """Refuse an encrypted file (an encrypted XLSX is a compound file too), a formula, and a
+    grid too big to hold (one value at IV65536 would make 16.8 million cells), before calamine
+    reads the workbook. A file that is not a readable .xls is left to calamine to name."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            if ole.exists("EncryptedPackage") or ole.exists("EncryptionInfo"):
+                raise SpreadsheetError(f"{name} is password-protected. {_PASSWORD}")
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None or ole.get_size(stream) > MAX_XLSX_PART_BYTES:
+                return
+            data = ole.openstream(stream).read()
+    except SpreadsheetError:
+        raise
+    except Exception:  # noqa: BLE001 - not a compound file olefile reads: calamine says why
+        return
+    unpack = struct.unpack_from
+    end, pos, sheet_at = len(data), 0, None
+    while pos + 4 <= end:  # the workbook's globals, up to their EOF
+        kind, size = unpack("<HH", data, pos)
+        if kind == _FILEPASS:
+            raise SpreadsheetError(f"{name} is password-protected. {_PASSWORD}")
+        if kind == _BOUNDSHEET and sheet_at is None and size >= 6 and data[pos + 9] == 0:
+            sheet_at = unpack("<I", data, pos + 4)[0]  # the first worksheet's BOF
+        pos += 4 + size
+        if kind == _EOF:
+            break
+    if sheet_at is None:
+        return
+    pos, low, high, widest = sheet_at, 1 << 30, -1, -1
+    while pos + 4 <= end:
+        kind, size = unpack("<HH", data, pos)
+        body = pos + 4
+        if kind in _CELLS and size >= 4:
+            row, column = unpack("<HH", data, body)
+        elif kind in _MULTIPLE and size >= 6:
+            row = unpack("<H", data, body)[0]
+            column = unpack("<H", data, body + size - 2)[0]
+        elif kind == _FORMULA and size >= 4:
+            raise SpreadsheetError(
+                f"{name}, row {unpack('<H', data, body)[0] + 1:,}: a cell holds a formula "
+                "instead of a value. Copy the sheet and paste it as values, then import again.")
+        elif kind == _EOF:
+            break
+        else:
+            pos = body + size
+            continue
+        low, high, widest = min(low, row), max(high, row), max(widest, column)
+        pos = body + size
+    grid = (high - low + 1) * (widest + 1) if high >= 0 else 0
+    if grid > _MAX_CELLS:
+        raise _too_big(name, grid, "its cells span")
+
+
 def _workbook_kind(path: Path, head: bytes) -> str:
     """"xlsx", "ods" or "xls" (an old workbook, or an encrypted one of any kind)."""
     if head.startswith(OLE_MAGIC):
@@ -642,12 +703,7 @@ def _check_workbook(path: Path, kind: str) -> None:
     """Refuse what calamine should not be given: see the notes above."""
     name = path.name
     if kind == "xls":
-        with open(path, "rb") as fh:  # (the name of the stream, in the file's directory)
-            tail = b""
-            for block in iter(lambda: fh.read(_XLSX_CHUNK), b""):
-                if _ENCRYPTED_OOXML in tail + block:
-                    raise SpreadsheetError(f"{name} is password-protected. {_PASSWORD}")
-                tail = block[-len(_ENCRYPTED_OOXML):]
+        _scan_xls(path, name)
         return
     with zipfile.ZipFile(path) as archive:
         _check_archive(archive, name)
@@ -712,7 +768,7 @@ def _read_workbook(path: Path, head: bytes, progress: Progress | None) -> Sheet:
             if start is None or end is None:
                 raise SpreadsheetError(f"{name} has no header row in its first sheet.")
             grid = (end[0] - start[0] + 1) * (end[1] + 1)
-            if grid > (_XLS_MAX_CELLS if kind == "xls" else _MAX_CELLS):
+            if grid > _MAX_CELLS:  # (belt and braces: the checks above refused it already)
                 raise _too_big(name, grid, "its cells span")
             collecting = gc.isenabled()
             gc.disable()  # (a million new lists would set it off again and again, for nothing)

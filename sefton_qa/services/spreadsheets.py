@@ -207,34 +207,30 @@ def _text_of(path: Path, name: str) -> _Text:
         head = fh.read(3)
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
-    def at_line(what: str):
-        def found(_offset: int, newlines: int, byte: int) -> str:
-            return f"{what}line {newlines + 1:,} holds the byte 0x{byte:02X}"
-        return found
+    def at_line(_offset: int, newlines: int, byte: int) -> str:
+        return f"line {newlines + 1:,} holds the byte 0x{byte:02X}"
 
     if utf16:
         size = path.stat().st_size
 
-        def found16(offset: int, _newlines: int, _byte) -> str:
+        def found16(offset: int, _newlines: int, _byte: int) -> str:
             return (f"it begins as UTF-16 text, but its byte {offset + 1:,} (of {size:,}) "
                     "cannot be read as UTF-16")
         newlines, ends = _decode_all(path, "utf-16", name, found16)
         return _Text("utf-16", "", newlines + (not ends))
-    if not utf16:
-        for block in _blocks(path):
-            if b"\x00" in block:
-                raise _not_text(name, "it holds NUL bytes, so it looks like a binary file, "
-                                      "not a CSV")
+    for block in _blocks(path):
+        if b"\x00" in block:
+            raise _not_text(name, "it holds NUL bytes, so it looks like a binary file, not a "
+                                  "CSV")
     if head.startswith(b"\xef\xbb\xbf"):
-        newlines, ends = _decode_all(path, "utf-8", name,
-                                     lambda o, n, b: "it begins as UTF-8 text, but "
-                                     + at_line("")(o, n, b) + ", which is not UTF-8", skip=3)
+        newlines, ends = _decode_all(path, "utf-8", name, lambda *at: "it begins as UTF-8 "
+                                     f"text, but {at_line(*at)}, which is not UTF-8", skip=3)
         return _Text("utf-8-sig", "", newlines + (not ends))
     bad = ""
 
-    def remember(offset: int, newlines: int, byte: int | None) -> str:
+    def remember(*at) -> str:
         nonlocal bad
-        bad = at_line("")(offset, newlines, byte)
+        bad = at_line(*at)
         return bad
 
     try:
@@ -250,9 +246,8 @@ def _text_of(path: Path, name: str) -> _Text:
                 raise _not_text(name, f"it holds UTF-8 text, but {bad}, which is not UTF-8: "
                                       'save it again as "CSV UTF-8"') from None
             tail = block[-3:]
-    newlines, ends = _decode_all(path, "cp1252", name,
-                                 lambda o, n, b: at_line("")(o, n, b)
-                                 + ", which is neither UTF-8 nor Windows-1252 text")
+    newlines, ends = _decode_all(path, "cp1252", name, lambda *at: f"{at_line(*at)}, which is "
+                                 "neither UTF-8 nor Windows-1252 text")
     return _Text("cp1252", "read as Windows-1252 text (it is not UTF-8)", newlines + (not ends))
 
 
@@ -326,7 +321,8 @@ def _csv_rows(path: Path, text: _Text, delimiter: str, sheet: "StreamedSheet",
 # cell to its last, so before calamine sees an XML workbook the parts are checked here, cheaply
 # and as they unzip: no zip bomb, no DOCTYPE (so no entities and no external references), no
 # formula, no text run long enough to be a hostile cell, and a grid small enough to hold (a
-# 2 KB workbook with one value at XFD1048576 would ask for 17 billion cells).
+# 2 KB workbook with one value at XFD1048576 would ask for 17 billion cells, and calamine
+# would abort the process). An old .xls is looked over the same way (_scan_xls).
 
 #: Refuse any part of the archive that unzips to more than this...
 MAX_XLSX_PART_BYTES = 1024 * 1024 * 1024

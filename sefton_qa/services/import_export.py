@@ -705,10 +705,11 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
     writer lock: a dry run ends there), then, when there is no problem, to write the audits
     in batches inside one transaction. (What adding an audit checks against the store, such
     as a service area no longer in use, is checked in the first pass of a dry run; an import
-    leaves it to the writing pass, which checks it once and rolls everything back.) ``mapping`` maps the file's own headers to fields
-    (merged over the saved mappings). Returns a report; ``report.ok`` is False (and nothing
-    was written) when there are problems: the first 1,000 are listed, all are counted. A file
-    that is not a sane spreadsheet raises :class:`SpreadsheetError`.
+    leaves it to the writing pass, which checks it once and rolls everything back.)
+    ``mapping`` maps the file's own headers to fields (merged over the saved mappings).
+    Returns a report; ``report.ok`` is False (and nothing was written) when there are
+    problems: the first 1,000 are listed, all are counted. A file that is not a sane
+    spreadsheet raises :class:`SpreadsheetError`.
     """
     session.require(Role.QA_OFFICER, Role.ADMINISTRATOR, doing="import audits")
     path = Path(path)

@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_period(summary)
     summary.add_argument("--json", action="store_true", help="print JSON")
 
-    imp = add_command("import", help="import audits from a .csv or .xlsx file (all or nothing)")
+    imp = add_command("import", help="import audits from a .csv, .xlsx, .ods or .xls file "
+                                     "(all or nothing)")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true",
                      help="check the whole file and report, without writing anything")
@@ -130,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "(administrators)")
     imp.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD",
                      help="read the file's column HEADER as FIELD (repeatable)")
+    imp.add_argument("--problems", metavar="PROBLEMS.csv",
+                     help="write the problems found (row, column, problem; the first 1,000) to "
+                          "this CSV file, for whoever corrects the file")
 
     exp = add_command("export", help="export submitted audits to .csv or .xlsx")
     exp.add_argument("file", metavar="FILE")
@@ -632,7 +636,7 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
 
 def _import(args) -> int:
     from sefton_qa.services import sign_in
-    from sefton_qa.services.import_export import import_audits
+    from sefton_qa.services.import_export import import_audits, write_problems
 
     mapping = _parse_map(args.map)
     _must_exist(args)
@@ -641,6 +645,13 @@ def _import(args) -> int:
         report = import_audits(session, args.file, dry_run=args.dry_run,
                                create_missing=args.create_missing, mapping=mapping)
     print("\n".join(report.lines()))
+    if args.problems:
+        try:
+            count = write_problems(report, args.problems)
+        except OSError as exc:
+            raise SeftonError(f"Could not write {args.problems}: {exc.strerror or exc}") from exc
+        print(f"{count:,} problem(s) written to {args.problems}" if count
+              else f"No problems: {args.problems} holds only its header row")
     return 0 if report.ok else 1
 
 

@@ -77,6 +77,7 @@ def run(out=None) -> int:
                 ("organisation", lambda: _organisation(state)),
                 ("audit", lambda: _audit(state)),
                 ("verify", lambda: _verify(state)),
+                ("workbook", lambda: _workbook(work)),
                 ("main window", lambda: _main_window(work, state)),
                 ("pdf", lambda: _pdf(work, state)),
                 ("pdf preview", lambda: _pdf_preview(work)),
@@ -173,6 +174,19 @@ def _verify(state: dict) -> str:
     if not report.ok:
         raise _Failed("; ".join(line for line in report.lines() if line.startswith("FAIL")))
     return f"{len(report.checks)} checks passed (integrity, foreign keys, trail chain, replay)"
+
+
+def _workbook(work: Path) -> str:
+    """An XLSX written by openpyxl and read back by calamine (a compiled library the bundle
+    must carry)."""
+    from sefton_qa.services.spreadsheets import read_sheet, write_xlsx
+
+    path = work / "selftest.xlsx"
+    write_xlsx(path, ["case_reference", "audit_date"], [["LCS-100001", dt.date(2024, 5, 31)]])
+    sheet = read_sheet(path)
+    if sheet.rows != [(2, ["LCS-100001", dt.datetime(2024, 5, 31)])]:
+        raise _Failed(f"read back {sheet.rows!r}")
+    return f"wrote {path.name} and read it back"
 
 
 def _main_window(work: Path, state: dict) -> str:

@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-CHECKS = ("store", "sign in", "organisation", "audit", "verify", "main window", "pdf",
-          "pdf preview")
+CHECKS = ("store", "sign in", "organisation", "audit", "verify", "workbook", "main window",
+          "pdf", "pdf preview")
 
 
 def test_self_test_passes_and_prints_its_checks(tmp_path):

@@ -28,10 +28,27 @@ from PySide6.QtWidgets import (
 from sefton_qa.domain.models import Role
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.jobs import Job
-from sefton_qa.services.import_export import FIELDS, REQUIRED, ImportReport, import_audits
+from sefton_qa.services.import_export import (
+    FIELDS,
+    REQUIRED,
+    ImportReport,
+    import_audits,
+    write_problems,
+)
 from sefton_qa.services.session import Session
 
 IGNORE = "(ignore this column)"
+NO_PROBLEMS = "Problems (nothing is imported while there are any):"
+
+
+def problems_text(report: ImportReport) -> str:
+    total = max(report.problem_count, len(report.problems))
+    if not total:
+        return NO_PROBLEMS
+    listed = "" if total == len(report.problems) else \
+        f"; the first {len(report.problems):,} are listed"
+    return f"{total:,} problem{'s' if total > 1 else ''}{listed}. Nothing is imported while " \
+           "there are any:"
 
 
 class ImportDialog(QDialog):
@@ -63,6 +80,14 @@ class ImportDialog(QDialog):
         self.problems = QListWidget()
         self.problems.setObjectName("importProblems")
         self.problems.setAccessibleName("Problems found in the file")
+        self.problems_label = QLabel(NO_PROBLEMS)
+        self.problems_label.setObjectName("importProblemCount")
+        self.save_problems = QPushButton("&Save the list of problems…")
+        self.save_problems.setObjectName("saveImportProblems")
+        self.save_problems.setToolTip("A CSV file of every problem listed (row, column, "
+                                      "problem), for whoever corrects the file")
+        self.save_problems.setEnabled(False)
+        self.save_problems.clicked.connect(self.save_problem_list)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
@@ -95,7 +120,10 @@ class ImportDialog(QDialog):
         layout.addWidget(self.preview, 2)
         layout.addWidget(self.mapping_box)
         layout.addWidget(self.summary)
-        layout.addWidget(QLabel("Problems (nothing is imported while there are any):"))
+        problems_row = QHBoxLayout()
+        problems_row.addWidget(self.problems_label, 1)
+        problems_row.addWidget(self.save_problems)
+        layout.addLayout(problems_row)
         layout.addWidget(self.problems, 1)
         layout.addWidget(self.create_missing)
         layout.addWidget(self.save_mapping)
@@ -108,8 +136,8 @@ class ImportDialog(QDialog):
 
     # -- choosing and checking ------------------------------------------------------------------
     def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Import audits", "",
-                                              "Spreadsheets (*.csv *.xlsx);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import audits", "", "Spreadsheets (*.csv *.xlsx *.ods *.xls);;All files (*)")
         if name:
             self.set_file(Path(name))
 
@@ -184,6 +212,8 @@ class ImportDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.report = None
+        self.save_problems.setEnabled(False)
+        self.problems_label.setText(NO_PROBLEMS)
         self.problems.clear()
         self.problems.addItem(str(exc))
         self.status.setText("The file cannot be imported.")
@@ -200,6 +230,8 @@ class ImportDialog(QDialog):
         self._show_mapping(report)
         self.problems.clear()
         self.problems.addItems(report.problems)
+        self.problems_label.setText(problems_text(report))
+        self.save_problems.setEnabled(bool(report.problems))
         lines = [line for line in report.lines()[1:] if not line.startswith("  ")]
         self.summary.setText("\n".join(lines))
         if not dry_run and report.ok:
@@ -217,6 +249,23 @@ class ImportDialog(QDialog):
             why = f"Ready: {report.added:,} audits will be added."
         self.import_button.setToolTip(why)
         self.status.setText(why)
+
+    def save_problem_list(self) -> None:
+        """Save the problems listed to a CSV file, for whoever corrects the workbook."""
+        if self.report is None or not self.report.problems:
+            return
+        suggested = str(Path(self.path or "import").with_name(
+            f"{Path(self.path or 'import').stem} problems.csv"))
+        name, _ = QFileDialog.getSaveFileName(self, "Save the list of problems", suggested,
+                                              "CSV (*.csv)")
+        if not name:
+            return
+        try:
+            count = write_problems(self.report, name)
+        except OSError as exc:
+            self.status.setText(f"Could not save {name}: {exc.strerror or exc}")
+            return
+        self.status.setText(f"Saved the list of {count:,} problem(s) to {name}.")
 
     def _show_preview(self, report: ImportReport) -> None:
         self.preview.clear()

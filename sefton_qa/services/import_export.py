@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from sefton_qa.domain.errors import FieldProblem, SeftonError, ValidationError
 from sefton_qa.domain.grades import GRADE_LABELS, Grade
-from sefton_qa.domain.models import AuditInput, AuditType, Role
+from sefton_qa.domain.models import AuditInput, AuditType, Role, ServiceArea, Staff, Team, Theme
 from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_HINT,
     DEFAULT_CASE_REFERENCE_PATTERN,
@@ -29,10 +29,9 @@ from sefton_qa.services import moderation as moderation_service
 from sefton_qa.services import organisation as org
 from sefton_qa.services.session import Session
 from sefton_qa.services.spreadsheets import (
-    Sheet,
     SpreadsheetError,
     excel_serial_to_date,
-    read_sheet,
+    open_sheet,
     unescape_cell,
     write_csv,
     write_xlsx,
@@ -77,6 +76,10 @@ _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 
 Progress = Callable[[int, int, str], bool | None]
+#: The problems listed (all are counted): enough to work through, never a million sentences.
+MAX_PROBLEMS_LISTED = 1_000
+#: Rows written (and looked up in the store) at a time.
+IMPORT_BATCH = 5_000
 
 
 class ImportStopped(SeftonError):
@@ -99,10 +102,12 @@ class ImportReport:
     lines_in_file: int = 0  # a CSV file's lines (0 for a workbook)
     encoding_note: str = ""
     added: int = 0
-    duplicates: list[int] = field(default_factory=list)  # row numbers skipped
+    duplicates: list[int] = field(default_factory=list)  # row numbers skipped (the first)
+    duplicate_count: int = 0
     missing: dict[str, list[str]] = field(default_factory=dict)
     created: dict[str, list[str]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first MAX_PROBLEMS_LISTED
+    problem_count: int = 0  # all of them
     preview: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cells)
 
     @property
@@ -120,14 +125,19 @@ class ImportReport:
             if names:
                 verb = "will be created" if self.created.get(kind) is not None else "unknown"
                 out.append(f"{kind.replace('_', ' ').capitalize()} {verb}: {', '.join(names)}")
-        if self.duplicates:
+        duplicates = max(self.duplicate_count, len(self.duplicates))
+        if duplicates:
             rows = ", ".join(map(str, self.duplicates[:20]))
-            more = f" and {len(self.duplicates) - 20:,} more" if len(self.duplicates) > 20 else ""
-            out.append(f"{len(self.duplicates):,} duplicate row(s) skipped (already in the store "
+            more = f" and {duplicates - 20:,} more" if duplicates > 20 else ""
+            out.append(f"{duplicates:,} duplicate row(s) skipped (already in the store "
                        f"or earlier in the file): rows {rows}{more}")
         if self.problems:
-            out.append(f"{len(self.problems):,} problem(s); nothing was imported:")
+            total = max(self.problem_count, len(self.problems))
+            out.append(f"{total:,} problem(s); nothing was imported:")
             out.extend(f"  {p}" for p in self.problems)
+            if total > len(self.problems):
+                out.append(f"  … and {total - len(self.problems):,} more (the first "
+                           f"{len(self.problems):,} are listed)")
         elif self.dry_run:
             out.append(f"Dry run: {self.added:,} audit(s) would be added; nothing was written.")
         else:
@@ -280,28 +290,36 @@ def _cached(parser):
     return parse
 
 
-def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
-                problems: list[str], *, today: dt.date, pattern: str, hint: str) -> list[_Row]:
-    """Parse every row, collecting every problem that needs no lookup in the store."""
+def _parse_rows(rows, columns: dict[int, str], allowed: set[Grade], problems, *,
+                escaped: bool, today: dt.date, pattern: str, hint: str):
+    """Parse each row as it is read, collecting every problem that needs no lookup in the
+    store; yields the rows (problems or not) one at a time."""
     index = {f: i for i, f in columns.items()}
+    absent = 1 << 30  # (the index of a column the file lacks: past every row's end)
+    at = {name: index.get(name, absent) for name in FIELDS}
     date_of = _cached(parse_date)
     grade_of = _cached(lambda raw: parse_grade(raw, allowed))
     type_of = _cached(parse_audit_type)
-    escaped = sheet.formula_escaped
-    parsed = []
-    for number, cells in sheet.rows:
+    number = 0
+    cells: list = []
+    width = 0
+
+    def cell(name: str):
+        i = at[name]
+        return cells[i] if i < width else None
+
+    def bad(column: str, message: str) -> None:
+        problems.append(f"row {number}, {column}: {message}")
+
+    def text(name: str) -> str:
+        i = at[name]
+        value = cells[i] if i < width else None
+        if value.__class__ is str and not (escaped and value[:1] == "'"):
+            return value.strip()  # (most cells: text with no apostrophe to undo)
+        return _cell_text(value, escaped)
+
+    for number, cells in rows:
         width = len(cells)
-
-        def cell(name: str):
-            i = index.get(name)
-            return cells[i] if i is not None and i < width else None
-
-        def bad(column: str, message: str) -> None:
-            problems.append(f"row {number}, {column}: {message}")
-
-        def text(name: str) -> str:
-            return _cell_text(cell(name), escaped)
-
         row = _Row(number, case_reference=text("case_reference"),
                    service_area=text("service_area"), team=text("team"),
                    auditor=text("auditor"), findings=_findings_text(cell("findings"), escaped),
@@ -353,8 +371,7 @@ def _parse_rows(sheet: Sheet, columns: dict[int, str], allowed: set[Grade],
                              "all three or none")
         if row.moderation_date and row.audit_date and row.moderation_date < row.audit_date:
             bad("moderation_date", "is before the audit date")
-        parsed.append(row)
-    return parsed
+        yield row
 
 
 def _file_sha256(path: Path) -> str:
@@ -366,7 +383,317 @@ def _file_sha256(path: Path) -> str:
 
 
 class _RollBack(Exception):
-    """Raised inside the import transaction to undo a dry run."""
+    """Raised inside the import transaction to undo it."""
+
+
+class Problems:
+    """Problems as they are found: the first MAX_PROBLEMS_LISTED kept, all of them counted
+    (a file with a problem in each of a million rows is not held as a million sentences)."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.total = 0
+
+    def append(self, problem: str) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_PROBLEMS_LISTED:
+            self.kept.append(problem)
+
+    def extend(self, problems) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def _key_digest(case_reference: str, audit_date: dt.date, auditor: object) -> bytes:
+    """A fixed-size stand-in (16 bytes) for a row's duplicate key, so a file of a million
+    rows is checked for repeats without holding a million keys' text."""
+    return hashlib.blake2b(f"{case_reference}\x1f{audit_date.isoformat()}\x1f{auditor}"
+                           .encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+@dataclass
+class _Missing:
+    """A name the file uses that the store does not hold: how it is spelled first, and the
+    rows that use it (the first few, and how many)."""
+
+    name: str
+    rows: list[int] = field(default_factory=list)
+    count: int = 0
+
+    def seen_in(self, number: int) -> None:
+        if not self.rows or self.rows[-1] != number:
+            self.count += 1
+            if len(self.rows) < 9:
+                self.rows.append(number)
+
+    def rows_text(self) -> str:
+        shown = ", ".join(map(str, self.rows[:8])) + (" …" if self.count > 8 else "")
+        return f"row{'s' if self.count > 1 else ''} {shown}"
+
+
+class _Names:
+    """The store's service areas, teams, staff and themes by name (read once, before the
+    file), the names the file adds, and stand-in ids for those until they are created."""
+
+    KINDS = ("service_areas", "teams", "staff", "themes")
+
+    def __init__(self, conn) -> None:
+        self.areas = {a.name.lower(): a.id for a in area_store.list_all(conn)}
+        self.teams = {(t.service_area_id, t.name.lower()): t.id for t in team_store.list_all(conn)}
+        self.people: dict[str, int] = {}
+        for person in staff_store.list_all(conn):
+            self.people.setdefault(person.display_name.lower(), person.id)
+            if person.os_username:
+                self.people.setdefault(person.os_username.lower(), person.id)
+        self.themes = {t.name.lower(): t.id for t in theme_store.list_all(conn)}
+        self.missing: dict[str, dict[str, _Missing]] = {k: {} for k in self.KINDS}
+        self.moderators: set[str] = set()  # (lower-cased) new staff who moderate
+        self.new_teams: dict[str, tuple[str, str]] = {}  # label -> (team, service area)
+
+    def note(self, kind: str, name: str, known, number: int) -> bool:
+        """Note a name the store does not hold; True when it is new."""
+        if not name or name.lower() in known:
+            return False
+        entry = self.missing[kind].get(name.lower())
+        if entry is None:
+            entry = self.missing[kind][name.lower()] = _Missing(name)
+        entry.seen_in(number)
+        return True
+
+    def team_label(self, row: _Row) -> str | None:
+        """The team's label when it is new (not in the store for its service area)."""
+        area_id = self.areas.get(row.service_area.lower())
+        if row.team and (area_id is None or (area_id, row.team.lower()) not in self.teams):
+            return f"{row.team} ({row.service_area})"
+        return None
+
+    def key_of(self, kind: str, name: str, known: dict) -> object:
+        """The store's id of a name, or a stand-in for a name still to be created."""
+        found = known.get(name.lower())
+        return found if found is not None else f"new {kind}:{name.lower()}"
+
+    def names(self) -> dict[str, list[str]]:
+        return {k: [m.name for m in self.missing[k].values()] for k in self.KINDS
+                if self.missing[k]}
+
+
+class _Checker:
+    """The checks of every row, in one pass over the file and without the writer lock: each
+    row's own problems, the names the store lacks (or the new names' own problems), the
+    moderations in the file, the duplicates (in the store or earlier in the file, as 16-byte
+    digests), and what adding the audits would refuse."""
+
+    def __init__(self, session: Session, report: ImportReport, names: _Names, *,
+                 create_missing: bool, validate: bool) -> None:
+        self.session = session
+        self.report = report
+        self.names = names
+        self.create_missing = create_missing
+        self.validate = validate  # (an import's writing pass checks the same, once)
+        self.admin = Role.ADMINISTRATOR in session.actor.roles
+        self.parse = Problems()
+        self.new_names = Problems()  # the names "create what is missing" would refuse
+        self.moderation = Problems()
+        self.validation = Problems()
+        self.verdicts: dict[str, FieldProblem | None] = {}
+        self.moderated: list[int] = []  # (the first rows that hold a moderation)
+        self.moderated_count = 0
+        self.roles: dict[int, bool] = {}  # staff id -> is a moderator
+        self.seen: set[bytes] = set()
+        self.batch: list[tuple[_Row, bytes, bool]] = []
+        self.lookups = audit_service._lookups(session.store.conn)  # (added to, below)
+        self.stand_ins: dict[object, int] = {}
+        self.added = 0
+
+    # -- names --------------------------------------------------------------------------------
+    def _name_check(self, number: int, column: str, name: str, which: str = "") -> None:
+        if name not in self.verdicts:
+            self.verdicts[name] = org._name_problem("name", name)  # the service's own rules
+        problem = self.verdicts[name]
+        if problem is not None:
+            advice = "shorten it" if len(name) > org.MAX_NAME else "correct it"
+            self.new_names.append(f"row {number}, {column}: the name{which} {problem.message}; "
+                                  f"{advice} in the file")
+
+    def _names_of(self, row: _Row) -> None:
+        names, number = self.names, row.number
+        new_area = names.note("service_areas", row.service_area, names.areas, number)
+        new_people = [names.note("staff", person, names.people, number)
+                      for person in (row.auditor, row.moderator)]
+        new_themes = [names.note("themes", theme, names.themes, number) for theme in row.themes]
+        label = names.team_label(row)
+        if label is not None:
+            names.note("teams", label, (), number)
+            names.new_teams.setdefault(label.lower(), (row.team, row.service_area))
+        if row.moderator and new_people[1]:
+            names.moderators.add(row.moderator.lower())
+        if not self.create_missing:
+            return
+        if new_area:
+            self._name_check(number, "service_area", row.service_area)
+        if label is not None:
+            self._name_check(number, "team", row.team)
+        for column, new in zip(("auditor", "moderator"), new_people):
+            if new:
+                self._name_check(number, column, getattr(row, column))
+        for position, (theme, new) in enumerate(zip(row.themes, new_themes), 1):
+            if new:
+                which = f" of theme {position}" if len(row.themes) > 1 else ""
+                self._name_check(number, "themes", theme, which)
+
+    # -- moderations ----------------------------------------------------------------------------
+    def _moderation_of(self, row: _Row) -> None:
+        """A moderation in the file stands for a second person's check, so it must be one:
+        only an administrator imports them; the moderator holds the moderator role (inactive
+        is fine for history) and is never the audit's auditor. Otherwise a QA officer could
+        import her own inadequate audit "moderated to good" by a colleague, and it would
+        never reach the moderation queue."""
+        if not row.moderator:
+            return
+        self.moderated_count += 1
+        if len(self.moderated) < 11:
+            self.moderated.append(row.number)
+        if not self.admin:
+            return
+        names = self.names
+        moderator = names.key_of("staff", row.moderator, names.people)
+        if moderator == names.key_of("staff", row.auditor, names.people):
+            self.moderation.append(f"row {row.number}, moderator: is the auditor; a moderator "
+                                   "is never the audit's own auditor")
+        elif isinstance(moderator, int):
+            if moderator not in self.roles:
+                person = staff_store.get(self.session.store.conn, moderator)
+                self.roles[moderator] = person is None or Role.MODERATOR in person.roles
+            if not self.roles[moderator]:
+                self.moderation.append(
+                    f'row {row.number}, moderator: "{row.moderator}" is not a moderator; give '
+                    "them the moderator role under Settings → Staff first")
+
+    # -- duplicates and what adding the audits checks -----------------------------------------
+    def row(self, row: _Row) -> None:
+        self._names_of(row)
+        self._moderation_of(row)
+        if row.audit_date is None:
+            return  # (a problem of its own already)
+        auditor = self.names.key_of("staff", row.auditor, self.names.people)
+        digest = _key_digest(row.case_reference, row.audit_date, auditor)
+        repeated = digest in self.seen
+        self.seen.add(digest)
+        self.batch.append((row, digest, repeated))
+        if len(self.batch) >= IMPORT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """The batch's duplicates of audits in the store (read, not locked), then what adding
+        the others would refuse."""
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        conn = self.session.store.conn
+        held = {(ref, date, auditor) for ref, date, auditor
+                in audit_store.existing_keys(conn, (r.case_reference for r, _d, _n in batch))}
+        report = self.report
+        for row, _digest, repeated in batch:
+            auditor = self.names.people.get(row.auditor.lower())
+            if repeated or (row.case_reference, row.audit_date.isoformat(), auditor) in held:
+                report.duplicate_count += 1
+                if len(report.duplicates) < MAX_PROBLEMS_LISTED:
+                    report.duplicates.append(row.number)
+                continue
+            self.added += 1
+            if self.validate and not (self.parse or self.new_names):
+                self._validate(row)
+
+    def _stand_in(self, kind: str, key: object) -> int:
+        """An id for a name still to be created, with an active record in the look-ups."""
+        found = self.stand_ins.get((kind, key))
+        if found is None:
+            found = self.stand_ins[(kind, key)] = -1 - len(self.stand_ins)
+        return found
+
+    def _validate(self, row: _Row) -> None:
+        names, lookups = self.names, self.lookups
+        area_id = names.areas.get(row.service_area.lower())
+        if area_id is None:
+            area_id = self._stand_in("area", row.service_area.lower())
+            lookups.areas.setdefault(area_id, ServiceArea(area_id, row.service_area))
+        team_id = names.teams.get((area_id, row.team.lower()))
+        if team_id is None:
+            team_id = self._stand_in("team", (area_id, row.team.lower()))
+            lookups.teams.setdefault(team_id, Team(team_id, row.team, area_id, None))
+        auditor_id = names.people.get(row.auditor.lower())
+        if auditor_id is None:
+            auditor_id = self._stand_in("staff", row.auditor.lower())
+            lookups.staff.setdefault(auditor_id, Staff(auditor_id, row.auditor, None,
+                                                       frozenset({Role.QA_OFFICER}), None, True))
+        theme_ids = set()
+        for theme in row.themes:
+            theme_id = names.themes.get(theme.lower())
+            if theme_id is None:
+                theme_id = self._stand_in("theme", theme.lower())
+                lookups.themes.setdefault(theme_id, Theme(theme_id, theme))
+            theme_ids.add(theme_id)
+        inp = _input(row, area_id, team_id, auditor_id, sorted(theme_ids))
+        for p in audit_service.validate(inp, lookups, today=self.session.today(),
+                                        complete=True):
+            self.validation.append(str(FieldProblem(f"row {row.number}, {p.field}",
+                                                    p.message)))
+
+    # -- the verdict ----------------------------------------------------------------------------
+    def problems(self) -> Problems:
+        """Every problem, in the order they were always reported: each row's own, then the
+        names; the moderations only when those are right; then what adding would refuse."""
+        self.flush()
+        out = Problems()
+        for found in (self.parse, self._missing_problems(), self.new_names):
+            out.extend(found.kept)
+            out.total += found.total - len(found.kept)
+        if out:
+            return out
+        for found in (self._moderation_problems(), self.validation):
+            if found:
+                return found
+        return out
+
+    def _missing_problems(self) -> Problems:
+        out = Problems()
+        missing = self.names.missing
+        if self.create_missing or not any(missing.values()):
+            return out
+        for name in missing["service_areas"].values():
+            out.append(f'service area "{name.name}" is not known ({name.rows_text()})')
+        for label in missing["teams"].values():
+            out.append(f'team "{label.name}" is not known ({label.rows_text()})')
+        for name in missing["staff"].values():
+            out.append(f'member of staff "{name.name}" is not known ({name.rows_text()})')
+        for name in missing["themes"].values():
+            out.append(f'theme "{name.name}" is not known ({name.rows_text()})')
+        out.append("add them in Settings first, or import with --create-missing "
+                   '("Create what is missing" in the app)')
+        return out
+
+    def _moderation_problems(self) -> Problems:
+        if self.moderated_count and not self.admin:
+            out = Problems()
+            out.append(f"rows {', '.join(str(n) for n in self.moderated[:10])}"
+                       f"{' and more' if self.moderated_count > 10 else ''}: only an "
+                       "administrator may import moderations (the moderator, moderated_grade "
+                       "and moderation_date columns); leave them out and the audits are "
+                       "flagged for moderation as usual")
+            return out
+        return self.moderation
+
+
+def _input(row: _Row, area_id: int, team_id: int | None, auditor_id: int,
+           theme_ids: list[int]) -> AuditInput:
+    return AuditInput(
+        case_reference=row.case_reference, audit_type=row.audit_type,
+        audit_date=row.audit_date, service_area_id=area_id, team_id=team_id,
+        auditor_id=auditor_id, overall_grade=row.grade, theme_ids=theme_ids,
+        findings=row.findings)
 
 
 def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
@@ -374,9 +701,15 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
                   save_mapping: bool = False, progress: Progress | None = None) -> ImportReport:
     """Check the whole file, then add its audits in one transaction, or nothing at all.
 
+    The file is read twice, a row at a time: first to check every row (without holding the
+    writer lock: a dry run ends there), then, when there is no problem, to write the audits
+    in batches inside one transaction. (What adding an audit checks against the store, such
+    as a service area no longer in use, is checked in the first pass of a dry run; an import
+    leaves it to the writing pass, which checks it once and rolls everything back.)
     ``mapping`` maps the file's own headers to fields (merged over the saved mappings).
-    Returns a report; ``report.ok`` is False (and nothing was written) when there are problems.
-    A file that is not a sane spreadsheet raises :class:`SpreadsheetError`.
+    Returns a report; ``report.ok`` is False (and nothing was written) when there are
+    problems: the first 1,000 are listed, all are counted. A file that is not a sane
+    spreadsheet raises :class:`SpreadsheetError`.
     """
     session.require(Role.QA_OFFICER, Role.ADMINISTRATOR, doing="import audits")
     path = Path(path)
@@ -387,248 +720,201 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
 
     report = ImportReport(file_name=path.name, dry_run=dry_run)
     report_progress(0, 100, f"Reading {path.name}")
-    sheet = read_sheet(path, progress=lambda d, t: report_progress(int(40 * d / max(t, 1)), 100,
-                                                                   f"Reading {path.name}"))
-    report.sha256 = _file_sha256(path)
-    report.headers = sheet.headers
-    report.rows_read = len(sheet.rows)
-    report.lines_in_file, report.encoding_note = sheet.lines, sheet.encoding_note
-    report.preview = sheet.rows[:10]
-    conn = session.store.conn
-    full_mapping = {**import_mappings.get_all(conn), **(mapping or {})}
-    columns, report.unknown_columns, problems = plan_columns(sheet.headers, full_mapping)
-    report.mapping = {sheet.headers[i]: f for i, f in columns.items()}
-    if problems:
-        report.problems = problems
+    checked = _check(session, report, path, mapping, create_missing, report_progress)
+    if checked is None or not report.ok or dry_run:
+        if not report.ok:
+            report.duplicates, report.duplicate_count, report.added = [], 0, 0
+        if progress is not None:
+            progress(100, 100, "Done")
         return report
-    if not sheet.rows:
-        report.problems = [f"{path.name} has a header row but no audits"]
-        return report
-    allowed = set(grade_store.active(conn))
-    rows = _parse_rows(sheet, columns, allowed, problems, today=session.today(),
-                       pattern=settings_store.get(conn, "case_reference_pattern",
-                                                  DEFAULT_CASE_REFERENCE_PATTERN),
-                       hint=settings_store.get(conn, "case_reference_hint",
-                                               DEFAULT_CASE_REFERENCE_HINT))
-    report_progress(50, 100, "Checking rows")
+    columns, names, held = checked
+    problems = Problems()
     try:
         with session.store.doing(f"importing audits for {session.actor.display_name}"), \
                 session.store.transaction():
-            _import_rows(session, report, rows, problems, create_missing=create_missing,
-                         report_progress=report_progress)
+            _write(session, report, path, columns, names, problems, held,
+                   create_missing=create_missing, report_progress=report_progress)
             if save_mapping and mapping:
                 for header, target in mapping.items():
                     import_mappings.put(session.store.conn, header, target, who=session.who)
-            if problems or dry_run:
+            if not problems and _file_sha256(path) != report.sha256:
+                problems.append(f"{path.name} changed while it was being imported; import it "
+                                "again")
+            if problems:
                 raise _RollBack()
     except _RollBack:
         pass
-    report.problems = problems
     if problems:
+        report.problems, report.problem_count = problems.kept, problems.total
         report.added = 0
     if progress is not None:
         progress(100, 100, "Done")  # the work is committed (or not): too late to cancel
     return report
 
 
-def _resolve_names(session: Session, report: ImportReport, rows: list[_Row],
-                   problems: list[str], create_missing: bool):
-    """Find (or create) the service areas, teams, staff and themes the file names."""
+def _check(session: Session, report: ImportReport, path: Path, mapping, create_missing: bool,
+           report_progress):
+    """The first pass: the report's problems (if any), or the columns and names to write."""
     conn = session.store.conn
-    areas = {a.name.lower(): a.id for a in area_store.list_all(conn)}
-    teams = {(t.service_area_id, t.name.lower()): t.id for t in team_store.list_all(conn)}
-    people: dict[str, int] = {}
-    for person in staff_store.list_all(conn):
-        people.setdefault(person.display_name.lower(), person.id)
-        if person.os_username:
-            people.setdefault(person.os_username.lower(), person.id)
-    themes = {t.name.lower(): t.id for t in theme_store.list_all(conn)}
+    sheet = open_sheet(path, progress=lambda d, t: report_progress(
+        int(40 * d / max(t, 1)), 100, f"Reading {path.name}"))
+    report.sha256 = _file_sha256(path)
+    report.headers = sheet.headers
+    report.lines_in_file, report.encoding_note = sheet.lines, sheet.encoding_note
+    full_mapping = {**import_mappings.get_all(conn), **(mapping or {})}
+    columns, report.unknown_columns, problems = plan_columns(sheet.headers, full_mapping)
+    report.mapping = {sheet.headers[i]: f for i, f in columns.items()}
+    if problems:
+        report.problems, report.problem_count = problems, len(problems)
+        return None
+    names = _Names(conn)
+    checker = _Checker(session, report, names, create_missing=create_missing,
+                       validate=report.dry_run)
+    for row in _parse_rows(_previewed(sheet, report), columns, set(grade_store.active(conn)),
+                           checker.parse, escaped=sheet.formula_escaped, today=session.today(),
+                           pattern=settings_store.get(conn, "case_reference_pattern",
+                                                      DEFAULT_CASE_REFERENCE_PATTERN),
+                           hint=settings_store.get(conn, "case_reference_hint",
+                                                   DEFAULT_CASE_REFERENCE_HINT)):
+        checker.row(row)
+    report.lines_in_file = sheet.lines
+    if not report.rows_read:
+        report.problems = [f"{path.name} has a header row but no audits"]
+        report.problem_count = 1
+        return None
+    report_progress(50, 100, "Checking rows")
+    report.missing = names.names()
+    if report.missing and create_missing:
+        session.require(Role.ADMINISTRATOR, doing="create service areas, teams, staff or "
+                                                  "themes during an import")
+        report.created = {k: list(v) for k, v in report.missing.items()}
+    found = checker.problems()
+    report.problems, report.problem_count = found.kept, found.total
+    report.added = checker.added
+    return columns, names, sheet.held
 
-    def rows_of(pred) -> str:
-        numbers = [r.number for r in rows if pred(r)]
-        shown = ", ".join(map(str, numbers[:8])) + (" …" if len(numbers) > 8 else "")
-        return f"row{'s' if len(numbers) > 1 else ''} {shown}"
 
-    missing: dict[str, list[str]] = {"service_areas": [], "teams": [], "staff": [], "themes": []}
-    seen: set[tuple[str, str]] = set()  # (kind, lower-cased name): "Early Help" = "early help"
+def _previewed(sheet, report: ImportReport):
+    """The sheet's rows, counted, the first ten kept for the report's preview."""
+    for number, cells in sheet:
+        report.rows_read += 1
+        if len(report.preview) < 10:
+            report.preview.append((number, cells))
+        yield number, cells
 
-    def note(kind: str, name: str, known) -> None:
-        if name and name.lower() not in known and (kind, name.lower()) not in seen:
-            seen.add((kind, name.lower()))
-            missing[kind].append(name)
 
-    for row in rows:
-        note("service_areas", row.service_area, areas)
-        for person in (row.auditor, row.moderator):
-            note("staff", person, people)
-        for theme in row.themes:
-            note("themes", theme, themes)
-    for row in rows:
-        area_id = areas.get(row.service_area.lower())
-        if row.team and (area_id is None or (area_id, row.team.lower()) not in teams):
-            label = f"{row.team} ({row.service_area})"
-            if ("teams", label.lower()) not in seen:
-                seen.add(("teams", label.lower()))
-                missing["teams"].append(label)
-    report.missing = {k: v for k, v in missing.items() if v}
-    if not report.missing:
-        return areas, teams, people, themes
-    if not create_missing:
-        for name in missing["service_areas"]:
-            problems.append(f'service area "{name}" is not known ('
-                            f"{rows_of(lambda r: r.service_area.lower() == name.lower())})")
-        for label in missing["teams"]:
-            problems.append(f'team "{label}" is not known ('
-                            f"{rows_of(lambda r: f'{r.team} ({r.service_area})'.lower() == label.lower())})")
-        for name in missing["staff"]:
-            problems.append(f'member of staff "{name}" is not known ({rows_of(lambda r: name.lower() in (r.auditor.lower(), r.moderator.lower()))})')
-        for name in missing["themes"]:
-            problems.append(f'theme "{name}" is not known ('
-                            f"{rows_of(lambda r: name.lower() in (t.lower() for t in r.themes))})")
-        problems.append("add them in Settings first, or import with --create-missing "
-                        '("Create what is missing" in the app)')
-        return areas, teams, people, themes
-    session.require(Role.ADMINISTRATOR, doing="create service areas, teams, staff or themes "
-                                              "during an import")
-    report.created = {k: list(v) for k, v in report.missing.items()}
-    problems.extend(_new_name_problems(rows, missing, areas, teams))
-    if problems:  # nothing is written, so nothing need be created
-        return areas, teams, people, themes
+def _create_missing(session: Session, names: _Names) -> None:
+    missing = names.missing
     try:
-        for name in missing["service_areas"]:
-            areas[name.lower()] = org.add_service_area(session, name).record_id
+        for entry in missing["service_areas"].values():
+            names.areas[entry.name.lower()] = org.add_service_area(session, entry.name).record_id
+        for team, area in names.new_teams.values():
+            area_id = names.areas[area.lower()]
+            if (area_id, team.lower()) not in names.teams:
+                names.teams[(area_id, team.lower())] = org.add_team(session, team,
+                                                                    area_id).record_id
+        for key, entry in missing["staff"].items():
+            roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if key in names.moderators else [])
+            names.people[key] = org.add_staff(session, entry.name, roles=roles).record_id
+        for key, entry in missing["themes"].items():
+            names.themes[key] = org.add_theme(session, entry.name).record_id
+    except ValidationError as exc:  # a rule the check does not know (yet): reported
+        raise _Stop(f"what is missing cannot be created: {exc}") from None
+
+
+class _Stop(Exception):
+    """A problem found while writing: everything is rolled back."""
+
+
+def _write(session: Session, report: ImportReport, path: Path, columns: dict[int, str],
+           names: _Names, problems: Problems, held: list | None, *, create_missing: bool,
+           report_progress) -> None:
+    """The second pass, inside the transaction: the names created, then the audits added in
+    batches (with their moderations and flags), the file's record last."""
+    conn = session.store.conn
+    try:
+        if create_missing and any(names.missing.values()):
+            _create_missing(session, names)
+        if held is None:
+            sheet = open_sheet(path)
+            source, escaped = sheet, sheet.formula_escaped
+        else:  # a workbook, already held whole (as calamine holds it): not read again
+            source, escaped = held, False
+        seen: set[bytes] = set()
+        reason = f"Imported from {report.file_name} (SHA-256 {report.sha256})"
+        batch: list[_Row] = []
+        written = skipped = 0
+        to_write = max(report.added, 1)
+        rows = _parse_rows(source, columns, set(grade_store.active(conn)), problems,
+                           escaped=escaped, today=session.today(),
+                           pattern=settings_store.get(conn, "case_reference_pattern",
+                                                      DEFAULT_CASE_REFERENCE_PATTERN),
+                           hint=settings_store.get(conn, "case_reference_hint",
+                                                   DEFAULT_CASE_REFERENCE_HINT))
+        report_progress(55, 100, f"Saving {report.added:,} audits")
         for row in rows:
-            area_id = areas.get(row.service_area.lower())
-            if row.team and area_id and (area_id, row.team.lower()) not in teams:
-                teams[(area_id, row.team.lower())] = org.add_team(session, row.team,
-                                                                  area_id).record_id
-        moderators = {r.moderator.lower() for r in rows if r.moderator}
-        for name in missing["staff"]:
-            roles = [Role.QA_OFFICER] + ([Role.MODERATOR] if name.lower() in moderators else [])
-            people[name.lower()] = org.add_staff(session, name, roles=roles).record_id
-        for name in missing["themes"]:
-            themes[name.lower()] = org.add_theme(session, name).record_id
-    except ValidationError as exc:  # a rule _new_name_problems does not know (yet): reported
-        problems.append(f"what is missing cannot be created: {exc}")  # (and rolled back)
-    return areas, teams, people, themes
-
-
-def _new_name_problems(rows: list[_Row], missing: dict[str, list[str]], areas: dict,
-                       teams: dict) -> list[str]:
-    """The names "create what is missing" would create that the organisation service refuses
-    (too long, control or text-direction characters...), as problems of the rows and columns
-    that hold them, found before anything is created so that they are reported with the rest.
-
-    ``areas`` and ``teams`` are the ones already in the store.
-    """
-    new = {kind: {name.lower() for name in names} for kind, names in missing.items()}
-    verdicts: dict[str, FieldProblem | None] = {}
-    out: list[str] = []
-
-    def check(number: int, column: str, name: str, which: str = "") -> None:
-        if name not in verdicts:
-            verdicts[name] = org._name_problem("name", name)  # the service's own rules
-        problem = verdicts[name]
-        if problem is not None:
-            advice = "shorten it" if len(name) > org.MAX_NAME else "correct it"
-            out.append(f"row {number}, {column}: the name{which} {problem.message}; {advice} "
-                       "in the file")
-
-    for row in rows:
-        if row.service_area.lower() in new["service_areas"]:
-            check(row.number, "service_area", row.service_area)
-        area_id = areas.get(row.service_area.lower())
-        if row.team and (area_id is None or (area_id, row.team.lower()) not in teams):
-            check(row.number, "team", row.team)
-        for column in ("auditor", "moderator"):
-            name = getattr(row, column)
-            if name and name.lower() in new["staff"]:
-                check(row.number, column, name)
-        for position, theme in enumerate(row.themes, 1):
-            if theme.lower() in new["themes"]:
-                which = f" of theme {position}" if len(row.themes) > 1 else ""
-                check(row.number, "themes", theme, which)
-    return out
-
-
-def _check_imported_moderations(session: Session, rows: list[_Row], people: dict[str, int],
-                                problems: list[str]) -> None:
-    """A moderation in the file stands for a second person's check, so it must be one: only an
-    administrator imports them; the moderator holds the moderator role (inactive is fine for
-    history) and is never the audit's auditor; the moderation is not dated before the audit.
-    Otherwise a QA officer could import her own inadequate audit "moderated to good" by a
-    colleague, and it would never reach the moderation queue."""
-    moderated = [r for r in rows if r.moderator]
-    if not moderated:
+            if problems:
+                raise _Stop()  # (the file changed since it was checked)
+            batch.append(row)
+            if len(batch) >= IMPORT_BATCH:
+                added, dropped = _write_batch(session, batch, names, seen, reason)
+                written, skipped, batch = written + added, skipped + dropped, []
+                report_progress(55 + int(44 * written / to_write), 100,
+                                f"Saving {report.added:,} audits")
+        added, dropped = _write_batch(session, batch, names, seen, reason)
+        written, skipped = written + added, skipped + dropped
+        if problems:
+            raise _Stop()
+    except _Stop as stop:
+        if stop.args:
+            problems.append(stop.args[0])
         return
-    if Role.ADMINISTRATOR not in session.actor.roles:
-        problems.append(f"rows {', '.join(str(r.number) for r in moderated[:10])}"
-                        f"{' and more' if len(moderated) > 10 else ''}: only an administrator "
-                        "may import moderations (the moderator, moderated_grade and "
-                        "moderation_date columns); leave them out and the audits are flagged "
-                        "for moderation as usual")
-        return
-    conn = session.store.conn
-    for row in moderated:
-        moderator_id = people[row.moderator.lower()]
-        person = staff_store.get(conn, moderator_id)
-        if moderator_id == people[row.auditor.lower()]:
-            problems.append(f"row {row.number}, moderator: is the auditor; a moderator is never "
-                            "the audit's own auditor")
-        elif person is not None and Role.MODERATOR not in person.roles:
-            problems.append(f'row {row.number}, moderator: "{row.moderator}" is not a '
-                            "moderator; give them the moderator role under Settings → Staff "
-                            "first")
-        if row.moderation_date and row.audit_date and row.moderation_date < row.audit_date:
-            problems.append(f"row {row.number}, moderation_date: is before the audit date")
-
-
-def _import_rows(session: Session, report: ImportReport, rows: list[_Row], problems: list[str],
-                 *, create_missing: bool, report_progress) -> None:
-    conn = session.store.conn
-    areas, teams, people, themes = _resolve_names(session, report, rows, problems,
-                                                  create_missing)
-    if problems:
-        return
-    inputs: list[AuditInput] = []
-    labels: list[str] = []
-    kept: list[_Row] = []
-    _check_imported_moderations(session, rows, people, problems)
-    if problems:
-        return
-    seen = audit_store.existing_keys(conn, (r.case_reference for r in rows))
-    for row in rows:
-        area_id = areas[row.service_area.lower()]
-        auditor_id = people[row.auditor.lower()]
-        key = (row.case_reference, row.audit_date.isoformat(), auditor_id)
-        if key in seen:  # already in the store, or earlier in this file
-            report.duplicates.append(row.number)
-            continue
-        seen.add(key)
-        inputs.append(AuditInput(
-            case_reference=row.case_reference, audit_type=row.audit_type,
-            audit_date=row.audit_date, service_area_id=area_id,
-            team_id=teams.get((area_id, row.team.lower())), auditor_id=auditor_id,
-            overall_grade=row.grade, theme_ids=sorted({themes[t.lower()] for t in row.themes}),
-            findings=row.findings))
-        labels.append(f"row {row.number}")
-        kept.append(row)
-    report_progress(70, 100, f"Saving {len(inputs):,} audits")
-    reason = f"Imported from {report.file_name} (SHA-256 {report.sha256})"
-    try:
-        change = audit_service.add_audits(session, inputs, submit=True, reason=reason,
-                                          kind="import", labels=labels, flag=False)
     except ValidationError as exc:
         problems.extend(str(p) for p in exc.problems)
         return
+    report.added = written
+    file_transfers.insert(conn, {"direction": "import", "file_name": report.file_name,
+                                 "sha256": report.sha256, "date_from": None, "date_to": None,
+                                 "rows_written": written, "rows_skipped": skipped},
+                          who=session.who)
+
+
+def _write_batch(session: Session, rows: list[_Row], names: _Names, seen: set[bytes],
+                 reason: str) -> tuple[int, int]:
+    """Add a batch's audits (those not already in the store or earlier in the file), their
+    moderations and their flags: (added, skipped)."""
+    if not rows:
+        return 0, 0
+    conn = session.store.conn
+    held = audit_store.existing_keys(conn, (r.case_reference for r in rows))
+    inputs: list[AuditInput] = []
+    labels: list[str] = []
+    kept: list[_Row] = []
+    for row in rows:
+        area_id = names.areas[row.service_area.lower()]
+        auditor_id = names.people[row.auditor.lower()]
+        digest = _key_digest(row.case_reference, row.audit_date, auditor_id)
+        if digest in seen or (row.case_reference, row.audit_date.isoformat(),
+                              auditor_id) in held:
+            seen.add(digest)
+            continue
+        seen.add(digest)
+        inputs.append(_input(row, area_id, names.teams.get((area_id, row.team.lower())),
+                             auditor_id, sorted({names.themes[t.lower()] for t in row.themes})))
+        labels.append(f"row {row.number}")
+        kept.append(row)
+    if not inputs:
+        return 0, len(rows)
+    change = audit_service.add_audits(session, inputs, submit=True, reason=reason,
+                                      kind="import", labels=labels, flag=False)
     moderations = []
     for audit_id, row in zip(change.record_ids, kept):
         if row.moderated_grade is None:
             continue
         moderations.append({
             "audit_id": audit_id, "flagged_because": "imported",
-            "moderator_id": people[row.moderator.lower()], "original_grade": row.grade.value,
-            "moderated_grade": row.moderated_grade.value,
+            "moderator_id": names.people[row.moderator.lower()],
+            "original_grade": row.grade.value, "moderated_grade": row.moderated_grade.value,
             "moderation_date": row.moderation_date.isoformat(),
             "reason": None if row.moderated_grade == row.grade else reason,
             "status": "done"})
@@ -637,11 +923,32 @@ def _import_rows(session: Session, report: ImportReport, rows: list[_Row], probl
     # The rest are flagged as if just submitted: every inadequate one, and the calibration
     # sample of the others.
     moderation_service.flag_submitted(session, change.record_ids)
-    report.added = len(inputs)
-    file_transfers.insert(conn, {"direction": "import", "file_name": report.file_name,
-                                 "sha256": report.sha256, "date_from": None, "date_to": None,
-                                 "rows_written": len(inputs),
-                                 "rows_skipped": len(report.duplicates)}, who=session.who)
+    return len(inputs), len(rows) - len(inputs)
+
+
+_PROBLEM_AT = re.compile(r"row (\d+), ([a-z_]+): (.*)", re.DOTALL)
+PROBLEM_HEADERS = ("row", "column", "problem")
+
+
+def problem_rows(report: ImportReport) -> list[list[Any]]:
+    """The report's problems as (row, column, problem), for the person fixing the file: the
+    first MAX_PROBLEMS_LISTED, then a last line counting the rest."""
+    out: list[list[Any]] = []
+    for problem in report.problems:
+        found = _PROBLEM_AT.fullmatch(problem)
+        out.append([int(found[1]), found[2], found[3]] if found else ["", "", problem])
+    total = max(report.problem_count, len(report.problems))
+    if total > len(report.problems):
+        out.append(["", "", f"… and {total - len(report.problems):,} more problems (the first "
+                            f"{len(report.problems):,} are listed)"])
+    return out
+
+
+def write_problems(report: ImportReport, path: str | Path) -> int:
+    """Write the report's problems to a CSV file (UTF-8 with a BOM, so Excel opens it);
+    returns how many problems there are in all."""
+    write_csv(Path(path), PROBLEM_HEADERS, problem_rows(report))
+    return max(report.problem_count, len(report.problems))
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -731,5 +1038,6 @@ def deliver_recorded(session: Session, path: Path, write, *, values: dict,
         pending.discard()
 
 
-__all__ = ["import_audits", "export_audits", "ImportReport", "ExportResult", "SpreadsheetError",
+__all__ = ["import_audits", "export_audits", "write_problems", "ImportReport", "ExportResult",
+           "SpreadsheetError",
            "ImportCancelled", "FIELDS", "REQUIRED", "OPTIONAL", "FieldProblem"]

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit; bare is one INSERT and its commit.",
         *notes,
         "Bare is plain sqlite3 doing the same work without the app's code, unless a note says "
-        "otherwise (openpyxl for the XLSX import, a bare PySide6 window for cold start); — "
+        "otherwise (python-calamine for the XLSX import, a bare PySide6 window for cold start); — "
         "where no bare comparison makes sense. Ratio is the Sefton QA figure over the bare "
         "one: for the insert rate below 1 means slower, for times above 1 means slower. "
         "Times are medians (p95 in brackets) of repeated calls after a warm-up, with "

@@ -416,7 +416,7 @@ def bench_import(s: Sides, databases: pgserver.Databases, url: str, data_dir: Pa
         for label, path, bare, bare_setup, pg_bare, pg_bare_setup in (
                 ("CSV", made.csv, importing.bare_csv(made.csv, n), scratch.fresh_bare,
                  importing.bare_csv(made.csv, n), bare_pg.reset),
-                ("XLSX", made.xlsx, importing.openpyxl_read(made.xlsx, n), None, None, None)):
+                ("XLSX", made.xlsx, importing.calamine_read(made.xlsx, n), None, None, None)):
             os.sync()
             sq_phases, pg_phases = importing.Phases(), importing.Phases()
             fns = [importing.sefton_import(path, n, sq_phases),
@@ -453,7 +453,7 @@ def bench_import(s: Sides, databases: pgserver.Databases, url: str, data_dir: Pa
         "fresh empty store each time: a new SQLite file, or a new PostgreSQL database with the "
         "schema made, both before the clock starts). Bare psycopg CSV: the same csv.reader "
         "parse, then one executemany (psycopg's pipeline) into a fresh bare table; bare XLSX is "
-        "openpyxl reading alone, the same for both engines.",
+        "python-calamine reading alone, the same for both engines.",
         "Import phases (the last timed run of each): " + "; ".join(phases_notes) + ".",
     ]
     return rows

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .timing import Timing
 
-#: "bare" is plain sqlite3 unless the notes say otherwise (openpyxl, a bare PySide6 window).
+#: "bare" is plain sqlite3 unless the notes say otherwise (python-calamine, a bare PySide6 window).
 COLUMNS = ("operation", "Sefton QA", "bare", "ratio (Sefton/bare)", "target", "met")
 
 

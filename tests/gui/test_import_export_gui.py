@@ -100,3 +100,49 @@ def test_export_dialog_writes_the_file(qtbot, demo_session, tmp_path):
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=20_000)
     assert target.exists()
     assert dialog.result.rows == audit_store.count(demo_session.store.conn, status="submitted")
+
+
+def test_import_dialog_counts_the_problems_and_saves_their_list(qtbot, demo_session, tmp_path,
+                                                                monkeypatch):
+    from sefton_qa.services import import_export
+
+    monkeypatch.setattr(import_export, "MAX_PROBLEMS_LISTED", 3)
+    name = auditor_name(demo_session)
+    path = write(tmp_path / "many bad.csv", [
+        [f"LCS-90000{i}", f"3{i}/02/2024", "Assessment", "Assessment Team North", name, "Good",
+         ""] for i in range(5)])
+    before = audit_store.count(demo_session.store.conn)
+    dialog = ImportDialog(demo_session, path=path)
+    qtbot.addWidget(dialog)
+    wait_for_report(qtbot, dialog)
+    assert dialog.problems.count() == 3
+    assert dialog.problems_label.text().startswith("5 problems; the first 3 are listed.")
+    assert dialog.save_problems.isEnabled()
+    target = tmp_path / "problems.csv"
+    asked = []
+
+    def save_as(_parent, _title, suggested, _filter):
+        asked.append(suggested)
+        return str(target), "CSV (*.csv)"
+
+    monkeypatch.setattr("sefton_qa.gui.import_dialog.QFileDialog.getSaveFileName", save_as)
+    dialog.save_problems.click()
+    assert asked == [str(tmp_path / "many bad problems.csv")]
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        saved = list(csv.reader(fh))
+    assert saved[0] == ["row", "column", "problem"]
+    assert saved[1] == ["2", "audit_date", '"30/02/2024" is not a date']
+    assert saved[-1] == ["", "", "… and 2 more problems (the first 3 are listed)"]
+    assert "Saved the list of 5 problem(s)" in dialog.status.text()
+    assert audit_store.count(demo_session.store.conn) == before
+
+
+def test_the_save_button_is_off_without_problems(qtbot, demo_session, tmp_path):
+    name = auditor_name(demo_session)
+    path = write(tmp_path / "fine.csv", [
+        ["LCS-900001", "31/05/2024", "Assessment", "Assessment Team North", name, "RI", "x"]])
+    dialog = ImportDialog(demo_session, path=path)
+    qtbot.addWidget(dialog)
+    wait_for_report(qtbot, dialog)
+    assert not dialog.save_problems.isEnabled()
+    assert dialog.problems_label.text().startswith("Problems (nothing is imported")

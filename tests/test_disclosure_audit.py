@@ -215,3 +215,30 @@ def test_report_disclosure_audit_prints_each_hidden_cells_range(demo_store, caps
     assert main(["--db", location, "report", "--from", "2026-07-01", "--to", "2026-09-30",
                  "--disclosure-audit"]) != 0  # the internal pack hides nothing to audit
     assert "add --public" in capsys.readouterr().err
+
+
+def test_the_pack_knows_which_audits_were_imported_and_their_types(admin, org, store,
+                                                                    make_input, tmp_path):
+    """On both engines: audits brought in by import are counted as imported (their record
+    was created by an import trail row), logged ones are not; types are counted."""
+    import datetime as dt
+
+    from import_helpers import row, write_rows
+    from sefton_qa.domain.models import AuditType
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services.import_export import import_audits
+    from sefton_qa.services.reports import PackOptions, gather
+
+    report = import_audits(admin, write_rows(tmp_path / "history.csv",
+                                             [row(1), row(2), row(3)]), create_missing=True)
+    assert report.ok and report.added == 3
+    may = (dt.date(2024, 5, 1), dt.date(2024, 5, 31))
+    figures = gather(admin, *may, PackOptions())
+    assert figures.imported == 3 == figures.current.total
+    assert figures.by_type == {"deep_dive": 3} and figures.audits_called == "deep-dive audits"
+    audit_service.create_audit(admin, make_input(audit_date=dt.date(2024, 5, 20),
+                                                 audit_type=AuditType.THEMED), submit=True)
+    figures = gather(admin, *may, PackOptions())
+    assert figures.imported == 3 and figures.current.total == 4
+    assert figures.by_type == {"deep_dive": 3, "themed": 1}
+    assert figures.audits_called == "audits"

@@ -242,3 +242,31 @@ def test_the_pack_knows_which_audits_were_imported_and_their_types(admin, org, s
     assert figures.imported == 3 and figures.current.total == 4
     assert figures.by_type == {"deep_dive": 3, "themed": 1}
     assert figures.audits_called == "audits"
+
+
+def test_an_attacker_with_only_the_pdfs_text_pins_no_hidden_cell(tmp_path):
+    """tests/pack_attacker.py imports nothing from Sefton QA: it reads the seed quarter's and
+    the next quarter's public PDFs as text, writes down every sum a reader knows between the
+    headline and the table by service area, and runs integer programming on its own. No "c"
+    can be narrowed to fewer than 3 values or into 1–4; and the next pack's "previous period"
+    prints nothing the seed pack hid."""
+    import pack_attacker
+    from sefton_qa.reports import pdf
+
+    read = {}
+    for quarter in ("2024-05", "2024-08"):
+        path = tmp_path / f"{quarter}.pdf"
+        pdf.render(seed_story.figures(quarter), path, public=True)
+        read[quarter] = pack = pack_attacker.read_pack(pack_attacker.pdf_text(path))
+        assert pack["headline"]["All audits"][0] is not None and pack["areas"]
+        found = pack_attacker.ranges(pack)
+        assert found  # there are hidden cells to attack
+        for cell, (lo, hi) in found.items():
+            assert hi is None or hi - lo >= 2, (quarter, cell, lo, hi)
+            assert not (lo >= 1 and hi is not None and hi <= 4), (quarter, cell, lo, hi)
+    for grade, (now, _before) in read["2024-05"]["headline"].items():
+        later = read["2024-08"]["headline"][grade][1]
+        if now is None:
+            assert later is None, grade  # hidden in May's pack, hidden as August's previous
+        elif later is not None:
+            assert later == now, grade

@@ -219,3 +219,18 @@ def test_impossible_dates_are_impossible(typed):
 
 def test_a_real_date_is_not(today=dt.date(2024, 2, 29)):
     assert impossible_date(today.strftime("%d/%m/%Y")) is None
+
+
+def test_checking_while_the_server_is_away_keeps_the_last_problems(auditor, monkeypatch):
+    """The validation timer fires as the server goes: no error escapes into the event loop,
+    the problems last found stand."""
+    editor, view = editor_for(auditor)
+    before = list(editor.problems)
+    assert before
+
+    def away(*_args, **_kw):
+        raise ServerUnreachable("The server cannot be reached.")
+
+    monkeypatch.setattr(audit_service, "check", away)
+    type_into(editor, view, case_reference="LCS-782")
+    assert editor.validate_now() == before

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sefton_qa.domain.errors import (
-    ConflictError, FieldProblem, SeftonError, ServerUnreachable, ValidationError,
+    ConflictError, FieldProblem, SeftonError, ServerUnreachable, StoreError, ValidationError,
 )
 from sefton_qa.domain.grades import Grade, active_grades, suggest_overall
 from sefton_qa.domain.models import (
@@ -330,8 +330,13 @@ class AuditEditor:
         if self.read_only:
             self.problems = []
         else:
-            self.problems = audit_service.check(self.session, self.view.current_input(),
-                                                complete=True)
+            try:
+                self.problems = audit_service.check(self.session, self.view.current_input(),
+                                                    complete=True)
+            except StoreError:
+                # The store cannot be read now (the server is away): the problems last found
+                # stand; saving says what happened, and the draft is kept on this computer.
+                pass
             impossible = self.view.impossible_date()
             if impossible:
                 self.problems = [p for p in self.problems if p.field != "audit_date"] + [

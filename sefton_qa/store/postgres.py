@@ -142,6 +142,18 @@ class PgConnection:
         failure is raised (the later statements are not run)."""
         raw = self._live()
         pending, self._deferred = self._deferred, []
+        idle = not self.in_transaction
+        try:
+            return self._send(raw, pending, statements)
+        except Exception as exc:
+            # As in execute: a connection the server ended while idle is made again and the
+            # statements sent once more (outside a transaction nothing was deferred or lost).
+            if not (idle and not pending and self.conninfo is not None
+                    and (raw.closed or raw.broken) and _is_operational(exc)):
+                raise
+            return self._send(self._live(), [], statements)
+
+    def _send(self, raw, pending, statements) -> list:
         cursors = []
         with raw.pipeline():
             for sql, params in pending:

@@ -270,3 +270,54 @@ def test_an_attacker_with_only_the_pdfs_text_pins_no_hidden_cell(tmp_path):
             assert later is None, grade  # hidden in May's pack, hidden as August's previous
         elif later is not None:
             assert later == now, grade
+
+
+def test_the_next_pack_prints_the_previous_period_as_published_or_c(demo_store, demo_admin,
+                                                                     tmp_path):
+    """Each public pack records what it published for its period, with its own trail row and
+    in the same transaction; the next quarter's public pack prints exactly those figures for
+    its previous period, or "c" where they have changed since (an audit withdrawn or
+    moderated later), so the two packs cannot be subtracted one from the other."""
+    import datetime as dt
+
+    from sefton_qa.domain.grades import Grade
+    from sefton_qa.reports import text
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services.reports import PackOptions, committee_pack, gather, published_key
+    from sefton_qa.store import settings as settings_store
+
+    q2 = (dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+    q3 = (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    before = gather(demo_admin, *q3, PackOptions(public=True))
+    assert before.previous_published is None
+    assert "no public pack for that period is on record" in " ".join(
+        text.summary(before, Numbers.build(before, public=True)))
+
+    committee_pack(demo_admin, *q2, tmp_path / "q2.pdf", options=PackOptions(public=True))
+    period = seed_story.Period(*q2)  # the pack figures' own Period
+    published = settings_store.get(demo_store.conn, published_key(period))
+    q2_public = Numbers.build(gather(demo_admin, *q2, PackOptions(public=True)), public=True)
+    assert published["audits"] == q2_public.value(("audits", period))
+    trail = demo_store.conn.execute(
+        "SELECT count(*) FROM trail WHERE table_name = 'settings' AND reason LIKE "
+        "'What the public pack q2.pdf published%'").fetchone()[0]
+    assert trail == 1
+
+    # A Q2 audit graded good is withdrawn after the Q2 pack was published.
+    audit_id = demo_store.conn.execute(
+        "SELECT id FROM audits WHERE status = 'submitted' AND overall_grade = 'good' AND "
+        "audit_date BETWEEN '2026-04-01' AND '2026-06-30' ORDER BY id LIMIT 1").fetchone()[0]
+    audit_service.withdraw_audit(demo_admin, audit_id, "Logged against the wrong case",
+                                 expected_version=audit_service.get_audit(demo_admin,
+                                                                          audit_id).version)
+    after = gather(demo_admin, *q3, PackOptions(public=True))
+    assert after.previous_published == published
+    nums = Numbers.build(after, public=True)
+    assert ("audits", period) in nums.suppressed  # 1 fewer than published: not printed
+    assert grade_key(period, Grade.GOOD) in nums.suppressed
+    for g in after.grades:
+        key = grade_key(period, g)
+        if nums.shown(key):  # whatever it does print is what the Q2 pack printed
+            assert nums.value(key) == published[g.value]
+    assert "those its own public pack published" in " ".join(text.summary(after, nums))
+    assert nums.model.audit(nums.suppressed).unprotected() == []

@@ -149,6 +149,9 @@ class PackFigures:
     by_type: dict[str, int] = field(default_factory=dict)
     #: How many of the period's graded audits were imported (history kept elsewhere before).
     imported: int = 0
+    #: For a public pack: what the public pack of the previous period published for it
+    #: (``{"audits": n, "good": n, ...}``, None for "c"); None when no such pack is on record.
+    previous_published: dict | None = None
 
     @property
     def audits_called(self) -> str:

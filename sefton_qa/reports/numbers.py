@@ -237,6 +237,39 @@ def disclosure_report(numbers: "Numbers") -> list[dict]:
     return rows
 
 
+def published_cells(figures: PackFigures, numbers: "Numbers") -> dict:
+    """What a public pack publishes for its own period's headline: each grade's count, the
+    number of audits and the share below good, as printed (None for "c"). Recorded with the
+    pack, so that the next quarter's pack prints the same figures for it as its previous
+    period, or "c"."""
+    period = figures.current.period
+    keys = {"audits": total_key(period), "requires improvement or inadequate":
+            below_good_key(period)}
+    keys.update({g.value: grade_key(period, g) for g in figures.grades})
+    return {name: (numbers.value(key) if numbers.shown(key) else None)
+            for name, key in keys.items() if key in numbers.model.values}
+
+
+def changed_since_published(figures: PackFigures) -> set:
+    """The previous period's headline cells to show as "c" because the previous public pack
+    showed them as "c", or showed another value (an audit moderated or edited since): printed,
+    the two packs' figures could be subtracted one from the other."""
+    published = figures.previous_published
+    if published is None:
+        return set()
+    period = figures.prior.period
+    keys = {"audits": total_key(period), "requires improvement or inadequate":
+            below_good_key(period)}
+    keys.update({g.value: grade_key(period, g) for g in figures.grades})
+    values = {total_key(period): figures.prior.total,
+              below_good_key(period): figures.prior.count(Grade.REQUIRES_IMPROVEMENT)
+              + figures.prior.count(Grade.INADEQUATE)}
+    values.update({grade_key(period, g): figures.prior.count(g) for g in figures.grades})
+    return {key for name, key in keys.items()
+            if name not in published or published[name] is None
+            or published[name] != values[key]}
+
+
 #: A public pack whose team table would hide more than this share of its grade cells
 #: publishes the service areas only.
 TEAMS_HIDDEN_SHARE = 0.5
@@ -281,11 +314,12 @@ class Numbers:
         model = disclosure(figures)
         if not public:
             return cls(model, frozenset(), public)
-        hidden = model.suppress()
+        forced = changed_since_published(figures)
+        hidden = model.suppress(forced)
         if figures.by_team:
             headline = _headline_keys(figures)
             coarse = disclosure(dataclasses.replace(figures, by_team={}, team_areas={}))
-            coarse_hidden = coarse.suppress()
+            coarse_hidden = coarse.suppress(forced)
             cells = [team_key(t, g) for t in figures.by_team for g in figures.grades]
             mostly_hidden = sum(k in hidden for k in cells) > TEAMS_HIDDEN_SHARE * len(cells)
             if mostly_hidden or any(k in hidden and k not in coarse_hidden for k in headline):

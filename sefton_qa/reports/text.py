@@ -202,6 +202,7 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
         lines.append(theme_change)
     lines.append(moderation_sentence(figures, nums, short=True))
     lines.append(imported_sentence(figures, nums))
+    lines.append(previous_published_sentence(figures, nums))
     lines.append(SELECTION_SENTENCE)
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
@@ -244,6 +245,17 @@ def headline_sentence(figures: PackFigures, nums: Numbers) -> str:
     else:
         text += "; how many grades moderation changed is not published because it is small."
     return text
+
+
+def previous_published_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """A public pack says where its previous period's figures come from."""
+    if not nums.public or not nums.value(total_key(figures.prior.period)):
+        return ""
+    if figures.previous_published is None:
+        return ("The previous period's figures are worked out again from the records as they "
+                "now stand: no public pack for that period is on record.")
+    return ("The previous period's figures are those its own public pack published; any that "
+            "have changed since (an audit moderated or corrected later) are shown as c.")
 
 
 def imported_sentence(figures: PackFigures, nums: Numbers) -> str:

@@ -1001,9 +1001,11 @@ def export_audits(session: Session, path: str | Path, *, date_from: dt.date | No
 
 
 def deliver_recorded(session: Session, path: Path, write, *, values: dict,
-                     overwrite: bool = False, reason: str | None = None) -> tuple[str, int]:
+                     overwrite: bool = False, reason: str | None = None,
+                     also=None) -> tuple[str, int]:
     """Write a file for a person by ``write(temporary path)``, record it in the trail (a
-    file_transfers row with its SHA-256), then put it in place. Returns (SHA-256, transfer id).
+    file_transfers row with its SHA-256, and whatever ``also(conn)`` writes, in the same
+    transaction), then put it in place. Returns (SHA-256, transfer id).
 
     Nothing is left behind on any failure; a file whose record could not be written is never
     delivered, and one that could not be put in place after its record was committed gets a
@@ -1022,6 +1024,8 @@ def deliver_recorded(session: Session, path: Path, write, *, values: dict,
             with session.store.transaction() as conn:
                 transfer_id = file_transfers.insert(conn, dict(values, sha256=sha256),
                                                     who=session.who, reason=reason)
+                if also is not None:
+                    also(conn)
         except SeftonError as exc:
             raise SeftonError(f"{exc} The file was not written, since the store could not "
                               "record it.") from exc

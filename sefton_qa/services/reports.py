@@ -187,7 +187,14 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         by_area=by_area, by_team=by_team, team_areas=team_areas, themes=themes,
         themes_previous=themes_previous, moderation=moderation, loop=loop, people=people,
         trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
-        appendix=appendix, by_type=by_type, imported=imported)
+        appendix=appendix, by_type=by_type, imported=imported,
+        previous_published=(settings.get(published_key(previous)) if options.public
+                            else None))
+
+
+def published_key(period: Period) -> str:
+    """The setting holding what the public pack of ``period`` published for it."""
+    return f"public_pack_published:{period.start.isoformat()}:{period.end.isoformat()}"
 
 
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,
@@ -224,8 +231,18 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     reason = (f"Committee pack ({options.describe()}); compared with "
               f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
               f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
+    def record_published(conn) -> None:  # in the same transaction as the pack's trail row
+        from sefton_qa.reports.numbers import Numbers, published_cells
+
+        cells = published_cells(figures, Numbers.build(figures, public=True))
+        settings_store.put(conn, published_key(figures.period), cells, who=session.who,
+                           reason=f"What the public pack {path.name} published for "
+                                  f"{figures.period.label()}")
+
+    also = record_published if options.public else None
+
     sha256, transfer_id = deliver_recorded(session, path, write, overwrite=overwrite,
-                                           reason=reason, values={
+                                           reason=reason, also=also, values={
         "direction": "export", "file_name": path.name, "date_from": start.isoformat(),
         "date_to": end.isoformat(), "rows_written": figures.current.total,
         "rows_skipped": 0})

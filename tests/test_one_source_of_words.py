@@ -61,3 +61,15 @@ def test_problems_read_the_same_wherever_they_are_shown():
         "case reference is required"
     sources = "".join(p.read_text(encoding="utf-8") for p in ROOT.rglob("*.py"))
     assert sources.count('startswith(("is ", "must ", "are "))') == 1
+
+
+def test_time_left_is_said_roughly_and_only_when_it_means_something():
+    from sefton_qa.domain.wording import time_left_text
+
+    assert time_left_text(1.0, 10, 100) is None  # too early to say
+    assert time_left_text(5.0, 0, 100) is None
+    assert time_left_text(5.0, 100, 100) is None  # finished
+    assert time_left_text(4.0, 50, 100) == "a few seconds left"
+    assert time_left_text(10.0, 25, 100) == "about 30 seconds left"
+    assert time_left_text(60.0, 20, 100) == "about 4 minutes left"
+    assert time_left_text(60.0, 50, 100) == "about 1 minute left"

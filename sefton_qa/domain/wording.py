@@ -90,3 +90,18 @@ def problem_sentence(label: str | None, message: str, *, beside: bool = False,
     if full_stop and not text.endswith((".", "?", "!")):
         text += "."
     return text
+
+
+def time_left_text(elapsed: float, done: int, total: int) -> str | None:
+    """How long long work still needs, said roughly ("about 40 seconds left", "about 3
+    minutes left"), from how long it has taken so far; None until there is enough to go on
+    (under 2 seconds in, or nothing done yet) and once it is finished."""
+    if done <= 0 or total <= done or elapsed < 2:
+        return None
+    left = elapsed * (total - done) / done
+    if left < 10:
+        return "a few seconds left"
+    if left < 55:
+        return f"about {max(10, round(left / 10) * 10)} seconds left"
+    minutes = max(1, round(left / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"

@@ -3,6 +3,7 @@ anything is written; then import in the background with a progress bar and a can
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from sefton_qa.domain.models import Role
+from sefton_qa.domain.wording import time_left_text
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.jobs import Job
 from sefton_qa.services.import_export import (
@@ -187,6 +189,7 @@ class ImportDialog(QDialog):
         self.job.finished.connect(self._on_finished)
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        self._started = time.monotonic()
         self.import_button.setEnabled(False)
         self.check_button.setEnabled(False)
         self.status.setText("Checking the file…" if dry_run else "Importing…")
@@ -203,7 +206,9 @@ class ImportDialog(QDialog):
     def _on_progress(self, done: int, total: int, message: str) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        self.status.setText(message)
+        left = time_left_text(time.monotonic() - self._started, done, total)
+        self.status.setText(f"{message} ({left}; Escape cancels and writes nothing)" if left
+                            else message)
 
     def _on_finished(self) -> None:
         self.job = None
@@ -297,6 +302,14 @@ class ImportDialog(QDialog):
             row, col = divmod(position, per_row)
             self.mapping_grid.addWidget(label, row, 2 * col)
             self.mapping_grid.addWidget(combo, row, 2 * col + 1)
+
+    def reject(self) -> None:
+        """Escape: while an import runs, it cancels it (nothing is written) and the dialog
+        stays to say so; otherwise it closes the dialog."""
+        if self.job is not None:
+            self.cancel()
+            return
+        super().reject()
 
     def closeEvent(self, event) -> None:
         if self.job is not None:

@@ -146,3 +146,51 @@ def test_the_save_button_is_off_without_problems(qtbot, demo_session, tmp_path):
     wait_for_report(qtbot, dialog)
     assert not dialog.save_problems.isEnabled()
     assert dialog.problems_label.text().startswith("Problems (nothing is imported")
+
+
+def test_a_long_import_says_the_time_left_and_escape_cancels_it(qtbot, demo_session, tmp_path,
+                                                              monkeypatch):
+    """Issue 18, item 5: progress with the time left, and Cancel (here Escape, by keyboard),
+    which writes nothing."""
+    import threading
+    import time as real_time
+
+    from PySide6.QtCore import Qt
+
+    from sefton_qa.gui import import_dialog
+    from sefton_qa.services.import_export import ImportCancelled
+
+    name = auditor_name(demo_session)
+    path = write(tmp_path / "good.csv", [
+        ["LCS-900001", "31/05/2024", "Assessment", "Assessment Team North", name, "RI", "x"]])
+    dialog = ImportDialog(demo_session, path=path)
+    qtbot.addWidget(dialog)
+    wait_for_report(qtbot, dialog)
+    shown: list[str] = []
+    reached = threading.Event()
+
+    def slow_import(session, path, *, dry_run, progress, **_kw):
+        for step in range(1, 1000):  # a long import: 10 s of clock per step reported
+            if not progress(step, 1000, "Saving 20,000 audits"):
+                raise ImportCancelled("Cancelled; nothing was imported.")
+            if step == 3:
+                reached.set()
+            real_time.sleep(0.01)
+        raise AssertionError("never cancelled")
+
+    clock = iter(range(0, 10**6, 10))
+    monkeypatch.setattr(import_dialog.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(import_dialog, "import_audits", slow_import)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    before = demo_session.store.conn.execute("SELECT count(*) FROM audits").fetchone()[0]
+    dialog.import_button.click()
+    qtbot.waitUntil(reached.is_set, timeout=5_000)
+    qtbot.waitUntil(lambda: "left; Escape cancels" in dialog.status.text(), timeout=5_000)
+    shown.append(dialog.status.text())
+    assert shown[0].startswith("Saving 20,000 audits (about ") and " left;" in shown[0]
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert dialog.isVisible()  # Escape cancelled the import; it did not close the dialog
+    after = demo_session.store.conn.execute("SELECT count(*) FROM audits").fetchone()[0]
+    assert after == before

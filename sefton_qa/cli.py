@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace the output file if it exists")
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
+    report.add_argument("--cover", metavar="FILE.toml",
+                        help="the cover report (purpose, recommendations, contact_officer, "
+                             "background_papers) as a TOML file; kept for the next pack "
+                             "(default: the one used last time)")
     report.add_argument("--disclosure-audit", action="store_true",
                         help="with --public: write no pack, but print each hidden cell's "
                              "possible range, as a reader holding the whole public pack could "
@@ -731,7 +735,13 @@ def _report(args) -> int:
     start, end = _period_of(args)
     given = _previous_of(args)
     previous = Period(*given) if given else None
-    options = PackOptions(public=args.public, appendix=args.appendix, previous=previous)
+    cover = None
+    if getattr(args, "cover", None):
+        from sefton_qa.reports.cover import read_cover_file
+
+        cover = read_cover_file(args.cover)
+    options = PackOptions(public=args.public, appendix=args.appendix, previous=previous,
+                          cover=cover)
     if args.disclosure_audit:
         return _disclosure_audit(args, start, end, options)
     if not args.output:

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sefton_qa.domain.grades import Grade
+from sefton_qa.reports.cover import EXEMPT_INFORMATION, CoverReport
 from sefton_qa.domain.periods import month_names
 from sefton_qa.domain.significance import OUTSIDE_MIN_POINTS
 from sefton_qa.domain.stats import percent, wilson_interval
@@ -152,6 +153,10 @@ class PackFigures:
     #: For a public pack: what the public pack of the previous period published for it
     #: (``{"audits": n, "good": n, ...}``, None for "c"); None when no such pack is on record.
     previous_published: dict | None = None
+    #: The cover report (purpose, recommendations, contact officer, background papers).
+    cover: CoverReport = field(default_factory=CoverReport)
+    #: The internal version's exempt-information paragraph.
+    exempt_information: str = EXEMPT_INFORMATION
 
     @property
     def audits_called(self) -> str:

@@ -41,6 +41,7 @@ from reportlab.platypus import (
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.stats import percent, wilson_interval
 from sefton_qa.reports import charts, fonts, text
+from sefton_qa.reports.cover import FOR_PUBLICATION
 from sefton_qa.reports.figures import (
     KAPPA_MIN_MODERATED,
     ROLES,
@@ -337,6 +338,8 @@ class PackWriter:
         out: list[Flowable] = []
         out += self.cover()
         out += [NextPageTemplate("body"), PageBreak()]
+        out += self.cover_report()
+        out += [PageBreak()]
         out += self.summary()
         out += [PageBreak()]
         out += self.headline()
@@ -395,6 +398,8 @@ class PackWriter:
         out.append(table)
         out.append(Spacer(1, 12 * mm))
         out.append(Paragraph("Contents", s.h2))
+        out.append(Paragraph(esc("Report to committee: purpose, recommendations, what is being "
+                                 "done, contact officer, background papers"), s.contents))
         contents = list(SECTIONS)
         if self.appendix:
             contents.append("Appendix: the period's audits by case reference")
@@ -402,6 +407,34 @@ class PackWriter:
         for i, title in enumerate(contents, start=1):
             number = f"{i}. " if i <= len(SECTIONS) else ""
             out.append(Paragraph(esc(number + title), s.contents))
+        return out
+
+    # the cover report: what a committee expects before the figures
+    def cover_report(self) -> list[Flowable]:
+        f, s = self.f, self.s
+        cover = f.cover
+        out: list[Flowable] = [self.h1(None, "Report to committee")]
+        out.append(Paragraph(esc(FOR_PUBLICATION if self.public else f.exempt_information),
+                             s.lead))
+        out.append(Paragraph("Purpose", s.h2))
+        out.append(self.p(esc(cover.purpose)))
+        out.append(Paragraph("Recommendations", s.h2))
+        for i, item in enumerate(cover.recommendations or ("None.",), start=1):
+            out.append(Paragraph(esc(item), s.bullet, bulletText=f"{i}."))
+        out.append(Paragraph("What is being done", s.h2))
+        doing = [line for line in (text.loop_sentence(f, self.n),
+                                   text.reaudit_sentence(f, self.n)) if line]
+        out.append(self.p(esc(" ".join(doing) if doing else
+                              "No reflective conversations, actions or re-audits were due "
+                              "in the period.")))
+        out.append(Paragraph("Contact officer", s.h2))
+        out.append(self.p(esc(cover.contact_officer or
+                              "Not given (give one in the report dialog's cover report, or "
+                              "with report --cover).")))
+        out.append(Paragraph("Background papers", s.h2))
+        papers = cover.background_papers or ("None.",)
+        for item in papers:
+            out.append(Paragraph(esc(item), s.bullet, bulletText="•"))
         return out
 
     # 2. summary

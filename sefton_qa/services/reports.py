@@ -28,6 +28,7 @@ from sefton_qa.services.moderation import calibration, loop_settings
 from sefton_qa.services.session import Session
 from sefton_qa.services.summary import check_previous, period_summary
 from sefton_qa.store import reporting as report_store
+from sefton_qa.reports.cover import EXEMPT_INFORMATION, CoverReport
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import summary as summary_store
 from sefton_qa.store import trail
@@ -53,6 +54,8 @@ class PackOptions:
     public: bool = False
     appendix: bool = False
     previous: Period | None = None  # None: by the rule (domain.periods.previous_period)
+    #: The cover report for this pack (kept for the next one); None: the one kept last time.
+    cover: CoverReport | None = None
 
     def describe(self) -> str:
         parts = ["public" if self.public else "internal"]
@@ -189,7 +192,20 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
         appendix=appendix, by_type=by_type, imported=imported,
         previous_published=(settings.get(published_key(previous)) if options.public
-                            else None))
+                            else None),
+        cover=options.cover or CoverReport.from_setting(settings.get(COVER_SETTING)),
+        exempt_information=str(settings.get(EXEMPT_SETTING) or EXEMPT_INFORMATION))
+
+
+#: The settings holding the cover report last used, and the exempt-information paragraph.
+COVER_SETTING = "committee_cover"
+EXEMPT_SETTING = "exempt_information"
+
+
+def stored_cover(session: Session) -> CoverReport:
+    """The cover report last used in this store (the defaults before the first pack)."""
+    session.require(*BUILDERS, doing="build committee packs")
+    return CoverReport.from_setting(settings_store.get(session.store.conn, COVER_SETTING))
 
 
 def published_key(period: Period) -> str:
@@ -239,7 +255,14 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
                            reason=f"What the public pack {path.name} published for "
                                   f"{figures.period.label()}")
 
-    also = record_published if options.public else None
+    def also(conn) -> None:
+        if options.public:
+            record_published(conn)
+        if options.cover is not None and options.cover.as_setting() != \
+                settings_store.get(conn, COVER_SETTING):
+            settings_store.put(conn, COVER_SETTING, options.cover.as_setting(),
+                               who=session.who, reason=f"The cover report of {path.name}, "
+                                                       "kept for the next pack")
 
     sha256, transfer_id = deliver_recorded(session, path, write, overwrite=overwrite,
                                            reason=reason, also=also, values={

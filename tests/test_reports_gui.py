@@ -122,3 +122,4 @@ def test_month_presets_and_the_keyboard(dialog):
     buddies = {label.text(): label.buddy() for label in dialog.findChildren(QLabel)
                if label.buddy() is not None}
     assert buddies["P&eriod"] is dialog.preset and buddies["&Dates"] is dialog.date_from
+

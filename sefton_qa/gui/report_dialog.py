@@ -35,6 +35,7 @@ from sefton_qa.domain.grades import Grade
 from sefton_qa.gui.errors import show_error
 from sefton_qa.gui.jobs import Job
 from sefton_qa.reports.figures import Period
+from sefton_qa.reports.cover import CoverReport
 from sefton_qa.services.reports import PackCancelled, PackOptions, committee_pack
 from sefton_qa.services.session import Session
 from sefton_qa.domain.periods import month_of, quarter_of, rule_words
@@ -130,6 +131,14 @@ class ReportDialog(QDialog):
         form.addRow("Compared with", self.compared)
         form.addRow("", self.public)
         form.addRow("", self.appendix)
+        #: The cover report chosen for this pack (None: the one kept from the last pack).
+        self.cover: CoverReport | None = None
+        self.cover_button = QPushButton("Co&ver report…")
+        self.cover_button.setAccessibleName("Edit the cover report")
+        self.cover_button.setToolTip("Purpose, recommendations, contact officer and background "
+                                     "papers: what the committee reads before the figures.")
+        self.cover_button.clicked.connect(self.edit_cover)
+        form.addRow("Cover report", self.cover_button)
 
         self.figures = QTableWidget(0, 6)
         self.figures.setHorizontalHeaderLabels(["Grade", "Audits", "Share", "95% interval",
@@ -261,7 +270,19 @@ class ReportDialog(QDialog):
 
     def options(self) -> PackOptions:
         return PackOptions(public=self.public.isChecked(),
-                           appendix=self.appendix.isChecked() and not self.public.isChecked())
+                           appendix=self.appendix.isChecked() and not self.public.isChecked(),
+                           cover=self.cover)
+
+    def edit_cover(self) -> None:
+        """Edit the cover report for this pack, starting from the one kept last time."""
+        from sefton_qa.gui.cover_dialog import CoverDialog
+        from sefton_qa.services.reports import stored_cover
+
+        self.cover_dialog = CoverDialog(self.cover or stored_cover(self.session), self)
+        if self.cover_dialog.exec() == QDialog.DialogCode.Accepted:
+            self.cover = self.cover_dialog.cover
+            self.status.setText("The cover report will be used for this pack and kept for "
+                                "the next.")
 
     # -- the headline figures -------------------------------------------------------------------
     def show_figures(self) -> None:

@@ -55,6 +55,13 @@ def _reason(window):
     return ReasonDialog(window)
 
 
+def _cover(window):
+    from sefton_qa.gui.cover_dialog import CoverDialog
+    from sefton_qa.reports.cover import CoverReport
+
+    return CoverDialog(CoverReport(), window)
+
+
 def _text_dialog(window):
     from sefton_qa.gui.loop.common import TextDialog
 
@@ -92,6 +99,8 @@ SURFACES: tuple[Surface, ...] = (
             "Actions page: Mark done, or Close as no longer needed", "", _text_dialog),
     Surface("Committee pack", "report_dialog:ReportDialog", "dialog",
             "Reports → Committee pack… (Ctrl+R)", "", lambda w: w.open_report()),
+    Surface("Cover report", "cover_dialog:CoverDialog", "dialog",
+            "Committee pack: Cover report… (Alt+V)", "", _cover),
     Surface("Pack preview", "pack_preview:PackPreview", "dialog",
             "Committee pack: Open, once the pack is built",
             "PageDown and PageUp turn the pages; Ctrl++ and Ctrl+- zoom, Ctrl+0 fits the "

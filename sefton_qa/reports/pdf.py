@@ -88,6 +88,10 @@ ZEBRA = colors.HexColor("#F6F7F9")
 FINDINGS_SHOWN = 300  # characters of findings the appendix prints
 AREA_COLUMNS_PER_TABLE = 6
 TEAMS_CHARTED = 25
+#: The smallest text anywhere in the pack, points (issue 16: nothing under 9 pt).
+MIN_PT = 9
+#: The document language (the PDF catalogue's /Lang, the HTML's lang).
+LANG = "en-GB"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
@@ -135,26 +139,26 @@ class Styles:
                                    spaceAfter=8)
         self.bullet = ParagraphStyle("bullet", parent=self.lead, leftIndent=14, bulletIndent=2,
                                      spaceAfter=7)
-        self.small = ParagraphStyle("small", fontSize=8.5, leading=11.5, spaceAfter=4,
+        self.small = ParagraphStyle("small", fontSize=MIN_PT, leading=12, spaceAfter=4,
                                     fontName=SANS, textColor=GREY)
         self.note = ParagraphStyle("note", parent=self.small, spaceBefore=3)
         self.h1 = ParagraphStyle("h1", fontName=SANS_BOLD, fontSize=16, leading=20,
                                  textColor=NAVY, spaceBefore=16, spaceAfter=8, keepWithNext=1)
         self.h2 = ParagraphStyle("h2", fontName=SANS_BOLD, fontSize=11.5, leading=15,
                                  textColor=NAVY, spaceBefore=12, spaceAfter=5, keepWithNext=1)
-        self.cell = ParagraphStyle("cell", fontName=SANS, fontSize=8.5, leading=10.5,
+        self.cell = ParagraphStyle("cell", fontName=SANS, fontSize=MIN_PT, leading=11,
                                    textColor=INK)
         self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=SANS_BOLD)
         self.cell_right = ParagraphStyle("cell_right", parent=self.cell, alignment=TA_RIGHT)
-        self.cell_small = ParagraphStyle("cell_small", parent=self.cell, fontSize=7,
-                                         leading=8.5, textColor=GREY, alignment=TA_RIGHT)
+        self.cell_small = ParagraphStyle("cell_small", parent=self.cell, textColor=GREY,
+                                         alignment=TA_RIGHT)
         self.head = ParagraphStyle("head", parent=self.cell, fontName=SANS_BOLD)
         self.head_right = ParagraphStyle("head_right", parent=self.head, alignment=TA_RIGHT)
         self.head_centre = ParagraphStyle("head_centre", parent=self.head, alignment=TA_CENTER)
-        self.tiny = ParagraphStyle("tiny", parent=self.cell, fontSize=7.5, leading=9)
-        self.tiny_nowrap = ParagraphStyle("tiny_nowrap", parent=self.tiny, fontSize=7)
+        self.tiny = ParagraphStyle("tiny", parent=self.cell, fontSize=MIN_PT, leading=10.5)
+        self.tiny_nowrap = ParagraphStyle("tiny_nowrap", parent=self.tiny)
         self.tiny_bold = ParagraphStyle("tiny_bold", parent=self.tiny, fontName=SANS_BOLD)
-        self.mono = ParagraphStyle("mono", fontName=MONO, fontSize=8, leading=11,
+        self.mono = ParagraphStyle("mono", fontName=MONO, fontSize=MIN_PT, leading=12,
                                    textColor=INK, spaceAfter=6)
         self.cover_authority = ParagraphStyle("cover_authority", fontName=SANS_BOLD,
                                               fontSize=15, leading=19, textColor=NAVY)
@@ -175,7 +179,7 @@ def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
     """A table in the pack's style: header rows repeated on every page it runs over."""
     t = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
     style = [
-        ("FONT", (0, 0), (-1, -1), SANS, 8.5),
+        ("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (numbers_from, header_rows), (-1, -1), "RIGHT"),
@@ -191,7 +195,7 @@ def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
         for r in range(header_rows + 1, len(rows) - (1 if total_row else 0), 2):
             style.append(("BACKGROUND", (0, r), (-1, r), ZEBRA))
     if total_row:
-        style += [("FONT", (0, -1), (-1, -1), SANS_BOLD, 8.5),
+        style += [("FONT", (0, -1), (-1, -1), SANS_BOLD, MIN_PT),
                   ("LINEABOVE", (0, -1), (-1, -1), 0.8, NAVY)]
     style += list(extra)
     t.setStyle(TableStyle(style))
@@ -210,19 +214,26 @@ class _PackCanvas(Canvas):
         kwargs["initialLeading"] = 12
         super().__init__(*args, **kwargs)
         self._held: list[dict] = []
+        self._bookmarks: list[str] = []  # this page's, set once the page is really shown
+
+    def bookmarkPage(self, key, **kwargs):
+        self._bookmarks.append(key)
 
     def showPage(self):
         self._held.append(dict(self.__dict__))
+        self._bookmarks = []
         self._startPage()
 
     def save(self):
         total = len(self._held)
         for state in self._held:
             self.__dict__.update(state)
-            self.setFont(SANS, 8)
+            self.setFont(SANS, MIN_PT)
             self.setFillColor(GREY)
             self.drawRightString(PAGE_W - MARGIN_X, self.footer_y,
                                  f"Page {self._pageNumber} of {total}")
+            for key in self._bookmarks:
+                super().bookmarkPage(key, fit="XYZ")
             super().showPage()
         super().save()
 
@@ -239,13 +250,14 @@ class PackDocument(BaseDocTemplate):
             bottomMargin=BOTTOM,
             title=f"Case-file audit committee pack, {period.label()}",
             author=clean(figures.authority), subject="Quality assurance of children's social care",
-            creator="Sefton QA", invariant=0)
+            creator="Sefton QA", invariant=0, lang=LANG, displayDocTitle=1)
         frame = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         cover = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="cover",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate("cover", [cover], onPage=self._cover_page),
                                PageTemplate("body", [frame], onPage=self._body_page)])
+        self._outline: list[tuple[int, str]] = []  # (level, title) as bookmarked
         self.header_text = f"Committee pack: {period.short_label().replace('–', ' – ')}"
         self.footer_text = ("Public version" if public
                             else "Internal version: not for publication")
@@ -264,24 +276,40 @@ class PackDocument(BaseDocTemplate):
         canvas.saveState()
         self._marking(canvas)
         canvas.restoreState()
+        if not self._outline:
+            self._bookmark(canvas, "Cover and contents", 0)
+            canvas.showOutline()  # the viewer opens with the bookmarks showing
 
     def _body_page(self, canvas: Canvas, doc) -> None:
         canvas.saveState()
         self._marking(canvas)
-        canvas.setFont(SANS, 7.5)
+        canvas.setFont(SANS, MIN_PT)
         canvas.setFillColor(GREY)
         room = PAGE_W / 2 - MARGIN_X - stringWidth(self._marking_text(), SANS_BOLD, 9) / 2 - 12
         canvas.drawString(MARGIN_X, PAGE_H - 12 * mm,
-                          _fit(clean(self.figures.authority), SANS, 7.5, room))
+                          _fit(clean(self.figures.authority), SANS, MIN_PT, room))
         canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 12 * mm,
-                               _fit(self.header_text, SANS, 7.5, room))
+                               _fit(self.header_text, SANS, MIN_PT, room))
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN_X, PAGE_H - 15 * mm, PAGE_W - MARGIN_X, PAGE_H - 15 * mm)
         canvas.line(MARGIN_X, BOTTOM - 6 * mm, PAGE_W - MARGIN_X, BOTTOM - 6 * mm)
         canvas.drawString(MARGIN_X, _PackCanvas.footer_y,
-                          _fit(self.footer_text, SANS, 7.5, room))
+                          _fit(self.footer_text, SANS, MIN_PT, room))
         canvas.restoreState()
+
+    def _bookmark(self, canvas: Canvas, title: str, level: int) -> None:
+        key = f"section-{len(self._outline)}"
+        canvas.bookmarkPage(key)
+        canvas.addOutlineEntry(title, key, level=level, closed=False)
+        self._outline.append((level, title))
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        """Every section (and the subheadings under it) gets an entry in the outline."""
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "h2") \
+                and self.page > 1:
+            level = 0 if flowable.style.name == "h1" else 1
+            self._bookmark(self.canv, " ".join(flowable.getPlainText().split()), level)
 
     def afterPage(self) -> None:
         if self.progress is not None:
@@ -314,7 +342,7 @@ class PackWriter:
     def cell(self, value, style=None) -> Paragraph:
         return Paragraph(esc(value), style or self.s.cell)
 
-    def heads(self, labels: Sequence[str], numbers_from: int = 1, *, size: float = 8.5
+    def heads(self, labels: Sequence[str], numbers_from: int = 1, *, size: float = MIN_PT
               ) -> list:
         left, right = self.s.head, self.s.head_right
         if size != left.fontSize:
@@ -441,7 +469,7 @@ class PackWriter:
         sign = "+" if points > 0 else "−"
         note = text.change_note(text.change_verdict(k1, cur.total, k2, prev.total))
         return Paragraph(f"{sign}{abs(points):.1f} points<br/>"
-                         f"<font size='7' color='#5E5E5E'>{note}</font>", self.s.cell_right)
+                         f"<font size='9' color='#5E5E5E'>{note}</font>", self.s.cell_right)
 
     def headline(self) -> list[Flowable]:
         f, s = self.f, self.s
@@ -558,7 +586,7 @@ class PackWriter:
     def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str) -> Table:
         f, s = self.f, self.s
         grades = list(f.grades)
-        size = 8.5 if len(grades) <= 3 else 7.5  # outstanding on the scale: a 4th column
+        size = MIN_PT
         col = max(stringWidth(word, SANS_BOLD, size) for g in grades
                   for word in g.short_label.split()) + 10
         share_w = 100 if len(grades) <= 3 else 88
@@ -665,7 +693,7 @@ class PackWriter:
                           f"{'+' if points > 0 else '−'}{abs(points):.1f} points")
                 if theme in tests and change != "no change":
                     change = Paragraph(
-                        f"{change}<br/><font size='7' color='#5E5E5E'>"
+                        f"{change}<br/><font size='9' color='#5E5E5E'>"
                         f"{text.change_note(tests[theme][1])}</font>", s.cell_right)
             rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
                          self.n.fmt(before), self.n.pct(before, pk), change])
@@ -678,7 +706,7 @@ class PackWriter:
                 self.p("Number of the period's audits with the theme in each service area.",
                        s.small)]
             labels = [NO_AREA if a is None else a for a in areas]
-            size, theme_w = 7.5, 118
+            size, theme_w = MIN_PT, 118
             widest = max(stringWidth(word, SANS_BOLD, size) for label in labels
                          for word in label.split()) + 8.5
             fits = max(1, min(AREA_COLUMNS_PER_TABLE, int((WIDTH - theme_w) // widest)))
@@ -798,7 +826,7 @@ class PackWriter:
                 [self.cell("… of which improved"),
                  self.n.fmt(("loop", "reaudits_from_inadequate_improved"))]]
         t = Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT")
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, 8.5),
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
                                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
@@ -865,7 +893,7 @@ class PackWriter:
                          Paragraph(esc(shorten(r.findings)) or "–", s.tiny)])
         if len(rows) == 1:
             return out + [self.p("There were no audits in the period.")]
-        out.append(_table(rows, [62, 50, 88, 62, 82, WIDTH - 344], numbers_from=6,
+        out.append(_table(rows, [66, 66, 88, 66, 82, WIDTH - 368], numbers_from=6,
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
 

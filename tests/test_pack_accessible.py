@@ -83,7 +83,7 @@ def _font_sizes(reader: PdfReader) -> dict[float, set[str]]:
             if not text.strip():
                 return
             # The vertical scale of tm × cm: the height a glyph of font_size is drawn at.
-            a, b, c, d = tm[0], tm[1], tm[2], tm[3]
+            c, d = tm[2], tm[3]
             ca, cb, cc, cd = cm[0], cm[1], cm[2], cm[3]
             m21, m22 = c * ca + d * cc, c * cb + d * cd
             size = round(font_size * math.hypot(m21, m22), 2)
@@ -120,8 +120,8 @@ def test_pack_sources_name_no_size_under_9():
     """The styles and charts themselves: a smaller size cannot creep back in unseen."""
     for module in (pack_pdf, charts):
         source = Path(module.__file__).read_text()
-        for match in re.finditer(r"(?:fontSize|font_size|font size)\s*[=:]?\s*['\"]?(\d+(?:\.\d+)?)",
-                                 source):
+        pattern = r"(?:fontSize|font_size|font size)\s*[=:]?\s*['\"]?(\d+(?:\.\d+)?)"
+        for match in re.finditer(pattern, source):
             assert float(match.group(1)) >= 9, (module.__name__, match.group(0))
         for match in re.finditer(r"\b(?:SANS|SANS_BOLD|MONO),\s*(\d+(?:\.\d+)?)\b", source):
             assert float(match.group(1)) >= 9, (module.__name__, match.group(0))

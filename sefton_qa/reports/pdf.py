@@ -175,9 +175,11 @@ class Styles:
 
 def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
            numbers_from: int = 1, total_row: bool = False, zebra: bool = True,
-           extra: Iterable[tuple] = ()) -> Table:
-    """A table in the pack's style: header rows repeated on every page it runs over."""
-    t = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
+           extra: Iterable[tuple] = (), caption: str = "") -> Table:
+    """A table in the pack's style: header rows repeated on every page it runs over.
+    ``caption`` names it in the HTML version (the PDF shows its heading instead)."""
+    t = _captioned(Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT"),
+                   caption)
     style = [
         ("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
@@ -200,6 +202,17 @@ def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
     style += list(extra)
     t.setStyle(TableStyle(style))
     return t
+
+
+def _alt(drawing: Flowable, words: str) -> Flowable:
+    """A chart with its text alternative (the HTML version's aria-label)."""
+    drawing.__dict__["alt"] = words  # past reportlab's attribute check: ours, not its
+    return drawing
+
+
+def _captioned(table: Table, caption: str) -> Table:
+    table.caption = caption
+    return table
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -316,6 +329,16 @@ class PackDocument(BaseDocTemplate):
             self.progress(self.page, self.page + 1, f"Laid out page {self.page}")
 
 
+#: The cover's word on the two versions: the HTML is the accessible one (issue 16, item 6).
+ACCESSIBLE_NOTE = {
+    "pdf": "This pack is also made as a single web page (HTML file): that is its accessible "
+           "version, for screen readers and other assistive technology, with the same "
+           "figures, every chart's figures in a table, and text that can be enlarged.",
+    "html": "This web page is the accessible version of the pack; the PDF holds the same "
+            "figures laid out for printing.",
+}
+
+
 # -- sections -----------------------------------------------------------------------------------
 SECTIONS = ("Summary in plain English", "Headline figures", "Trend", "Where inadequate work sits",
             "Themes", "Moderation and calibration", "Reflective conversations and actions",
@@ -323,7 +346,9 @@ SECTIONS = ("Summary in plain English", "Headline figures", "Trend", "Where inad
 
 
 class PackWriter:
-    def __init__(self, figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool):
+    def __init__(self, figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool,
+                 medium: str = "pdf"):
+        self.medium = medium  # "pdf", or "html" for the accessible version (html.py)
         self.f = figures
         self.n = nums
         self.public = public
@@ -406,8 +431,10 @@ class PackWriter:
             ["Version", version],
             ["Protective marking", clean(f.marking).upper()],
         ]
-        table = Table([[Paragraph(esc(a), s.cover_meta), Paragraph(esc(b), s.cover_meta)]
-                       for a, b in rows], colWidths=[45 * mm, WIDTH - 45 * mm], hAlign="LEFT")
+        table = _captioned(Table(
+            [[Paragraph(esc(a), s.cover_meta), Paragraph(esc(b), s.cover_meta)]
+             for a, b in rows], colWidths=[45 * mm, WIDTH - 45 * mm], hAlign="LEFT"),
+            "About this pack")
         table.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), SANS), ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -415,7 +442,9 @@ class PackWriter:
             ("FONT", (0, 0), (0, -1), SANS_BOLD), ("LINEBELOW", (0, 0), (-1, -2), 0.3, RULE),
             ("TEXTCOLOR", (0, 0), (0, -1), GREY)]))
         out.append(table)
-        out.append(Spacer(1, 12 * mm))
+        out.append(Spacer(1, 6 * mm))
+        out.append(Paragraph(ACCESSIBLE_NOTE[self.medium], s.cover_meta))
+        out.append(Spacer(1, 6 * mm))
         out.append(Paragraph("Contents", s.h2))
         contents = list(SECTIONS)
         if self.appendix:
@@ -497,7 +526,8 @@ class PackWriter:
         rows.append(["All audits", self.n.fmt(total_key(cur.period)),
                      "100%" if cur.total else "–", "",
                      self.n.fmt(total_key(prev.period)), "100%" if prev.total else "–", ""])
-        table = _table(rows, widths, header_rows=2, total_row=True, extra=[
+        table = _table(rows, widths, header_rows=2, total_row=True,
+                       caption="Audits by grade, this period and the previous period", extra=[
             ("SPAN", (1, 0), (3, 0)), ("SPAN", (4, 0), (5, 0)), ("SPAN", (0, 0), (0, 1)),
             ("SPAN", (6, 0), (6, 1)), ("LINEBELOW", (1, 0), (5, 0), 0.3, RULE),
             ("LINEBEFORE", (4, 0), (4, -1), 0.3, RULE), ("LINEBEFORE", (6, 0), (6, -1), 0.3, RULE),
@@ -564,10 +594,18 @@ class PackWriter:
              self._trend_spec("inadequate", lambda p: grade_key(p, Grade.INADEQUATE),
                               CENTRE_INADEQUATE, charts.VERMILLION, "FilledSquare")),
         ]
+        table_name = f"The trend: audits graded {gob} and inadequate, by period"
         for title, spec in specs:
+            limits = ", with the average and control limits" if spec.centre is not None else ""
             out.append(KeepTogether([
-                Paragraph(title, s.h2), charts.p_chart(spec, WIDTH, 165),
-                charts.p_chart_legend(spec, WIDTH)]))
+                Paragraph(title, s.h2),
+                _alt(charts.p_chart(spec, WIDTH, 165),
+                     f"Line chart: the share of audits graded {spec.name} in each of "
+                     f"{len(f.trend)} periods, from {f.trend[0].period.short_label()} to "
+                     f"{f.trend[-1].period.short_label()}{limits}. The figures are in the table "
+                     f"“{table_name}” after the charts."),
+                _alt(charts.p_chart_legend(spec, WIDTH),
+                     f"Key to the chart of the share graded {spec.name}.")]))
         rows = [self.heads(["Period", "Audits", f"Graded {gob}", "Share", "Inadequate",
                             "Share"], 1)]
         for t in f.trend:
@@ -579,11 +617,12 @@ class PackWriter:
                          self.n.fmt(ik) if t.total else "–",
                          self.n.pct(ik, nk) if t.total else "–"])
         out.append(Spacer(1, 4 * mm))
-        out.append(_table(rows, [WIDTH - 290, 50, 70, 45, 80, 45]))
+        out.append(_table(rows, [WIDTH - 290, 50, 70, 45, 80, 45], caption=table_name))
         return out
 
     # 5. where inadequate work sits
-    def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str) -> Table:
+    def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str,
+                     caption: str) -> Table:
         f, s = self.f, self.s
         grades = list(f.grades)
         size = MIN_PT
@@ -603,7 +642,7 @@ class PackWriter:
                      + [self.n.fmt(grade_key(period, g)) for g in grades]
                      + [self.n.fmt(total_key(period)), self._share_with_interval(
                          grade_key(period, Grade.INADEQUATE), total_key(period))])
-        return _table(data, widths, total_row=True)
+        return _table(data, widths, total_row=True, caption=caption)
 
     def _share_with_interval(self, part_key, whole_key) -> str:
         if not self.n.share_shown(part_key, whole_key):
@@ -614,8 +653,8 @@ class PackWriter:
         low, high = wilson_interval(k, n)
         return f"{whole_percent(k, n)}% ({100 * low:.0f}–{100 * high:.0f}%)"
 
-    def _bars(self, rows: dict[str, dict[Grade, int]], key, *, limit: int | None = None
-              ) -> list[Flowable]:
+    def _bars(self, rows: dict[str, dict[Grade, int]], key, what: str, table_name: str, *,
+              limit: int | None = None) -> list[Flowable]:
         f = self.f
         chartable = [(name, counts) for name, counts in rows.items()
                      if all(self.n.shown(key(name, g)) for g in f.grades)]
@@ -633,10 +672,17 @@ class PackWriter:
         out: list[Flowable] = []
         if chartable:
             order = sorted(f.grades, key=lambda g: g.rank)
+            key_words = ", ".join(g.short_label.lower() + (" (hatched)" if g in charts.HATCHED
+                                                           else "") for g in order)
             out.append(KeepTogether([
-                charts.legend([(g.short_label, charts.GRADE_COLOURS[g], charts.HATCHED.get(g))
-                               for g in order], WIDTH),
-                charts.stacked_grade_bars(chartable, f.grades, WIDTH)]))
+                _alt(charts.legend([(g.short_label, charts.GRADE_COLOURS[g],
+                                     charts.HATCHED.get(g)) for g in order], WIDTH),
+                     f"Key to the bar chart: {key_words}."),
+                _alt(charts.stacked_grade_bars(chartable, f.grades, WIDTH),
+                     f"Bar chart: the period's audits by grade in "
+                     f"{text.plural(len(chartable), what)}, ordered by the number of "
+                     f"inadequate audits. The figures are in the table “{table_name}” "
+                     "before the chart.")]))
         for note in notes:
             out.append(Paragraph(esc(note), self.s.note))
         return out
@@ -653,14 +699,18 @@ class PackWriter:
             "95% interval, which is wide where a team had few audits."
             + (" " + esc(sentence) if sentence else "")))
         out.append(Paragraph("By service area", s.h2))
-        out.append(self._grade_table(f.by_area, area_key, "Service area"))
+        out.append(self._grade_table(f.by_area, area_key, "Service area",
+                                     "Audits by grade in each service area"))
         out.append(Spacer(1, 3 * mm))
-        out += self._bars(f.by_area, area_key)
+        out += self._bars(f.by_area, area_key, "service area",
+                          "Audits by grade in each service area")
         out.append(CondPageBreak(60 * mm))
         out.append(Paragraph("By team", s.h2))
-        out.append(self._grade_table(f.by_team, team_key, "Team"))
+        out.append(self._grade_table(f.by_team, team_key, "Team",
+                                     "Audits by grade in each team"))
         out.append(Spacer(1, 3 * mm))
-        out += self._bars(f.by_team, team_key, limit=TEAMS_CHARTED)
+        out += self._bars(f.by_team, team_key, "team", "Audits by grade in each team",
+                          limit=TEAMS_CHARTED)
         return out
 
     # 6. themes
@@ -697,7 +747,8 @@ class PackWriter:
                         f"{text.change_note(tests[theme][1])}</font>", s.cell_right)
             rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
                          self.n.fmt(before), self.n.pct(before, pk), change])
-        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98]))
+        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98],
+                          caption="Audits with each theme, this period and the previous period"))
         areas = theme_areas(f)
         if areas:
             out.append(CondPageBreak(50 * mm))
@@ -719,7 +770,10 @@ class PackWriter:
                 for theme in names:
                     rows.append([self.cell(theme)]
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
-                table = _table(rows, [theme_w] + [col] * len(chunk))
+                table = _table(rows, [theme_w] + [col] * len(chunk), caption=(
+                    "Audits with each theme this period, by service area"
+                    + (f" (areas {start + 1} to {start + len(chunk)} of {len(areas)})"
+                       if len(areas) > per_table else "")))
                 # A short table moves whole to the next page (with its heading) rather than
                 # leave a row, or the heading, behind.
                 if len(rows) <= 25:
@@ -772,7 +826,8 @@ class PackWriter:
                  self.n.fmt(("moderation", "pending")), ""],
                 [self.cell("… of which past the timescale"),
                  self.n.fmt(("moderation", "pending_overdue")), ""]]
-        out.append(KeepTogether([_table(rows, [WIDTH - 220, 170, 50])]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 220, 170, 50],
+                                        caption="Moderation and calibration")]))
         return out
 
     # 8. conversations, actions and re-audits
@@ -796,7 +851,8 @@ class PackWriter:
                 rows.append([self.cell(label), self.n.fmt(key),
                              self.n.pct(key, tk) if getattr(lp, total) else "–"])
             rows.append([total_label, self.n.fmt(tk), "100%" if getattr(lp, total) else "–"])
-            return KeepTogether([_table(rows, [WIDTH - 140, 70, 70], total_row=True)])
+            return KeepTogether([_table(rows, [WIDTH - 140, 70, 70], total_row=True,
+                                        caption=title)])
 
         out.append(table("Reflective conversations", [
             ("Held", "conversations_held"),
@@ -825,7 +881,8 @@ class PackWriter:
                  self.n.fmt(("loop", "reaudits_from_inadequate"))],
                 [self.cell("… of which improved"),
                  self.n.fmt(("loop", "reaudits_from_inadequate_improved"))]]
-        t = Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT")
+        t = _captioned(Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT"),
+                       "Re-audits asked for, and re-audits of inadequate work")
         t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
                                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
@@ -851,7 +908,8 @@ class PackWriter:
             else:
                 change = SUPPRESSED
             rows.append([self.cell(label), self.n.fmt(now_key), self.n.fmt(before_key), change])
-        out.append(KeepTogether([_table(rows, [WIDTH - 240, 80, 90, 70])]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 240, 80, 90, 70],
+                                        caption="People taking part in each role")]))
         out.append(Paragraph(
             "Auditors and practitioners are counted from the period's audits; moderators from "
             "moderations completed in the period; service managers from reflective "
@@ -866,6 +924,7 @@ class PackWriter:
         for term, meaning in glossary_terms(self.f, public=self.public):
             rows.append([Paragraph(esc(term), s.cell_bold), Paragraph(esc(meaning), s.cell)])
         out.append(_table(rows, [120, WIDTH - 120], numbers_from=2, zebra=True,
+                          caption="Terms used in this pack",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
 
@@ -894,6 +953,7 @@ class PackWriter:
         if len(rows) == 1:
             return out + [self.p("There were no audits in the period.")]
         out.append(_table(rows, [66, 66, 88, 66, 82, WIDTH - 368], numbers_from=6,
+                          caption="The period's audits by case reference",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
 

@@ -44,6 +44,23 @@ LOGO_SETTING = "report_logo"
 PUBLIC_MARKING = "OFFICIAL"
 
 
+#: The pack's file formats, by suffix: the PDF, and the accessible web page (issue 16, item 6).
+FORMATS = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
+
+
+def renderer(path: Path):
+    """The render function for a pack file's suffix; ValidationError for any other."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ValidationError.single("file", f'"{path.name}" must end in .pdf (the printable '
+                                             'pack) or .html (its accessible version)')
+    if kind == "HTML":
+        from sefton_qa.reports.html import render
+    else:
+        from sefton_qa.reports.pdf import render
+    return render
+
+
 class PackCancelled(SeftonError):
     """The person cancelled the build; no file was written and nothing was recorded."""
 
@@ -191,7 +208,9 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,
                    options: PackOptions = PackOptions(), progress: Progress | None = None,
                    overwrite: bool = False) -> PackResult:
-    """Build the pack for [start, end] into ``path`` (a PDF) and record it in the trail.
+    """Build the pack for [start, end] into ``path`` and record it in the trail. The file's
+    suffix chooses the format: ``.pdf``, or ``.html`` (``.htm``) for the accessible version,
+    one self-contained web page with the same figures.
 
     The file appears whole or not at all, and only once the trail records it; a cancelled or
     failed build leaves nothing behind and records nothing. An existing file is replaced only
@@ -199,12 +218,9 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     """
     from sefton_qa.services.import_export import deliver_recorded
 
-    from sefton_qa.reports.pdf import render
-
     began = time.perf_counter()
     path = Path(path)
-    if path.suffix.lower() != ".pdf":
-        raise ValidationError.single("file", f'"{path.name}" must end in .pdf')
+    render = renderer(path)
     figures = gather(session, start, end, options,
                      progress=None if progress is None else
                      (lambda d, t, m: progress(d, t + 10, m)))
@@ -219,7 +235,8 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
                        progress=drawing)
         _report(progress, 16, 17, "Recording the pack in the trail")
 
-    reason = (f"Committee pack ({options.describe()}); compared with "
+    reason = (f"Committee pack ({options.describe()}) as {FORMATS[path.suffix.lower()]}; "
+              "compared with "
               f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
               f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
     sha256, transfer_id = deliver_recorded(session, path, write, overwrite=overwrite,

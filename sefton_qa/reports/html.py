@@ -48,12 +48,14 @@ table{border-collapse:collapse;margin:1rem 0;width:100%}
 caption{text-align:left;font-weight:bold;padding:.25rem 0;color:#1b365d}
 th,td{border-bottom:1px solid #bdbdbd;padding:.3rem .5rem;vertical-align:top}
 thead th{background:#e6e9ee;border-bottom:2px solid #1b365d;text-align:left}
+thead th+th{text-align:right}
 td.n{text-align:right}
 tbody th{text-align:left;font-weight:normal}
 figure{margin:1rem 0}
 svg{max-width:100%;height:auto}
 code,.mono{font-family:"DejaVu Sans Mono",Consolas,monospace;overflow-wrap:anywhere}
 a{color:#1b365d}
+.contents{list-style:none;padding-left:1rem}
 :focus{outline:3px solid #d55e00;outline-offset:2px}
 """.strip()
 
@@ -141,7 +143,7 @@ class HtmlPack:
         if self._list == "ul":
             self.out.append("</ul>")
         elif self._list == "nav":
-            self.out.append("</ol></nav>")
+            self.out.append("</ul></nav>")
         self._list = None
 
     def _open_list(self, kind: str) -> None:
@@ -149,7 +151,7 @@ class HtmlPack:
             return
         self._close_list()
         self.out.append("<ul>" if kind == "ul" else
-                        '<nav aria-labelledby="section-contents"><ol class="contents">')
+                        '<nav aria-labelledby="section-contents"><ul class="contents">')
         self._list = kind
 
     def flowables(self, items: Iterable[Flowable]) -> None:
@@ -227,7 +229,8 @@ class HtmlPack:
                     out.append(f'<th scope="row"{attrs}>{_cell(value)}</th>')
                 else:
                     shown = _cell(value)
-                    figure = _FIGURE.match(re.sub(r"<[^>]+>", " ", shown).strip())
+                    figure = header_rows and _FIGURE.match(re.sub(r"<[^>]+>", " ",
+                                                                  shown).strip())
                     kind = ' class="n"' if figure else ""
                     out.append(f"<td{attrs}{kind}>{shown}</td>")
             out.append("</tr>")

@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "suppressed")
     report.add_argument("--overwrite", action="store_true",
                         help="replace the output file if it exists")
+    report.add_argument("--csv-dir", metavar="DIR",
+                        help="with --public: also write the pack's tables as CSV files (open "
+                             "data) into DIR, \"c\" where the pack hides a figure")
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
     report.add_argument("--disclosure-audit", action="store_true",
@@ -738,7 +741,8 @@ def _report(args) -> int:
             return True
 
         result = committee_pack(session, start, end, args.output, options=options,
-                                overwrite=args.overwrite, progress=progress)
+                                overwrite=args.overwrite, progress=progress,
+                                csv_dir=args.csv_dir)
         if sys.stderr.isatty():
             print(file=sys.stderr)
     size = ("one web page" if result.path.suffix.lower() in (".html", ".htm")
@@ -746,4 +750,7 @@ def _report(args) -> int:
     print(f"Wrote {result.path}: {options.describe()} pack, {size}, "
           f"{result.audits:,} audits, in {result.seconds:.2f} s. SHA-256 {result.sha256}, "
           f"recorded in the trail; figures as at trail entry {result.trail_seq}.")
+    if result.tables:
+        print(f"Wrote {len(result.tables)} tables as CSV into {result.tables[0].parent}, each "
+              "recorded in the trail.")
     return 0

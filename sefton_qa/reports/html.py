@@ -116,7 +116,7 @@ def _cell(value) -> str:
     return html.escape(clean(value), quote=False) if value is not None else ""
 
 
-def _spans(table: Table) -> tuple[dict[tuple[int, int], tuple[int, int]], set]:
+def spans(table: Table) -> tuple[dict[tuple[int, int], tuple[int, int]], set]:
     """(row, col) → (rowspan, colspan) of each span's first cell; the cells it covers."""
     rows, cols = len(table._cellvalues), len(table._cellvalues[0]) if table._cellvalues else 0
     starts, covered = {}, set()
@@ -208,7 +208,7 @@ class HtmlPack:
         cells = t._cellvalues
         header_rows = t.repeatRows if isinstance(t.repeatRows, int) else len(t.repeatRows)
         caption = getattr(t, "caption", "") or self.last_heading
-        starts, covered = _spans(t)
+        starts, covered = spans(t)
         out = ["<table>", f"<caption>{html.escape(clean(caption))}</caption>"]
         if header_rows:
             out.append("<thead>")

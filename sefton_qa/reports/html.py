@@ -30,7 +30,7 @@ from sefton_qa.reports import fonts
 from sefton_qa.reports.figures import PackFigures
 from sefton_qa.reports.fonts import MONO
 from sefton_qa.reports.numbers import Numbers
-from sefton_qa.reports.pdf import LANG, PackWriter, Progress, clean
+from sefton_qa.reports.pdf import LANG, PackWriter, Progress, clean, numbers_for
 
 STYLE = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;color:#1a1a1a;background:#fff;
@@ -308,10 +308,7 @@ def render(figures: PackFigures, path: str | Path, *, public: bool = False,
            appendix: bool = False, progress: Progress | None = None) -> int:
     """Write the HTML page into ``path``; returns 1 (one page), as pdf.render returns its
     page count. ``progress`` may raise to stop the build."""
-    if progress:
-        progress(0, 2, "Working out which figures can be published" if public
-                 else "Preparing the figures")
-    nums = Numbers.build(figures, public=public)
+    nums = numbers_for(figures, public=public, progress=progress, steps=2)
     if progress:
         progress(1, 2, "Writing the web page")
     text = page(figures, nums, public=public, appendix=appendix)

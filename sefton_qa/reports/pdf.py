@@ -1100,15 +1100,21 @@ def _logo(path: str | None) -> Flowable | None:
     return Image(str(p), width=w * scale, height=h * scale, hAlign="LEFT")
 
 
+def numbers_for(figures: PackFigures, *, public: bool, progress: Progress | None,
+                steps: int) -> Numbers:
+    """The figures as the pack may print them (the first of a render's ``steps``)."""
+    if progress:
+        progress(0, steps, "Working out which figures can be published" if public
+                 else "Preparing the figures")
+    return Numbers.build(figures, public=public)
+
+
 def render(figures: PackFigures, path: str | Path, *, public: bool = False,
            appendix: bool = False, progress: Progress | None = None) -> int:
     """Draw the pack into ``path``; returns the number of pages. ``progress`` may raise to
     stop the build."""
     fonts.register()
-    if progress:
-        progress(0, 3, "Working out which figures can be published" if public
-                 else "Preparing the figures")
-    nums = Numbers.build(figures, public=public)
+    nums = numbers_for(figures, public=public, progress=progress, steps=3)
     if progress:
         progress(1, 3, "Drawing the charts and tables")
     story = PackWriter(figures, nums, public=public, appendix=appendix).story()

@@ -952,7 +952,7 @@ class PackWriter:
                          Paragraph(esc(shorten(r.findings)) or "–", s.tiny)])
         if len(rows) == 1:
             return out + [self.p("There were no audits in the period.")]
-        out.append(_table(rows, [66, 66, 88, 66, 82, WIDTH - 368], numbers_from=6,
+        out.append(_table(rows, [64, 60, 88, 70, 80, WIDTH - 362], numbers_from=6,
                           caption="The period's audits by case reference",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out

@@ -309,3 +309,41 @@ def test_cli_writes_the_public_html(demo_path, tmp_path, capsys, monkeypatch):
     assert main(["--db", str(demo_path), "report", "--from", Q3[0], "--to", Q3[1],
                  "--public", "-o", str(tmp_path / "pack.txt")]) != 0
     assert ".html" in capsys.readouterr().err
+
+
+def test_hostile_store_text_in_the_internal_page_with_its_appendix(admin, org, make_input,
+                                                                    tmp_path, today):
+    """Names, themes and findings from the store, through the service, print as text."""
+    import datetime as dt
+
+    from sefton_qa.domain.grades import Grade
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services import organisation as org_service
+
+    org_service.set_authority_name(admin, "Borough & <b>Council</b>")
+    team = org_service.add_team(admin, HOSTILE_TEAM, org.area1).record_id
+    theme = org_service.add_theme(admin, 'Drift <br/> & "delay" <font size=40>').record_id
+    findings = "Mum said <b>no</b> & left; <img src=x onerror=alert(1)> </p><script>x</script>"
+    start = today - dt.timedelta(days=40)
+    for i in range(7):
+        audit_service.create_audit(admin, make_input(
+            case_reference=f"LCS-20000{i}", audit_date=start + dt.timedelta(days=i),
+            findings=findings, theme_ids=[theme], team_id=team if i % 2 else org.team_a1,
+            overall_grade=[Grade.GOOD, Grade.INADEQUATE, Grade.REQUIRES_IMPROVEMENT][i % 3]),
+            submit=True)
+    for public in (False, True):
+        path = tmp_path / f"{public}.html"
+        committee_pack(admin, start, today, path,
+                       options=PackOptions(public=public, appendix=not public))
+        page = Page(path.read_text(encoding="utf-8"))
+        assert not [t for t, _, _ in page.elements if t in ("script", "b", "img", "font")]
+        for _, attrs, _ in page.elements:
+            assert not any(name.startswith("on") for name in attrs)
+        words = page.all_text
+        assert "Borough & <b>Council</b>" in words and HOSTILE_TEAM in words
+        assert 'Drift <br/> & "delay" <font size=40>' in words
+        assert (findings in words) is not public  # the appendix is internal only
+        if not public:
+            assert "LCS-200003" in words
+        else:
+            assert "LCS-2000" not in words

@@ -205,21 +205,42 @@ def _numbers(text: str) -> Counter:
     return Counter(NUMBER.findall(text))
 
 
-def test_every_figure_is_the_pdfs(seed):
+def assert_same_figures(html: str, pdf_pages: list[str], period) -> None:
     """The same numbers, as many times each, in the HTML as in the PDF (the PDF's page
-    numbers aside), and "c" as often."""
-    text, pdf_pages = seed
-    html_text = Page(text).all_text
+    numbers and running header aside), and "c" as often."""
+    html_text = Page(html).all_text
     pdf_text = " ".join(" ".join(p.split()) for p in pdf_pages)
     pdf_text = re.sub(r"Page \d+ of \d+", " ", pdf_text)
     # Paper only: the running header on every page and the PDF's cover note.
     pdf_text = pdf_text.replace(pack_pdf.ACCESSIBLE_NOTE["pdf"], " ")
     html_text = html_text.replace(pack_pdf.ACCESSIBLE_NOTE["html"], " ")
-    header = "Committee pack: May – Jul 2024"
+    header = f"Committee pack: {period.short_label().replace('–', ' – ')}"
     pdf_text = pdf_text.replace(header, " ")
     html_numbers, pdf_numbers = _numbers(html_text), _numbers(pdf_text)
     assert html_numbers == pdf_numbers, (html_numbers - pdf_numbers, pdf_numbers - html_numbers)
     assert len(SUPPRESSED.findall(html_text)) == len(SUPPRESSED.findall(pdf_text))
+
+
+def test_every_figure_is_the_pdfs(seed):
+    text, pdf_pages = seed
+    assert_same_figures(text, pdf_pages, seed_story.MAY_JUL)
+
+
+@pytest.mark.parametrize("public", [True, False], ids=["public", "internal"])
+def test_every_figure_is_the_pdfs_for_the_demo_quarter(demo_admin, tmp_path, public):
+    """A fuller pack: six periods of trend with control limits, many teams and themes."""
+    import datetime as dt
+
+    from sefton_qa.reports.figures import Period
+
+    from sefton_qa.services.reports import gather
+
+    period = Period(dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    figures = gather(demo_admin, period.start, period.end, PackOptions(public=public))
+    pack_html.render(figures, tmp_path / "p.html", public=public)
+    pack_pdf.render(figures, tmp_path / "p.pdf", public=public)
+    pages = [p.extract_text() for p in PdfReader(str(tmp_path / "p.pdf")).pages]
+    assert_same_figures((tmp_path / "p.html").read_text(encoding="utf-8"), pages, period)
 
 
 def test_public_html_shows_c_exactly_where_numbers_says(seed_pages):

@@ -772,8 +772,7 @@ class PackWriter:
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
                 table = _table(rows, [theme_w] + [col] * len(chunk), caption=(
                     "Audits with each theme this period, by service area"
-                    + (f" (areas {start + 1} to {start + len(chunk)} of {len(areas)})"
-                       if len(areas) > per_table else "")))
+                    + (" (continued)" if start else "")))
                 # A short table moves whole to the next page (with its heading) rather than
                 # leave a row, or the heading, behind.
                 if len(rows) <= 25:

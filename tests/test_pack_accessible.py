@@ -70,6 +70,22 @@ def test_every_numbered_section_has_a_bookmark_on_its_page(seed_pack):
         assert title in " ".join(pages[page - 1].split()), (title, page)
     pages_in_order = [page for _, _, page in marks]
     assert pages_in_order == sorted(pages_in_order)
+    # Each opens at its heading: down the page in order, within it.
+    places = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                places.append((reader.get_destination_page_number(item), item.get("/Top")))
+
+    walk(reader.outline)
+    height = float(reader.pages[0].mediabox.height)
+    for (page, top), (next_page, next_top) in zip(places[1:], places[2:]):
+        assert 0 < top <= height and 0 < next_top <= height
+        if page == next_page:
+            assert next_top < top
     # Subheadings sit under their section.
     assert (1, "By service area") in [(lv, t) for lv, t, _ in marks]
 

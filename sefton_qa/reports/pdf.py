@@ -227,10 +227,11 @@ class _PackCanvas(Canvas):
         kwargs["initialLeading"] = 12
         super().__init__(*args, **kwargs)
         self._held: list[dict] = []
-        self._bookmarks: list[str] = []  # this page's, set once the page is really shown
+        #: This page's bookmarks (key, top), set once the page is really shown.
+        self._bookmarks: list[tuple[str, float | None]] = []
 
-    def bookmarkPage(self, key, **kwargs):
-        self._bookmarks.append(key)
+    def bookmarkPage(self, key, top: float | None = None, **kwargs):
+        self._bookmarks.append((key, top))
 
     def showPage(self):
         self._held.append(dict(self.__dict__))
@@ -245,8 +246,8 @@ class _PackCanvas(Canvas):
             self.setFillColor(GREY)
             self.drawRightString(PAGE_W - MARGIN_X, self.footer_y,
                                  f"Page {self._pageNumber} of {total}")
-            for key in self._bookmarks:
-                super().bookmarkPage(key, fit="XYZ")
+            for key, top in self._bookmarks:  # the view opens at the heading
+                super().bookmarkPage(key, fit="XYZ", top=top)
             super().showPage()
         super().save()
 
@@ -311,9 +312,10 @@ class PackDocument(BaseDocTemplate):
                           _fit(self.footer_text, SANS, MIN_PT, room))
         canvas.restoreState()
 
-    def _bookmark(self, canvas: Canvas, title: str, level: int) -> None:
+    def _bookmark(self, canvas: Canvas, title: str, level: int,
+                  top: float | None = None) -> None:
         key = f"section-{len(self._outline)}"
-        canvas.bookmarkPage(key)
+        canvas.bookmarkPage(key, top=top)
         canvas.addOutlineEntry(title, key, level=level, closed=False)
         self._outline.append((level, title))
 
@@ -322,7 +324,10 @@ class PackDocument(BaseDocTemplate):
         if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "h2") \
                 and self.page > 1:
             level = 0 if flowable.style.name == "h1" else 1
-            self._bookmark(self.canv, " ".join(flowable.getPlainText().split()), level)
+            # The frame's cursor is now under the heading: its top is a heading's height up.
+            top = self.frame._y + flowable.height + flowable.style.spaceBefore
+            self._bookmark(self.canv, " ".join(flowable.getPlainText().split()), level,
+                           min(top, PAGE_H))
 
     def afterPage(self) -> None:
         if self.progress is not None:

@@ -289,8 +289,8 @@ def test_hostile_names_print_as_text(tmp_path):
 def test_the_pdf_cover_points_to_the_html(seed):
     _, pdf_pages = seed
     cover = " ".join(pdf_pages[0].split())
-    assert "also made as a single web page (HTML file): that is its accessible version" \
-        in cover
+    assert "also available as a single web page (HTML file): that is its accessible " \
+        "version" in cover
 
 
 # -- written and recorded like the PDF -------------------------------------------------------

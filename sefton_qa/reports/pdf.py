@@ -336,8 +336,8 @@ class PackDocument(BaseDocTemplate):
 
 #: The cover's word on the two versions: the HTML is the accessible one (issue 16, item 6).
 ACCESSIBLE_NOTE = {
-    "pdf": "This pack is also made as a single web page (HTML file): that is its accessible "
-           "version, for screen readers and other assistive technology, with the same "
+    "pdf": "This pack is also available as a single web page (HTML file): that is its "
+           "accessible version, for screen readers and other assistive technology, with the same "
            "figures, every chart's figures in a table, and text that can be enlarged.",
     "html": "This web page is the accessible version of the pack; the PDF holds the same "
             "figures laid out for printing.",

@@ -145,16 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--overdue", action="store_true", help="only what is overdue")
     queue.add_argument("--json", action="store_true", help="print JSON")
 
-    report = add_command("report", help="build a period's committee pack (PDF)")
+    report = add_command("report", help="build a period's committee pack (PDF, or HTML: "
+                                        "its accessible version)")
     report.epilog = PERIOD_RULE + TREND_RULE
     _add_period(report)
     report.add_argument("-o", "--output", metavar="FILE",
-                        help="the PDF to write (required unless --disclosure-audit)")
+                        help="the file to write: FILE.pdf, or FILE.html for the accessible "
+                             "version, one self-contained web page (required unless "
+                             "--disclosure-audit)")
     report.add_argument("--public", action="store_true",
                         help="the public version: aggregates only, counts from 1 to 4 "
                              "suppressed")
     report.add_argument("--overwrite", action="store_true",
                         help="replace the output file if it exists")
+    report.add_argument("--csv-dir", metavar="DIR",
+                        help="with --public: also write the pack's tables as CSV files (open "
+                             "data) into DIR, \"c\" where the pack hides a figure")
     report.add_argument("--appendix", action="store_true",
                         help="list the period's audits by case reference (internal packs only)")
     report.add_argument("--cover", metavar="FILE.toml",
@@ -745,7 +751,7 @@ def _report(args) -> int:
     if args.disclosure_audit:
         return _disclosure_audit(args, start, end, options)
     if not args.output:
-        raise ValidationError.single("-o/--output", "name the PDF to write")
+        raise ValidationError.single("-o/--output", "name the PDF (or HTML file) to write")
     with _open(args, create=False, check=True) as store:
         session = sign_in(store)
 
@@ -756,10 +762,16 @@ def _report(args) -> int:
             return True
 
         result = committee_pack(session, start, end, args.output, options=options,
-                                overwrite=args.overwrite, progress=progress)
+                                overwrite=args.overwrite, progress=progress,
+                                csv_dir=args.csv_dir)
         if sys.stderr.isatty():
             print(file=sys.stderr)
-    print(f"Wrote {result.path}: {options.describe()} pack, {result.pages} pages, "
+    size = ("one web page" if result.path.suffix.lower() in (".html", ".htm")
+            else f"{result.pages} pages")
+    print(f"Wrote {result.path}: {options.describe()} pack, {size}, "
           f"{result.audits:,} audits, in {result.seconds:.2f} s. SHA-256 {result.sha256}, "
           f"recorded in the trail; figures as at trail entry {result.trail_seq}.")
+    if result.tables:
+        print(f"Wrote {len(result.tables)} tables as CSV into {result.tables[0].parent}, each "
+              "recorded in the trail.")
     return 0

@@ -123,3 +123,44 @@ def test_month_presets_and_the_keyboard(dialog):
                if label.buddy() is not None}
     assert buddies["P&eriod"] is dialog.preset and buddies["&Dates"] is dialog.date_from
 
+
+def test_the_accessible_web_page_from_the_keyboard(dialog, qtbot, tmp_path, demo_store):
+    """Issue 16, item 6: the dialog offers the HTML version beside the PDF, reached by
+    Alt+R (its label's buddy) or Tab, chosen with the arrow keys, built and saved like the
+    PDF."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    buddies = {label.text(): label.buddy() for label in dialog.findChildren(QLabel)
+               if label.buddy() is not None}
+    assert buddies["Fo&rmat"] is dialog.format
+    assert dialog.format.focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert dialog.format.currentText() == "PDF, for printing"
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.preset.setFocus()
+    qtbot.keyClick(dialog.preset, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: dialog.format.hasFocus())
+    qtbot.keyClick(dialog.format, Qt.Key.Key_Down)
+    assert dialog.format.currentText() == "Web page (HTML): the accessible version"
+    dialog.public.setChecked(True)
+    assert dialog.default_file_name().endswith("-public.html")
+    before = len(file_transfers.list_recent(demo_store.conn))
+    qtbot.mouseClick(dialog.build_button, Qt.MouseButton.LeftButton)
+    assert not dialog.format.isEnabled()  # not changed under a running build
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=60_000)
+    assert dialog.result is not None, dialog.status.text()
+    text = dialog.built_path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and '<html lang="en-GB">' in text
+    assert "Built: a web page" in dialog.status.text()
+    assert dialog.save_button.isEnabled() and dialog.open_elsewhere_button.isEnabled()
+    assert not dialog.open_button.isEnabled()  # the in-app preview is for PDFs
+    assert dialog.format.isEnabled()
+    saved = dialog.save_to(tmp_path / "mine")
+    assert saved.name == "mine.html" and saved.read_bytes() == dialog.built_path.read_bytes()
+    assert len(file_transfers.list_recent(demo_store.conn)) == before + 1
+    assert file_transfers.list_recent(demo_store.conn, 1)[0]["file_name"].endswith(".html")
+    qtbot.keyClick(dialog.format, Qt.Key.Key_Up)  # a changed format: the page is stale
+    assert dialog.result is None and not dialog.save_button.isEnabled()

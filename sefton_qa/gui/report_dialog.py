@@ -1,6 +1,7 @@
 """Reports → Committee pack: choose the period (quarter presets or any dates), see the headline
-figures, build the PDF in the background with a progress bar and Cancel, then save it, open
-it in another app, or preview and print it here (pack_preview.py, on any machine)."""
+figures, build the PDF, or the web page (HTML) that is its accessible version, in the
+background with a progress bar and Cancel, then save it, open it in another app, or preview
+and print a PDF here (pack_preview.py, on any machine)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ from sefton_qa.domain.periods import month_of, quarter_of, rule_words
 from sefton_qa.services.summary import period_summary, previous_period
 
 CUSTOM = "Custom dates"
+#: The pack's formats: (what the list says, file suffix, the save dialog's filter).
+FORMATS = [("PDF, for printing", ".pdf", "PDF (*.pdf)"),
+           ("Web page (HTML): the accessible version", ".html", "Web page (*.html)")]
 
 
 def quarter_presets(today: dt.date, count: int = 5) -> list[tuple[str, dt.date, dt.date]]:
@@ -122,6 +126,14 @@ class ReportDialog(QDialog):
         self.appendix = QCheckBox("&Appendix: the period's audits by case reference")
         self.appendix.setToolTip("Internal packs only: never in a public pack.")
         self.public.toggled.connect(self._public_toggled)
+        self.format = QComboBox()
+        self.format.setAccessibleName("Format")
+        for label, _suffix, _filter in FORMATS:
+            self.format.addItem(label)
+        self.format.setToolTip("The web page holds the same figures as the PDF, for screen "
+                               "readers and other assistive technology: publish it beside "
+                               "the PDF.")
+        self.format.currentIndexChanged.connect(lambda _i: self._forget_built())
 
         form = QFormLayout()
         form.addRow("P&eriod", self.preset)
@@ -131,6 +143,9 @@ class ReportDialog(QDialog):
         form.addRow("Compared with", self.compared)
         form.addRow("", self.public)
         form.addRow("", self.appendix)
+        self.format_label = QLabel("Fo&rmat")
+        self.format_label.setBuddy(self.format)
+        form.addRow(self.format_label, self.format)
         #: The cover report chosen for this pack (None: the one kept from the last pack).
         self.cover: CoverReport | None = None
         self.cover_button = QPushButton("Co&ver report…")
@@ -335,10 +350,15 @@ class ReportDialog(QDialog):
             self.figures.setItem(r, c, item)
 
     # -- building -------------------------------------------------------------------------------
+    def suffix(self) -> str:
+        """The chosen format's file suffix: ".pdf" or ".html"."""
+        return FORMATS[self.format.currentIndex()][1]
+
     def default_file_name(self) -> str:
         start, end = self.period()
         kind = "public" if self.public.isChecked() else "internal"
-        return f"committee-pack-{start.isoformat()}-to-{end.isoformat()}-{kind}.pdf"
+        return (f"committee-pack-{start.isoformat()}-to-{end.isoformat()}-{kind}"
+                f"{self.suffix()}")
 
     def build(self) -> None:
         if self.job is not None:
@@ -365,7 +385,8 @@ class ReportDialog(QDialog):
         self.build_button.setEnabled(False)
         self.cancel_button.setVisible(True)
         self.close_button.setEnabled(False)
-        for widget in (self.preset, self.date_from, self.date_to, self.public, self.appendix):
+        for widget in (self.preset, self.date_from, self.date_to, self.public, self.appendix,
+                       self.format):
             widget.setEnabled(False)
         self.status.setText("Building the pack…")
         self.job.start()
@@ -384,11 +405,14 @@ class ReportDialog(QDialog):
         self.result = result
         self.built_path = result.path
         self.save_button.setEnabled(True)
-        self.open_button.setEnabled(True)
+        web = result.path.suffix.lower() == ".html"
+        self.open_button.setEnabled(not web)  # the preview shows PDFs; a browser shows the page
         self.open_elsewhere_button.setEnabled(True)
+        size = "a web page" if web else f"{result.pages} pages"
         self.status.setText(
-            f"Built: {result.pages} pages, {result.audits:,} audits, in {result.seconds:.1f} s. "
-            f"Recorded in the trail (SHA-256 {result.sha256[:16]}…). Save it, or open it.")
+            f"Built: {size}, {result.audits:,} audits, in {result.seconds:.1f} s. "
+            f"Recorded in the trail (SHA-256 {result.sha256[:16]}…). Save it, or open it"
+            + (" in a web browser (Open in another app)." if web else "."))
 
     def _on_failed(self, exc: BaseException) -> None:
         if isinstance(exc, PackCancelled):
@@ -402,7 +426,7 @@ class ReportDialog(QDialog):
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self.close_button.setEnabled(True)
-        for widget in (self.preset, self.date_from, self.date_to, self.public):
+        for widget in (self.preset, self.date_from, self.date_to, self.public, self.format):
             widget.setEnabled(True)
         self.appendix.setEnabled(not self.public.isChecked())
         self.build_button.setEnabled(True)
@@ -411,14 +435,16 @@ class ReportDialog(QDialog):
     def choose_and_save(self) -> None:
         if self.built_path is None:
             return
+        kind = next(f for _, suffix, f in FORMATS if suffix == self.built_path.suffix.lower())
         name, _ = QFileDialog.getSaveFileName(self, "Save the committee pack",
-                                              self.default_file_name(), "PDF (*.pdf)")
+                                              self.default_file_name(), kind)
         if name:
             self.save_to(Path(name))
 
     def save_to(self, path: Path) -> Path:
-        if path.suffix.lower() != ".pdf":
-            path = path.with_suffix(".pdf")
+        suffix = self.built_path.suffix.lower()
+        if path.suffix.lower() != suffix:
+            path = path.with_suffix(suffix)
         from sefton_qa.services.files import copy_into_place
 
         try:  # the file dialog has asked whether to replace an existing file
@@ -431,7 +457,7 @@ class ReportDialog(QDialog):
 
     def open_pdf(self) -> None:
         """Open: the pack previewed inside the app (zoom, pages, Print), on any machine."""
-        if self.built_path is None:
+        if self.built_path is None or self.built_path.suffix.lower() != ".pdf":
             return
         from sefton_qa.gui.pack_preview import PackPreview
 
@@ -445,12 +471,17 @@ class ReportDialog(QDialog):
         self.preview_dialog.show()
 
     def open_elsewhere(self) -> None:
-        """The pack in the system's PDF app, and a plain word when there is none."""
+        """The pack in the system's PDF app (or web browser), and a plain word when there is
+        none."""
         if self.built_path is None:
             return
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.built_path))):
-            self.status.setText("No app on this computer opens PDF files. Use Open to preview "
-                                "and print the pack here, or Save as… to keep it.")
+            if self.built_path.suffix.lower() == ".pdf":
+                self.status.setText("No app on this computer opens PDF files. Use Open to "
+                                    "preview and print the pack here, or Save as… to keep it.")
+            else:
+                self.status.setText("No web browser on this computer opened the page. Use "
+                                    "Save as… to keep it.")
 
     def reject(self) -> None:
         if self.job is not None:  # closing while building: stop it first

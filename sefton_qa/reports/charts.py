@@ -1,8 +1,9 @@
 """Charts for the pack, drawn with reportlab.graphics so they flow like paragraphs.
 
 Colours are from the Okabe–Ito palette, which readers with colour-vision deficiency can tell
-apart, chosen so each grade also has its own lightness (they stay distinct printed in grey);
-inadequate is hatched as well, and every line has its own dash and marker.
+apart, each at least 3:1 against the white page (WCAG 2.1, 1.4.11) and every figure written on
+them at least 4.5:1 (1.4.3); inadequate is hatched as well (so it stays distinct printed in
+grey), and every line has its own dash and marker. All text is 9 pt or more.
 """
 
 from __future__ import annotations
@@ -22,24 +23,31 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from sefton_qa.domain.grades import Grade
 from sefton_qa.reports.fonts import SANS, SANS_BOLD
 
-# Okabe–Ito, with the grey luminance each prints at (0 black, 255 white).
-BLUE = colors.HexColor("#0072B2")  # 87
-VERMILLION = colors.HexColor("#D55E00")  # 119
-SKY_BLUE = colors.HexColor("#56B4E9")  # 158
-YELLOW = colors.HexColor("#F0E442")  # 213
+# Okabe–Ito, with each colour's contrast against white (WCAG relative luminance).
+BLUE = colors.HexColor("#0072B2")  # 5.2:1
+VERMILLION = colors.HexColor("#D55E00")  # 3.9:1
+BLUISH_GREEN = colors.HexColor("#009E73")  # 3.4:1
+REDDISH_PURPLE = colors.HexColor("#CC79A7")  # 3.1:1
 INK = colors.HexColor("#1A1A1A")
+BLACK = colors.HexColor("#000000")
 GREY = colors.HexColor("#6B6B6B")
-LIGHT_GREY = colors.HexColor("#D9D9D9")
+LIGHT_GREY = colors.HexColor("#D9D9D9")  # grid lines only: they carry no information
+#: Every chart's text, points (issue 16: nothing under 9 pt).
+TEXT_PT = 9
 
 GRADE_COLOURS = {
-    Grade.OUTSTANDING: SKY_BLUE,
+    Grade.OUTSTANDING: BLUISH_GREEN,
     Grade.GOOD: BLUE,
-    Grade.REQUIRES_IMPROVEMENT: YELLOW,
+    Grade.REQUIRES_IMPROVEMENT: REDDISH_PURPLE,
     Grade.INADEQUATE: VERMILLION,
 }
-#: Text drawn on a grade's colour.
+#: Text drawn on a grade's colour (each at least 4.5:1 against it).
 ON_COLOUR = {Grade.OUTSTANDING: INK, Grade.GOOD: colors.white,
-             Grade.REQUIRES_IMPROVEMENT: INK, Grade.INADEQUATE: colors.white}
+             Grade.REQUIRES_IMPROVEMENT: INK, Grade.INADEQUATE: BLACK}
+#: Colours that carry information on the white page: the grade fills and the trend's lines.
+GRAPHIC_COLOURS = (*GRADE_COLOURS.values(), BLUE, VERMILLION, GREY)
+#: Colours text is drawn in on the white page.
+TEXT_COLOURS = (INK, GREY)
 HATCHED = {Grade.INADEQUATE: 5.0}  # grade → spacing of its diagonal hatching, points
 
 
@@ -107,7 +115,7 @@ def _nice_max(value: float) -> tuple[float, float]:
 
 
 def legend(items: Sequence[tuple[str, object, float | None]], width: float,
-           font_size: float = 8) -> Drawing:
+           font_size: float = TEXT_PT) -> Drawing:
     """A one-line legend: (label, colour, hatch spacing or None)."""
     d = _drawing(width, font_size + 8)
     x = 0.0
@@ -137,9 +145,10 @@ def stacked_grade_bars(rows: Sequence[tuple[str, dict[Grade, int]]],
     chart.height = height - top_pad - bottom_pad
     chart.data = [[row[1].get(g, 0) for row in reversed(rows)] for g in order]
     chart.categoryAxis.style = "stacked"
-    chart.categoryAxis.categoryNames = [_fit(row[0], label_width - 8, 8) for row in reversed(rows)]
+    chart.categoryAxis.categoryNames = [_fit(row[0], label_width - 8, TEXT_PT)
+                                        for row in reversed(rows)]
     chart.categoryAxis.labels.fontName = SANS
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = TEXT_PT
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.labels.dx = -4
     chart.categoryAxis.strokeColor = GREY
@@ -149,7 +158,7 @@ def stacked_grade_bars(rows: Sequence[tuple[str, dict[Grade, int]]],
     chart.valueAxis.valueMax = top
     chart.valueAxis.valueStep = step
     chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = TEXT_PT
     chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
     chart.valueAxis.strokeColor = GREY
     chart.valueAxis.visibleGrid = 1
@@ -166,7 +175,7 @@ def stacked_grade_bars(rows: Sequence[tuple[str, dict[Grade, int]]],
         if g in HATCHED:
             chart.hatch[i] = HATCHED[g]
     chart.barLabels.fontName = SANS_BOLD
-    chart.barLabels.fontSize = 7
+    chart.barLabels.fontSize = TEXT_PT
     chart.barLabels.boxTarget = "mid"
     chart.barLabels.boxAnchor = "c"
     chart.barLabels.boxFillColor = None
@@ -174,11 +183,13 @@ def stacked_grade_bars(rows: Sequence[tuple[str, dict[Grade, int]]],
 
     def label(value) -> str:
         text = f"{value:,.0f}"
-        return text if value and value * scale >= stringWidth(text, SANS_BOLD, 7) + 5 else ""
+        fits = value * scale >= stringWidth(text, SANS_BOLD, TEXT_PT) + 5
+        return text if value and fits else ""
 
     chart.barLabelFormat = label
     d.add(chart)
-    d.add(String(chart.x + chart.width / 2, 2, "Number of audits", fontName=SANS, fontSize=8,
+    d.add(String(chart.x + chart.width / 2, 2, "Number of audits", fontName=SANS,
+                 fontSize=TEXT_PT,
                  fillColor=GREY, textAnchor="middle"))
     return d
 
@@ -210,7 +221,7 @@ def p_chart(spec: PChart, width: float, height: float = 175) -> Drawing:
     n = len(spec.labels)
     d = _drawing(width, height)
     lp = LinePlot()
-    lp.x, lp.y = 38, 34
+    lp.x, lp.y = 38, 38
     lp.width, lp.height = width - lp.x - 10, height - lp.y - 10
     series, styles = [], []
 
@@ -262,15 +273,15 @@ def p_chart(spec: PChart, width: float, height: float = 175) -> Drawing:
     lp.xValueAxis.labelTextFormat = lambda v: spec.labels[int(round(v))] if 0 <= round(v) < n \
         else ""
     lp.xValueAxis.labels.fontName = SANS
-    lp.xValueAxis.labels.fontSize = 7
-    lp.xValueAxis.labels.leading = 8.5
+    lp.xValueAxis.labels.fontSize = TEXT_PT
+    lp.xValueAxis.labels.leading = TEXT_PT + 1.5
     lp.xValueAxis.strokeColor = GREY
     lp.yValueAxis.valueMin = 0
     lp.yValueAxis.valueMax = 100
     lp.yValueAxis.valueStep = 20
     lp.yValueAxis.labelTextFormat = "%d%%"
     lp.yValueAxis.labels.fontName = SANS
-    lp.yValueAxis.labels.fontSize = 8
+    lp.yValueAxis.labels.fontSize = TEXT_PT
     lp.yValueAxis.strokeColor = GREY
     lp.yValueAxis.visibleGrid = 1
     lp.yValueAxis.gridStrokeColor = LIGHT_GREY
@@ -295,11 +306,11 @@ def p_chart(spec: PChart, width: float, height: float = 175) -> Drawing:
         # Above the point, unless the line rises on both sides of it (or it is near the top).
         below = v >= 88 or (v > 12 and near and all(w > v for w in near))
         label = f"{v:.0f}%"
-        w = stringWidth(label, SANS_BOLD, 7)
-        ty = y - 13 if below else y + 6
-        d.add(Rect(x - w / 2 - 1.5, ty - 1.5, w + 3, 8.5, fillColor=colors.white,
+        w = stringWidth(label, SANS_BOLD, TEXT_PT)
+        ty = y - 15 if below else y + 6
+        d.add(Rect(x - w / 2 - 1.5, ty - 2, w + 3, TEXT_PT + 1.5, fillColor=colors.white,
                    strokeColor=None))  # keeps the figure legible over the limit lines
-        d.add(String(x, ty, label, fontName=SANS_BOLD, fontSize=7, fillColor=INK,
+        d.add(String(x, ty, label, fontName=SANS_BOLD, fontSize=TEXT_PT, fillColor=INK,
                      textAnchor="middle"))
     return d
 
@@ -311,8 +322,8 @@ def p_chart_legend(spec: PChart, width: float) -> Drawing:
     def item(draw, label):
         nonlocal x
         draw(x)
-        d.add(String(x + 24, 3.5, label, fontName=SANS, fontSize=7.5, fillColor=INK))
-        x += 24 + stringWidth(label, SANS, 7.5) + 14
+        d.add(String(x + 24, 3.5, label, fontName=SANS, fontSize=TEXT_PT, fillColor=INK))
+        x += 24 + stringWidth(label, SANS, TEXT_PT) + 14
 
     def share(x0):
         d.add(Line(x0, 6, x0 + 20, 6, strokeColor=spec.colour, strokeWidth=1.6))

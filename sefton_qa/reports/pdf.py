@@ -89,6 +89,10 @@ ZEBRA = colors.HexColor("#F6F7F9")
 FINDINGS_SHOWN = 300  # characters of findings the appendix prints
 AREA_COLUMNS_PER_TABLE = 6
 TEAMS_CHARTED = 25
+#: The smallest text anywhere in the pack, points (issue 16: nothing under 9 pt).
+MIN_PT = 9
+#: The document language (the PDF catalogue's /Lang, the HTML's lang).
+LANG = "en-GB"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
@@ -142,26 +146,26 @@ class Styles:
                                    spaceAfter=8)
         self.bullet = ParagraphStyle("bullet", parent=self.lead, leftIndent=14, bulletIndent=2,
                                      spaceAfter=7)
-        self.small = ParagraphStyle("small", fontSize=8.5, leading=11.5, spaceAfter=4,
+        self.small = ParagraphStyle("small", fontSize=MIN_PT, leading=12, spaceAfter=4,
                                     fontName=SANS, textColor=GREY)
         self.note = ParagraphStyle("note", parent=self.small, spaceBefore=3)
         self.h1 = ParagraphStyle("h1", fontName=SANS_BOLD, fontSize=16, leading=20,
                                  textColor=NAVY, spaceBefore=16, spaceAfter=8, keepWithNext=1)
         self.h2 = ParagraphStyle("h2", fontName=SANS_BOLD, fontSize=11.5, leading=15,
                                  textColor=NAVY, spaceBefore=12, spaceAfter=5, keepWithNext=1)
-        self.cell = ParagraphStyle("cell", fontName=SANS, fontSize=8.5, leading=10.5,
+        self.cell = ParagraphStyle("cell", fontName=SANS, fontSize=MIN_PT, leading=11,
                                    textColor=INK)
         self.cell_bold = ParagraphStyle("cell_bold", parent=self.cell, fontName=SANS_BOLD)
         self.cell_right = ParagraphStyle("cell_right", parent=self.cell, alignment=TA_RIGHT)
-        self.cell_small = ParagraphStyle("cell_small", parent=self.cell, fontSize=7,
-                                         leading=8.5, textColor=GREY, alignment=TA_RIGHT)
+        self.cell_small = ParagraphStyle("cell_small", parent=self.cell, textColor=GREY,
+                                         alignment=TA_RIGHT)
         self.head = ParagraphStyle("head", parent=self.cell, fontName=SANS_BOLD)
         self.head_right = ParagraphStyle("head_right", parent=self.head, alignment=TA_RIGHT)
         self.head_centre = ParagraphStyle("head_centre", parent=self.head, alignment=TA_CENTER)
-        self.tiny = ParagraphStyle("tiny", parent=self.cell, fontSize=7.5, leading=9)
-        self.tiny_nowrap = ParagraphStyle("tiny_nowrap", parent=self.tiny, fontSize=7)
+        self.tiny = ParagraphStyle("tiny", parent=self.cell, fontSize=MIN_PT, leading=10.5)
+        self.tiny_nowrap = ParagraphStyle("tiny_nowrap", parent=self.tiny)
         self.tiny_bold = ParagraphStyle("tiny_bold", parent=self.tiny, fontName=SANS_BOLD)
-        self.mono = ParagraphStyle("mono", fontName=MONO, fontSize=8, leading=11,
+        self.mono = ParagraphStyle("mono", fontName=MONO, fontSize=MIN_PT, leading=12,
                                    textColor=INK, spaceAfter=6)
         self.cover_authority = ParagraphStyle("cover_authority", fontName=SANS_BOLD,
                                               fontSize=15, leading=19, textColor=NAVY)
@@ -178,11 +182,13 @@ class Styles:
 
 def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
            numbers_from: int = 1, total_row: bool = False, zebra: bool = True,
-           extra: Iterable[tuple] = ()) -> Table:
-    """A table in the pack's style: header rows repeated on every page it runs over."""
-    t = Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT")
+           extra: Iterable[tuple] = (), caption: str = "") -> Table:
+    """A table in the pack's style: header rows repeated on every page it runs over.
+    ``caption`` names it in the HTML version (the PDF shows its heading instead)."""
+    t = _captioned(Table(rows, colWidths=list(widths), repeatRows=header_rows, hAlign="LEFT"),
+                   caption)
     style = [
-        ("FONT", (0, 0), (-1, -1), SANS, 8.5),
+        ("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (numbers_from, header_rows), (-1, -1), "RIGHT"),
@@ -198,11 +204,22 @@ def _table(rows: list[list], widths: Sequence[float], *, header_rows: int = 1,
         for r in range(header_rows + 1, len(rows) - (1 if total_row else 0), 2):
             style.append(("BACKGROUND", (0, r), (-1, r), ZEBRA))
     if total_row:
-        style += [("FONT", (0, -1), (-1, -1), SANS_BOLD, 8.5),
+        style += [("FONT", (0, -1), (-1, -1), SANS_BOLD, MIN_PT),
                   ("LINEABOVE", (0, -1), (-1, -1), 0.8, NAVY)]
     style += list(extra)
     t.setStyle(TableStyle(style))
     return t
+
+
+def _alt(drawing: Flowable, words: str) -> Flowable:
+    """A chart with its text alternative (the HTML version's aria-label)."""
+    drawing.__dict__["alt"] = words  # past reportlab's attribute check: ours, not its
+    return drawing
+
+
+def _captioned(table: Table, caption: str) -> Table:
+    table.caption = caption
+    return table
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -217,19 +234,27 @@ class _PackCanvas(Canvas):
         kwargs["initialLeading"] = 12
         super().__init__(*args, **kwargs)
         self._held: list[dict] = []
+        #: This page's bookmarks (key, top), set once the page is really shown.
+        self._bookmarks: list[tuple[str, float | None]] = []
+
+    def bookmarkPage(self, key, top: float | None = None, **kwargs):
+        self._bookmarks.append((key, top))
 
     def showPage(self):
         self._held.append(dict(self.__dict__))
+        self._bookmarks = []
         self._startPage()
 
     def save(self):
         total = len(self._held)
         for state in self._held:
             self.__dict__.update(state)
-            self.setFont(SANS, 8)
+            self.setFont(SANS, MIN_PT)
             self.setFillColor(GREY)
             self.drawRightString(PAGE_W - MARGIN_X, self.footer_y,
                                  f"Page {self._pageNumber} of {total}")
+            for key, top in self._bookmarks:  # the view opens at the heading
+                super().bookmarkPage(key, fit="XYZ", top=top)
             super().showPage()
         super().save()
 
@@ -246,13 +271,14 @@ class PackDocument(BaseDocTemplate):
             bottomMargin=BOTTOM,
             title=f"Case-file audit committee pack, {period.label()}",
             author=clean(figures.authority), subject="Quality assurance of children's social care",
-            creator="Sefton QA", invariant=0)
+            creator="Sefton QA", invariant=0, lang=LANG, displayDocTitle=1)
         frame = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         cover = Frame(MARGIN_X, BOTTOM, WIDTH, PAGE_H - TOP - BOTTOM, id="cover",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate("cover", [cover], onPage=self._cover_page),
                                PageTemplate("body", [frame], onPage=self._body_page)])
+        self._outline: list[tuple[int, str]] = []  # (level, title) as bookmarked
         self.header_text = f"Committee pack: {period.short_label().replace('–', ' – ')}"
         self.footer_text = ("Public version" if public
                             else "Internal version: not for publication")
@@ -271,28 +297,58 @@ class PackDocument(BaseDocTemplate):
         canvas.saveState()
         self._marking(canvas)
         canvas.restoreState()
+        if not self._outline:
+            self._bookmark(canvas, "Cover and contents", 0)
+            canvas.showOutline()  # the viewer opens with the bookmarks showing
 
     def _body_page(self, canvas: Canvas, doc) -> None:
         canvas.saveState()
         self._marking(canvas)
-        canvas.setFont(SANS, 7.5)
+        canvas.setFont(SANS, MIN_PT)
         canvas.setFillColor(GREY)
         room = PAGE_W / 2 - MARGIN_X - stringWidth(self._marking_text(), SANS_BOLD, 9) / 2 - 12
         canvas.drawString(MARGIN_X, PAGE_H - 12 * mm,
-                          _fit(clean(self.figures.authority), SANS, 7.5, room))
+                          _fit(clean(self.figures.authority), SANS, MIN_PT, room))
         canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 12 * mm,
-                               _fit(self.header_text, SANS, 7.5, room))
+                               _fit(self.header_text, SANS, MIN_PT, room))
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN_X, PAGE_H - 15 * mm, PAGE_W - MARGIN_X, PAGE_H - 15 * mm)
         canvas.line(MARGIN_X, BOTTOM - 6 * mm, PAGE_W - MARGIN_X, BOTTOM - 6 * mm)
         canvas.drawString(MARGIN_X, _PackCanvas.footer_y,
-                          _fit(self.footer_text, SANS, 7.5, room))
+                          _fit(self.footer_text, SANS, MIN_PT, room))
         canvas.restoreState()
+
+    def _bookmark(self, canvas: Canvas, title: str, level: int,
+                  top: float | None = None) -> None:
+        key = f"section-{len(self._outline)}"
+        canvas.bookmarkPage(key, top=top)
+        canvas.addOutlineEntry(title, key, level=level, closed=False)
+        self._outline.append((level, title))
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        """Every section (and the subheadings under it) gets an entry in the outline."""
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "h2") \
+                and self.page > 1:
+            level = 0 if flowable.style.name == "h1" else 1
+            # The frame's cursor is now under the heading: its top is a heading's height up.
+            top = self.frame._y + flowable.height + flowable.style.spaceBefore
+            self._bookmark(self.canv, " ".join(flowable.getPlainText().split()), level,
+                           min(top, PAGE_H))
 
     def afterPage(self) -> None:
         if self.progress is not None:
             self.progress(self.page, self.page + 1, f"Laid out page {self.page}")
+
+
+#: The cover's word on the two versions: the HTML is the accessible one (issue 16, item 6).
+ACCESSIBLE_NOTE = {
+    "pdf": "This pack is also available as a single web page (HTML file): that is its "
+           "accessible version, for screen readers and other assistive technology, with the same "
+           "figures, every chart's figures in a table, and text that can be enlarged.",
+    "html": "This web page is the accessible version of the pack; the PDF holds the same "
+            "figures laid out for printing.",
+}
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -302,7 +358,9 @@ SECTIONS = ("Summary in plain English", "Headline figures", "Trend", "Where inad
 
 
 class PackWriter:
-    def __init__(self, figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool):
+    def __init__(self, figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool,
+                 medium: str = "pdf"):
+        self.medium = medium  # "pdf", or "html" for the accessible version (html.py)
         self.f = figures
         self.n = nums
         self.public = public
@@ -321,7 +379,7 @@ class PackWriter:
     def cell(self, value, style=None) -> Paragraph:
         return Paragraph(esc(value), style or self.s.cell)
 
-    def heads(self, labels: Sequence[str], numbers_from: int = 1, *, size: float = 8.5
+    def heads(self, labels: Sequence[str], numbers_from: int = 1, *, size: float = MIN_PT
               ) -> list:
         left, right = self.s.head, self.s.head_right
         if size != left.fontSize:
@@ -387,8 +445,10 @@ class PackWriter:
             ["Version", version],
             ["Protective marking", clean(f.marking).upper()],
         ]
-        table = Table([[Paragraph(esc(a), s.cover_meta), Paragraph(esc(b), s.cover_meta)]
-                       for a, b in rows], colWidths=[45 * mm, WIDTH - 45 * mm], hAlign="LEFT")
+        table = _captioned(Table(
+            [[Paragraph(esc(a), s.cover_meta), Paragraph(esc(b), s.cover_meta)]
+             for a, b in rows], colWidths=[45 * mm, WIDTH - 45 * mm], hAlign="LEFT"),
+            "About this pack")
         table.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), SANS), ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -396,7 +456,9 @@ class PackWriter:
             ("FONT", (0, 0), (0, -1), SANS_BOLD), ("LINEBELOW", (0, 0), (-1, -2), 0.3, RULE),
             ("TEXTCOLOR", (0, 0), (0, -1), GREY)]))
         out.append(table)
-        out.append(Spacer(1, 12 * mm))
+        out.append(Spacer(1, 6 * mm))
+        out.append(Paragraph(ACCESSIBLE_NOTE[self.medium], s.cover_meta))
+        out.append(Spacer(1, 6 * mm))
         out.append(Paragraph("Contents", s.h2))
         out.append(Paragraph(esc("Report to committee: purpose, recommendations, what is being "
                                  "done, contact officer, background papers"), s.contents))
@@ -480,7 +542,7 @@ class PackWriter:
         sign = "+" if points > 0 else "−"
         note = text.change_note(text.change_verdict(k1, cur.total, k2, prev.total))
         return Paragraph(f"{sign}{abs(points):.1f} points<br/>"
-                         f"<font size='7' color='#5E5E5E'>{note}</font>", self.s.cell_right)
+                         f"<font size='9' color='#5E5E5E'>{note}</font>", self.s.cell_right)
 
     def headline(self) -> list[Flowable]:
         f, s = self.f, self.s
@@ -508,7 +570,8 @@ class PackWriter:
         rows.append(["All audits", self.n.fmt(total_key(cur.period)),
                      "100%" if cur.total else "–", "",
                      self.n.fmt(total_key(prev.period)), "100%" if prev.total else "–", ""])
-        table = _table(rows, widths, header_rows=2, total_row=True, extra=[
+        table = _table(rows, widths, header_rows=2, total_row=True,
+                       caption="Audits by grade, this period and the previous period", extra=[
             ("SPAN", (1, 0), (3, 0)), ("SPAN", (4, 0), (5, 0)), ("SPAN", (0, 0), (0, 1)),
             ("SPAN", (6, 0), (6, 1)), ("LINEBELOW", (1, 0), (5, 0), 0.3, RULE),
             ("LINEBEFORE", (4, 0), (4, -1), 0.3, RULE), ("LINEBEFORE", (6, 0), (6, -1), 0.3, RULE),
@@ -575,10 +638,18 @@ class PackWriter:
              self._trend_spec("inadequate", lambda p: grade_key(p, Grade.INADEQUATE),
                               CENTRE_INADEQUATE, charts.VERMILLION, "FilledSquare")),
         ]
+        table_name = f"The trend: audits graded {gob} and inadequate, by period"
         for title, spec in specs:
+            limits = ", with the average and control limits" if spec.centre is not None else ""
             out.append(KeepTogether([
-                Paragraph(title, s.h2), charts.p_chart(spec, WIDTH, 165),
-                charts.p_chart_legend(spec, WIDTH)]))
+                Paragraph(title, s.h2),
+                _alt(charts.p_chart(spec, WIDTH, 165),
+                     f"Line chart: the share of audits graded {spec.name} in each of "
+                     f"{len(f.trend)} periods, from {f.trend[0].period.short_label()} to "
+                     f"{f.trend[-1].period.short_label()}{limits}. The figures are in the table "
+                     f"“{table_name}” after the charts."),
+                _alt(charts.p_chart_legend(spec, WIDTH),
+                     f"Key to the chart of the share graded {spec.name}.")]))
         rows = [self.heads(["Period", "Audits", f"Graded {gob}", "Share", "Inadequate",
                             "Share"], 1)]
         for t in f.trend:
@@ -590,14 +661,15 @@ class PackWriter:
                          self.n.fmt(ik) if t.total else "–",
                          self.n.pct(ik, nk) if t.total else "–"])
         out.append(Spacer(1, 4 * mm))
-        out.append(_table(rows, [WIDTH - 290, 50, 70, 45, 80, 45]))
+        out.append(_table(rows, [WIDTH - 290, 50, 70, 45, 80, 45], caption=table_name))
         return out
 
     # 5. where inadequate work sits
-    def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str) -> Table:
+    def _grade_table(self, rows: dict[str, dict[Grade, int]], key, first: str,
+                     caption: str) -> Table:
         f, s = self.f, self.s
         grades = list(f.grades)
-        size = 8.5 if len(grades) <= 3 else 7.5  # outstanding on the scale: a 4th column
+        size = MIN_PT
         col = max(stringWidth(word, SANS_BOLD, size) for g in grades
                   for word in g.short_label.split()) + 10
         share_w = 100 if len(grades) <= 3 else 88
@@ -614,7 +686,7 @@ class PackWriter:
                      + [self.n.fmt(grade_key(period, g)) for g in grades]
                      + [self.n.fmt(total_key(period)), self._share_with_interval(
                          grade_key(period, Grade.INADEQUATE), total_key(period))])
-        return _table(data, widths, total_row=True)
+        return _table(data, widths, total_row=True, caption=caption)
 
     def _share_with_interval(self, part_key, whole_key) -> str:
         if not self.n.share_shown(part_key, whole_key):
@@ -625,8 +697,8 @@ class PackWriter:
         low, high = wilson_interval(k, n)
         return f"{whole_percent(k, n)}% ({100 * low:.0f}–{100 * high:.0f}%)"
 
-    def _bars(self, rows: dict[str, dict[Grade, int]], key, *, limit: int | None = None
-              ) -> list[Flowable]:
+    def _bars(self, rows: dict[str, dict[Grade, int]], key, what: str, table_name: str, *,
+              limit: int | None = None) -> list[Flowable]:
         f = self.f
         chartable = [(name, counts) for name, counts in rows.items()
                      if all(self.n.shown(key(name, g)) for g in f.grades)]
@@ -644,10 +716,17 @@ class PackWriter:
         out: list[Flowable] = []
         if chartable:
             order = sorted(f.grades, key=lambda g: g.rank)
+            key_words = ", ".join(g.short_label.lower() + (" (hatched)" if g in charts.HATCHED
+                                                           else "") for g in order)
             out.append(KeepTogether([
-                charts.legend([(g.short_label, charts.GRADE_COLOURS[g], charts.HATCHED.get(g))
-                               for g in order], WIDTH),
-                charts.stacked_grade_bars(chartable, f.grades, WIDTH)]))
+                _alt(charts.legend([(g.short_label, charts.GRADE_COLOURS[g],
+                                     charts.HATCHED.get(g)) for g in order], WIDTH),
+                     f"Key to the bar chart: {key_words}."),
+                _alt(charts.stacked_grade_bars(chartable, f.grades, WIDTH),
+                     f"Bar chart: the period's audits by grade in "
+                     f"{text.plural(len(chartable), what)}, ordered by the number of "
+                     f"inadequate audits. The figures are in the table “{table_name}” "
+                     "before the chart.")]))
         for note in notes:
             out.append(Paragraph(esc(note), self.s.note))
         return out
@@ -664,17 +743,21 @@ class PackWriter:
             "95% interval, which is wide where a team had few audits."
             + (" " + esc(sentence) if sentence else "")))
         out.append(Paragraph("By service area", s.h2))
-        out.append(self._grade_table(f.by_area, area_key, "Service area"))
+        out.append(self._grade_table(f.by_area, area_key, "Service area",
+                                     "Audits by grade in each service area"))
         out.append(Spacer(1, 3 * mm))
-        out += self._bars(f.by_area, area_key)
+        out += self._bars(f.by_area, area_key, "service area",
+                          "Audits by grade in each service area")
         out.append(CondPageBreak(60 * mm))
         out.append(Paragraph("By team", s.h2))
         if self.n.teams_withheld:
             out.append(self.p(TEAMS_WITHHELD))
             return out
-        out.append(self._grade_table(f.by_team, team_key, "Team"))
+        out.append(self._grade_table(f.by_team, team_key, "Team",
+                                     "Audits by grade in each team"))
         out.append(Spacer(1, 3 * mm))
-        out += self._bars(f.by_team, team_key, limit=TEAMS_CHARTED)
+        out += self._bars(f.by_team, team_key, "team", "Audits by grade in each team",
+                          limit=TEAMS_CHARTED)
         return out
 
     # 6. themes
@@ -707,11 +790,12 @@ class PackWriter:
                           f"{'+' if points > 0 else '−'}{abs(points):.1f} points")
                 if theme in tests and change != "no change":
                     change = Paragraph(
-                        f"{change}<br/><font size='7' color='#5E5E5E'>"
+                        f"{change}<br/><font size='9' color='#5E5E5E'>"
                         f"{text.change_note(tests[theme][1])}</font>", s.cell_right)
             rows.append([self.cell(theme), self.n.fmt(now), self.n.pct(now, nk),
                          self.n.fmt(before), self.n.pct(before, pk), change])
-        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98]))
+        out.append(_table(rows, [WIDTH - 316, 58, 48, 64, 48, 98],
+                          caption="Audits with each theme, this period and the previous period"))
         areas = theme_areas(f)
         if areas:
             out.append(CondPageBreak(50 * mm))
@@ -720,7 +804,7 @@ class PackWriter:
                 self.p("Number of the period's audits with the theme in each service area.",
                        s.small)]
             labels = [NO_AREA if a is None else a for a in areas]
-            size, theme_w = 7.5, 118
+            size, theme_w = MIN_PT, 118
             widest = max(stringWidth(word, SANS_BOLD, size) for label in labels
                          for word in label.split()) + 8.5
             fits = max(1, min(AREA_COLUMNS_PER_TABLE, int((WIDTH - theme_w) // widest)))
@@ -733,7 +817,9 @@ class PackWriter:
                 for theme in names:
                     rows.append([self.cell(theme)]
                                 + [self.n.fmt(theme_key(theme, a)) for a in chunk])
-                table = _table(rows, [theme_w] + [col] * len(chunk))
+                table = _table(rows, [theme_w] + [col] * len(chunk), caption=(
+                    "Audits with each theme this period, by service area"
+                    + (" (continued)" if start else "")))
                 # A short table moves whole to the next page (with its heading) rather than
                 # leave a row, or the heading, behind.
                 if len(rows) <= 25:
@@ -786,7 +872,8 @@ class PackWriter:
                  self.n.fmt(("moderation", "pending")), ""],
                 [self.cell("… of which past the timescale"),
                  self.n.fmt(("moderation", "pending_overdue")), ""]]
-        out.append(KeepTogether([_table(rows, [WIDTH - 220, 170, 50])]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 220, 170, 50],
+                                        caption="Moderation and calibration")]))
         return out
 
     # 8. conversations, actions and re-audits
@@ -810,7 +897,8 @@ class PackWriter:
                 rows.append([self.cell(label), self.n.fmt(key),
                              self.n.pct(key, tk) if getattr(lp, total) else "–"])
             rows.append([total_label, self.n.fmt(tk), "100%" if getattr(lp, total) else "–"])
-            return KeepTogether([_table(rows, [WIDTH - 140, 70, 70], total_row=True)])
+            return KeepTogether([_table(rows, [WIDTH - 140, 70, 70], total_row=True,
+                                        caption=title)])
 
         out.append(table("Reflective conversations", [
             ("Held", "conversations_held"),
@@ -839,8 +927,9 @@ class PackWriter:
                  self.n.fmt(("loop", "reaudits_from_inadequate"))],
                 [self.cell("… of which improved"),
                  self.n.fmt(("loop", "reaudits_from_inadequate_improved"))]]
-        t = Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT")
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, 8.5),
+        t = _captioned(Table(rows, colWidths=[WIDTH - 140, 70], hAlign="LEFT"),
+                       "Re-audits asked for, and re-audits of inadequate work")
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, MIN_PT),
                                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
@@ -865,7 +954,8 @@ class PackWriter:
             else:
                 change = SUPPRESSED
             rows.append([self.cell(label), self.n.fmt(now_key), self.n.fmt(before_key), change])
-        out.append(KeepTogether([_table(rows, [WIDTH - 240, 80, 90, 70])]))
+        out.append(KeepTogether([_table(rows, [WIDTH - 240, 80, 90, 70],
+                                        caption="People taking part in each role")]))
         out.append(Paragraph(
             "Auditors and practitioners are counted from the period's audits; moderators from "
             "moderations completed in the period; service managers from reflective "
@@ -880,6 +970,7 @@ class PackWriter:
         for term, meaning in glossary_terms(self.f, public=self.public):
             rows.append([Paragraph(esc(term), s.cell_bold), Paragraph(esc(meaning), s.cell)])
         out.append(_table(rows, [120, WIDTH - 120], numbers_from=2, zebra=True,
+                          caption="Terms used in this pack",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
 
@@ -907,7 +998,8 @@ class PackWriter:
                          Paragraph(esc(shorten(r.findings)) or "–", s.tiny)])
         if len(rows) == 1:
             return out + [self.p("There were no audits in the period.")]
-        out.append(_table(rows, [62, 50, 88, 62, 82, WIDTH - 344], numbers_from=6,
+        out.append(_table(rows, [64, 60, 88, 70, 80, WIDTH - 362], numbers_from=6,
+                          caption="The period's audits by case reference",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
 
@@ -1054,15 +1146,21 @@ def _logo(path: str | None) -> Flowable | None:
     return Image(str(p), width=w * scale, height=h * scale, hAlign="LEFT")
 
 
+def numbers_for(figures: PackFigures, *, public: bool, progress: Progress | None,
+                steps: int) -> Numbers:
+    """The figures as the pack may print them (the first of a render's ``steps``)."""
+    if progress:
+        progress(0, steps, "Working out which figures can be published" if public
+                 else "Preparing the figures")
+    return Numbers.build(figures, public=public)
+
+
 def render(figures: PackFigures, path: str | Path, *, public: bool = False,
            appendix: bool = False, progress: Progress | None = None) -> int:
     """Draw the pack into ``path``; returns the number of pages. ``progress`` may raise to
     stop the build."""
     fonts.register()
-    if progress:
-        progress(0, 3, "Working out which figures can be published" if public
-                 else "Preparing the figures")
-    nums = Numbers.build(figures, public=public)
+    nums = numbers_for(figures, public=public, progress=progress, steps=3)
     if progress:
         progress(1, 3, "Drawing the charts and tables")
     story = PackWriter(figures, nums, public=public, appendix=appendix).story()

@@ -45,6 +45,23 @@ LOGO_SETTING = "report_logo"
 PUBLIC_MARKING = "OFFICIAL"
 
 
+#: The pack's file formats, by suffix: the PDF, and the accessible web page (issue 16, item 6).
+FORMATS = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML"}
+
+
+def renderer(path: Path):
+    """The render function for a pack file's suffix; ValidationError for any other."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ValidationError.single("file", f'"{path.name}" must end in .pdf (the printable '
+                                             'pack) or .html (its accessible version)')
+    if kind == "HTML":
+        from sefton_qa.reports.html import render
+    else:
+        from sefton_qa.reports.pdf import render
+    return render
+
+
 class PackCancelled(SeftonError):
     """The person cancelled the build; no file was written and nothing was recorded."""
 
@@ -74,6 +91,7 @@ class PackResult:
     trail_seq: int  # the trail row the pack's figures were read at (printed on its last page)
     trail_hash: str
     transfer_id: int  # the file_transfers row recording the pack
+    tables: tuple[Path, ...] = ()  # the public tables as CSV (open data), when asked for
 
 
 def check_options(start: dt.date, end: dt.date, options: PackOptions) -> Period:
@@ -215,21 +233,25 @@ def published_key(period: Period) -> str:
 
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,
                    options: PackOptions = PackOptions(), progress: Progress | None = None,
-                   overwrite: bool = False) -> PackResult:
-    """Build the pack for [start, end] into ``path`` (a PDF) and record it in the trail.
+                   overwrite: bool = False, csv_dir: str | Path | None = None) -> PackResult:
+    """Build the pack for [start, end] into ``path`` and record it in the trail. The file's
+    suffix chooses the format: ``.pdf``, or ``.html`` (``.htm``) for the accessible version,
+    one self-contained web page with the same figures.
 
     The file appears whole or not at all, and only once the trail records it; a cancelled or
     failed build leaves nothing behind and records nothing. An existing file is replaced only
     with ``overwrite``.
+
+    With ``csv_dir`` (public packs only), the pack's tables are also written there as CSV
+    files for open data, each recorded in the trail as the pack is, after it.
     """
     from sefton_qa.services.import_export import deliver_recorded
 
-    from sefton_qa.reports.pdf import render
-
     began = time.perf_counter()
     path = Path(path)
-    if path.suffix.lower() != ".pdf":
-        raise ValidationError.single("file", f'"{path.name}" must end in .pdf')
+    render = renderer(path)
+    if csv_dir is not None:
+        csv_dir = _check_csv_dir(Path(csv_dir), options, overwrite)
     figures = gather(session, start, end, options,
                      progress=None if progress is None else
                      (lambda d, t, m: progress(d, t + 10, m)))
@@ -244,7 +266,8 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
                        progress=drawing)
         _report(progress, 16, 17, "Recording the pack in the trail")
 
-    reason = (f"Committee pack ({options.describe()}); compared with "
+    reason = (f"Committee pack ({options.describe()}) as {FORMATS[path.suffix.lower()]}; "
+              "compared with "
               f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
               f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
     def record_published(conn) -> None:  # in the same transaction as the pack's trail row
@@ -278,10 +301,50 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
         anchors.record(session.store.path, backup_folder(session.store),
                        backup_stem_of(session.store), anchors.Anchor(
             figures.trail_seq, figures.trail_hash, "pack", path.name))
+    written = () if csv_dir is None else _write_tables(session, figures, csv_dir, overwrite)
     _report(progress, 17, 17, "Done")
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
                       seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,
-                      trail_hash=figures.trail_hash, transfer_id=transfer_id)
+                      trail_hash=figures.trail_hash, transfer_id=transfer_id,
+                      tables=written)
+
+
+def _check_csv_dir(folder: Path, options: PackOptions, overwrite: bool) -> Path:
+    """The folder for the CSV tables, refused before anything is built when the pack is not
+    public, or when it holds pack tables already and ``overwrite`` is not given."""
+    if not options.public:
+        raise ValidationError.single("csv", "the tables are written as open data for the "
+                                            "public pack only: add --public")
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError.single("csv", f'"{folder}" is a file, not a folder')
+    if not overwrite and folder.is_dir() and any(folder.glob("[0-9][0-9]-*.csv")):
+        raise ValidationError.single("csv", f'"{folder}" already holds pack tables: choose '
+                                            "another folder, or replace them (--overwrite)")
+    return folder
+
+
+def _write_tables(session: Session, figures: PackFigures, folder: Path,
+                  overwrite: bool) -> tuple[Path, ...]:
+    """The public tables as CSV files in ``folder``, each written whole and recorded."""
+    from sefton_qa.reports.opendata import tables
+    from sefton_qa.services.import_export import deliver_recorded
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text, rows in tables(figures):
+        target = folder / name
+        deliver_recorded(
+            session, target,
+            lambda tmp, text=text: tmp.write_text(text, encoding="utf-8", newline=""),
+            overwrite=overwrite,
+            reason=(f"Committee pack table (public) as CSV; figures as at trail row "
+                    f"{figures.trail_seq} ({figures.trail_hash})"),
+            values={"direction": "export", "file_name": name,
+                    "date_from": figures.period.start.isoformat(),
+                    "date_to": figures.period.end.isoformat(), "rows_written": rows,
+                    "rows_skipped": 0})
+        written.append(target)
+    return tuple(written)
 
 
 def disclosure_audit(session: Session, start: dt.date, end: dt.date,

@@ -18,7 +18,7 @@ from sefton_qa import identity
 from sefton_qa.cli import main
 from sefton_qa.domain.errors import ValidationError
 from sefton_qa.reports import html as pack_html
-from sefton_qa.reports.numbers import Numbers, grade_key, team_key, total_key
+from sefton_qa.reports.numbers import Numbers, area_key, grade_key, total_key
 from sefton_qa.reports.opendata import ABOUT, tables
 from sefton_qa.services.reports import PackOptions, committee_pack
 from sefton_qa.store import file_transfers
@@ -102,12 +102,14 @@ def test_c_exactly_where_the_public_pack_hides_a_figure(seed_files):
     figures, files = seed_files
     nums = Numbers.build(figures, public=True)
     by_name = {name: read(text) for name, text, _ in files}
-    team = by_name["04-audits-by-grade-in-each-team.csv"]
-    assert team[0] == ["Team", "Good", "Requires improvement", "Inadequate", "Audits",
+    # The seed's seven small teams: the public pack publishes the service areas only.
+    assert nums.teams_withheld and "04-audits-by-grade-in-each-team.csv" not in by_name
+    team = by_name["03-audits-by-grade-in-each-service-area.csv"]
+    assert team[0] == ["Service area", "Good", "Requires improvement", "Inadequate", "Audits",
                        "Share inadequate (95% interval)"]
     for row in team[1:-1]:
-        expected = [nums.fmt(team_key(row[0], g)) for g in figures.grades]
-        assert row[1:5] == expected + [nums.fmt(team_key(row[0]))], row
+        expected = [nums.fmt(area_key(row[0], g)) for g in figures.grades]
+        assert row[1:5] == expected + [nums.fmt(area_key(row[0]))], row
     headline = by_name["01-audits-by-grade-this-period-and-the-previous-period.csv"]
     assert headline[0][:3] == ["Grade", "This period Audits", "This period Share"]
     for row, grade in zip(headline[1:], figures.grades):

@@ -385,7 +385,7 @@ def test_the_issues_example_in_a_pack(admin, org, make_input, tmp_path, today):
     add(this[0], 4, 49)
     add(before.start, 7, 45)
     _, pages = build(admin, tmp_path, *this, previous=before)
-    words = flat(pages[1])
+    words = flat(section(pages, "1. Summary in plain English"))
     # Newcombe's interval for the difference holds 0 (issue 16, item 3): could be chance.
     assert ("4 of 49 (8%) were good, down from 7 of 45 (16%): a change this size could be "
             "chance.") in words

@@ -180,7 +180,9 @@ class HtmlPack:
             return
         if kind == "bullet":
             self._open_list("ul")
-            self.out.append(f"<li>{inline(p)}</li>")
+            mark = getattr(p, "bulletText", None)
+            number = f"{html.escape(mark)} " if mark and mark not in ("•", "-", "–") else ""
+            self.out.append(f"<li>{number}{inline(p)}</li>")
             return
         self._close_list()
         if kind == "cover_title":

@@ -47,7 +47,6 @@ from sefton_qa.reports.figures import (
     ROLES,
     GradeCounts,
     PackFigures,
-    Period,
 )
 from sefton_qa.reports.fonts import MONO, SANS, SANS_BOLD
 from sefton_qa.domain.wording import date_text
@@ -98,6 +97,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 # -- text ---------------------------------------------------------------------------------------
+#: The cover report's heading (before the numbered sections, and in the contents).
+COVER_REPORT = "Report to committee"
+
 #: Said where a public pack leaves out the table by team (Numbers.build says when).
 TEAMS_WITHHELD = ("The table by team is not published in this version: the teams are small "
                   "enough that, published, it would let small numbers be worked out or would "
@@ -460,8 +462,7 @@ class PackWriter:
         out.append(Paragraph(ACCESSIBLE_NOTE[self.medium], s.cover_meta))
         out.append(Spacer(1, 6 * mm))
         out.append(Paragraph("Contents", s.h2))
-        out.append(Paragraph(esc("Report to committee: purpose, recommendations, what is being "
-                                 "done, contact officer, background papers"), s.contents))
+        out.append(Paragraph(esc(COVER_REPORT), s.contents))
         contents = list(SECTIONS)
         if self.appendix:
             contents.append("Appendix: the period's audits by case reference")
@@ -475,7 +476,7 @@ class PackWriter:
     def cover_report(self) -> list[Flowable]:
         f, s = self.f, self.s
         cover = f.cover
-        out: list[Flowable] = [self.h1(None, "Report to committee")]
+        out: list[Flowable] = [self.h1(None, COVER_REPORT)]
         out.append(Paragraph(esc(FOR_PUBLICATION if self.public else f.exempt_information),
                              s.lead))
         out.append(Paragraph("Purpose", s.h2))
@@ -832,7 +833,7 @@ class PackWriter:
 
     # 7. moderation
     def moderation(self) -> list[Flowable]:
-        f, s = self.f, self.s
+        f = self.f
         m = f.moderation
         out: list[Flowable] = [self.h1(6, "Moderation and calibration")]
         out.append(self.p(

@@ -139,6 +139,12 @@ def _date(d: dt.date) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
+def clock_text(at: dt.datetime) -> str:
+    """"09:05 BST": the time with its zone, so a pack read elsewhere or later is not misread."""
+    zone = at.strftime("%Z") if at.tzinfo is not None else ""
+    return f"{at:%H:%M} {zone}".strip()
+
+
 # -- styles -------------------------------------------------------------------------------------
 class Styles:
     def __init__(self):
@@ -443,7 +449,7 @@ class PackWriter:
             ["Compared with", _date(self.previous.start) + " to " + _date(self.previous.end)
              + f" ({text.comparison_words(f).split(':')[0]})"],
             ["Audits in the period", self.n.fmt(total_key(self.period))],
-            ["Produced", f"{f.produced.day} {f.produced:%B %Y}, {f.produced:%H:%M}"],
+            ["Produced", f"{f.produced.day} {f.produced:%B %Y}, {clock_text(f.produced)}"],
             ["Version", version],
             ["Protective marking", clean(f.marking).upper()],
         ]
@@ -581,12 +587,26 @@ class PackWriter:
         out.append(Paragraph(
             f"This period: {esc(self.period.label())}. Previous period: "
             f"{esc(self.previous.label())}. Shares are of all graded audits in the period; "
-            "the change is the difference between the two shares in percentage points.",
+            "the change is the difference between the two shares in percentage points."
+            + (" Shares are rounded to one decimal place, so they may not add up to exactly "
+               "100%." if self._shares_miss_100() else ""),
             s.note))
         if self.public:
             out.append(Paragraph("c: a count from 1 to 4, or a figure that would let one be "
                                  "worked out, is not published.", s.note))
         return out
+
+    def _shares_miss_100(self) -> bool:
+        """Whether the headline's printed shares (one decimal) of either period fail to add up
+        to 100.0% because of rounding (only where every share is printed)."""
+        for gc in (self.f.current, self.f.prior):
+            if not gc.total or not all(self.n.shown(grade_key(gc.period, g))
+                                       for g in self.f.grades):
+                continue
+            printed = [round(100 * gc.count(g) / gc.total, 1) for g in self.f.grades]
+            if round(sum(printed), 1) != 100.0:
+                return True
+        return False
 
     # 4. trend
     def _trend_spec(self, name: str, key_of, centre_key, colour, marker) -> charts.PChart:
@@ -678,7 +698,7 @@ class PackWriter:
         head = self.heads([first] + [g.short_label for g in grades]
                           + ["Audits", "Share inadequate (95% interval)"], 1, size=size)
         data = [head]
-        for name in rows:
+        for name in sorted(rows, key=str.lower):  # easy to find a name; the bars rank them
             data.append([self.cell(name)] + [self.n.fmt(key(name, g)) for g in grades]
                         + [self.n.fmt(key(name)), self._share_with_interval(
                             key(name, Grade.INADEQUATE), key(name))])
@@ -981,11 +1001,11 @@ class PackWriter:
         out: list[Flowable] = [self.h1(None, "Appendix: the period's audits by case reference")]
         out.append(self.p(
             f"Internal only: never published. {text.plural(len(f.appendix), 'audit')} from "
-            f"{esc(self.period.label())}, by case reference. Findings are shortened to "
-            f"{FINDINGS_SHOWN} characters; the full record is in Sefton QA.", s.small))
+            f"{esc(self.period.label())}, by case reference. The auditors' findings are not "
+            "printed: free text about a child does not belong in a committee's papers; it is "
+            "in Sefton QA, under each case reference.", s.small))
         head = [Paragraph(h, s.tiny_bold) for h in
-                ("Case reference", "Date", "Service area and team", "Grade", "Themes",
-                 "Findings (shortened)")]
+                ("Case reference", "Date", "Service area and team", "Grade", "Themes")]
         rows = [head]
         for r in f.appendix:
             grade = Grade(r.grade).short_label
@@ -995,11 +1015,10 @@ class PackWriter:
             date = date_text(dt.date.fromisoformat(r.audit_date))
             rows.append([Paragraph(esc(r.case_reference), s.tiny), Paragraph(date, s.tiny_nowrap),
                          Paragraph(esc(where), s.tiny), Paragraph(esc(grade), s.tiny),
-                         Paragraph(esc(r.themes or "–"), s.tiny),
-                         Paragraph(esc(shorten(r.findings)) or "–", s.tiny)])
+                         Paragraph(esc(r.themes or "–"), s.tiny)])
         if len(rows) == 1:
             return out + [self.p("There were no audits in the period.")]
-        out.append(_table(rows, [64, 60, 88, 70, 80, WIDTH - 362], numbers_from=6,
+        out.append(_table(rows, [80, 70, 130, 110, WIDTH - 390], numbers_from=5,
                           caption="The period's audits by case reference",
                           extra=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return out
@@ -1010,7 +1029,7 @@ class PackWriter:
         out: list[Flowable] = [self.h1(None, "Where these figures come from")]
         out.append(self.p(
             f"The figures were read from {esc(f.authority)}'s Sefton QA store on "
-            f"{_date(f.produced.date())} at {f.produced:%H:%M}. They count submitted audits "
+            f"{_date(f.produced.date())} at {clock_text(f.produced)}. They count submitted audits "
             "with an overall grade, dated within the period, exactly as the app's period "
             "summary does. The previous period is the same number of whole calendar months just "
             "before this one (or, for a period that is not whole months, the same number of "

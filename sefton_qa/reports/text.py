@@ -184,10 +184,16 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     ri = grade_key(period, Grade.REQUIRES_IMPROVEMENT)
     if nums.shown(ri):
         k = nums.value(ri)
-        lines.append(f"The other {k:,} ({whole_percent(k, n)}%) {was(k)} graded requires "
-                     "improvement to be good." if Grade.OUTSTANDING not in figures.grades else
-                     f"{k:,} ({whole_percent(k, n)}%) {was(k)} graded requires improvement "
-                     "to be good.")
+        share = f"({whole_percent(k, n)}%)"
+        if Grade.OUTSTANDING in figures.grades:
+            lines.append(f"{plural(k, 'audit')} {share} {was(k)} graded requires improvement "
+                         "to be good.")
+        elif k == 1:  # not "The other 1 (33%) was …"
+            lines.append(f"The remaining audit {share} was graded requires improvement to be "
+                         "good.")
+        else:
+            lines.append(f"The other {k:,} {share} were graded requires improvement to be "
+                         "good.")
     trend = trend_sentence(figures, nums)
     if trend:
         lines.append(trend)

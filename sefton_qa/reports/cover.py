@@ -21,6 +21,8 @@ EXEMPT_INFORMATION = (
     "1 and 2 of Part 1 of Schedule 12A to the Local Government Act 1972 (information relating "
     "to any individual, and information likely to reveal the identity of an individual).")
 FOR_PUBLICATION = "For publication."
+#: The setting holding a store's own exempt-information paragraph.
+EXEMPT_SETTING = "exempt_information"
 
 DEFAULT_PURPOSE = (
     "To inform the committee of what the quality assurance team's case-file audits of "

@@ -288,6 +288,25 @@ def set_authority_name(session: Session, name: str) -> Change:
     return Change("settings", (), "update")
 
 
+def set_exempt_information(session: Session, text: str) -> Change:
+    """The paragraph the internal committee pack carries to say why it is not for publication
+    (by default paragraphs 1 and 2 of Part 1 of Schedule 12A to the Local Government Act
+    1972); a council may word it its own way."""
+    from sefton_qa.reports.cover import EXEMPT_SETTING, MAX_TEXT
+
+    session.require(Role.ADMINISTRATOR, doing="change the packs' exempt-information paragraph")
+    text = " ".join(text.split())
+    if not text:
+        raise ValidationError.single("exempt_information", "is required (or put back the "
+                                                           "standard wording)")
+    if len(text) > MAX_TEXT:
+        raise ValidationError.single("exempt_information",
+                                     f"is longer than {MAX_TEXT:,} characters")
+    with session.store.transaction() as conn:
+        settings_store.put(conn, EXEMPT_SETTING, text, who=session.who)
+    return Change("settings", (), "update")
+
+
 # -- renaming and retiring ---------------------------------------------------------------------
 # Nothing is ever deleted: audits keep pointing at the names they were logged under. A record
 # no longer in use is deactivated, so it is not offered for new audits, and can be reactivated.

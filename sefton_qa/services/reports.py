@@ -28,7 +28,7 @@ from sefton_qa.services.moderation import calibration, loop_settings
 from sefton_qa.services.session import Session
 from sefton_qa.services.summary import check_previous, period_summary
 from sefton_qa.store import reporting as report_store
-from sefton_qa.reports.cover import EXEMPT_INFORMATION, CoverReport
+from sefton_qa.reports.cover import EXEMPT_INFORMATION, EXEMPT_SETTING, CoverReport
 from sefton_qa.store import settings as settings_store
 from sefton_qa.store import summary as summary_store
 from sefton_qa.store import trail
@@ -215,9 +215,8 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         exempt_information=str(settings.get(EXEMPT_SETTING) or EXEMPT_INFORMATION))
 
 
-#: The settings holding the cover report last used, and the exempt-information paragraph.
+#: The setting holding the cover report last used.
 COVER_SETTING = "committee_cover"
-EXEMPT_SETTING = "exempt_information"
 
 
 def stored_cover(session: Session) -> CoverReport:

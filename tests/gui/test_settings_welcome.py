@@ -541,3 +541,31 @@ def test_new_audit_waits_until_set_up_is_finished(qtbot, fresh_session, gui_sett
     with qtbot.waitSignal(window.welcome.finished, timeout=5_000):
         click(qtbot, window.welcome.setup.finish_button)
     assert window.new_action.isEnabled()
+
+
+def test_the_internal_packs_exempt_paragraph_is_set_in_settings(qtbot, dialog, demo_session,
+                                                                 tmp_path):
+    """Issue 16, item 5: the exempt-information paragraph is configurable, refused when
+    empty, and the internal pack carries the council's own wording."""
+    import subprocess
+
+    from sefton_qa.reports.cover import EXEMPT_INFORMATION
+    from sefton_qa.services.reports import PackOptions, committee_pack
+
+    tab = dialog.general
+    assert tab.exempt.toPlainText() == EXEMPT_INFORMATION
+    tab.exempt.clear()
+    click(qtbot, tab.save_exempt)
+    assert "Exempt paragraph is required" in tab.problems.text()
+    own = "Exempt under paragraph 2 of Schedule 12A: not for publication (Seaside wording)."
+    qtbot.keyClicks(tab.exempt, own)
+    click(qtbot, tab.save_exempt)
+    assert org.settings(demo_session)["exempt_information"] == own
+    path = tmp_path / "internal.pdf"
+    committee_pack(demo_session, dt.date(2026, 7, 1), dt.date(2026, 9, 30), path,
+                   options=PackOptions())
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert own in text and "paragraphs 1 and 2 of Part 1" not in text
+    click(qtbot, tab.standard_exempt)
+    assert tab.exempt.toPlainText() == EXEMPT_INFORMATION

@@ -25,6 +25,7 @@ FIELD_LABELS = {
     "earliest_audit_date": "Earliest audit date",
     "case_reference_hint": "Hint", "service_manager": "Service manager", "sections": "Sections",
     "service_area": "Service area", "template": "Template", "reason": "Reason",
+    "exempt_information": "Exempt paragraph",
 }
 IN_USE, RETIRED = "In use", "Retired"
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
 )
@@ -27,6 +28,7 @@ from sefton_qa.domain.reference import (
 from sefton_qa.domain.wording import date_text
 from sefton_qa.gui.labels import buddy_label, paragraph
 from sefton_qa.gui.settings.common import _Tab, named
+from sefton_qa.reports.cover import EXEMPT_INFORMATION, EXEMPT_SETTING
 from sefton_qa.services import organisation as org
 
 
@@ -105,16 +107,41 @@ class GeneralTab(_Tab):
         grades_layout.addWidget(self.outstanding)
         grades_layout.addWidget(self.scale_text)
 
+        self.exempt = named(QPlainTextEdit(), "Exempt-information paragraph of internal packs",
+                            "exemptInformation")
+        self.exempt.setTabChangesFocus(True)
+        self.exempt.setFixedHeight(self.exempt.fontMetrics().lineSpacing() * 4 + 12)
+        self.save_exempt = named(QPushButton("Sa&ve paragraph"),
+                                 "Save the exempt-information paragraph")
+        self.save_exempt.clicked.connect(self.save_exempt_paragraph)
+        self.standard_exempt = named(QPushButton("Standard &wording"),
+                                     "Put back the standard exempt-information paragraph")
+        self.standard_exempt.clicked.connect(
+            lambda: self.exempt.setPlainText(EXEMPT_INFORMATION))
+        packs = QGroupBox("Committee packs")
+        packs_form = QFormLayout(packs)
+        packs_form.addRow(paragraph(
+            "The internal pack is headed with why it is not for publication. The standard "
+            "wording cites paragraphs 1 and 2 of Schedule 12A to the Local Government Act 1972; "
+            "use your council's own if it differs."))
+        packs_form.addRow(buddy_label("E&xempt paragraph:", self.exempt), self.exempt)
+        exempt_buttons = QHBoxLayout()
+        exempt_buttons.addStretch(1)
+        exempt_buttons.addWidget(self.standard_exempt)
+        exempt_buttons.addWidget(self.save_exempt)
+        packs_form.addRow(exempt_buttons)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(refs)
         layout.addWidget(grades)
+        layout.addWidget(packs)
         layout.addWidget(self.problems)
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.edit(self.authority, self.save_authority, self.earliest, self.save_earliest,
                   self.pattern, self.hint, self.save_format, self.reset_format,
-                  self.outstanding)
+                  self.outstanding, self.exempt, self.save_exempt, self.standard_exempt)
         self.refresh()
 
     def refresh(self) -> None:
@@ -126,6 +153,7 @@ class GeneralTab(_Tab):
         self.earliest.setDate(QDate(earliest.year, earliest.month, earliest.day))
         on = bool(values.get("outstanding_enabled", False))
         self.outstanding.setChecked(on)
+        self.exempt.setPlainText(str(values.get(EXEMPT_SETTING) or EXEMPT_INFORMATION))
         grades = [Grade.OUTSTANDING.label] if on else []
         grades += [g.label for g in (Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)]
         self.scale_text.setText("Grades in use now: " + ", ".join(grades) + ".")
@@ -172,6 +200,11 @@ class GeneralTab(_Tab):
     def use_default_format(self) -> None:
         self.pattern.setText(DEFAULT_CASE_REFERENCE_PATTERN)
         self.hint.setText(DEFAULT_CASE_REFERENCE_HINT)
+
+    def save_exempt_paragraph(self) -> None:
+        text = self.exempt.toPlainText()
+        self.apply(lambda s: org.set_exempt_information(s, text),
+                   "the exempt-information paragraph of internal packs.")
 
     def set_outstanding(self, on: bool) -> None:
         ok = self.apply(lambda s: org.set_outstanding_enabled(s, on),

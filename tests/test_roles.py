@@ -201,6 +201,10 @@ def _set_name(s, c, ids):
     org_service.set_authority_name(s, "Sefton Council")
 
 
+def _set_exempt(s, c, ids):
+    org_service.set_exempt_information(s, "Not for publication (Seaside wording).")
+
+
 def _set_grades(s, c, ids):
     org_service.set_outstanding_enabled(s, True)
 
@@ -300,6 +304,7 @@ ACTIONS = {
     "add theme": (_add_theme, {ADMIN}),
     "change authority name": (_set_name, {ADMIN}),
     "change grade scale": (_set_grades, {ADMIN}),
+    "change exempt-information paragraph": (_set_exempt, {ADMIN}),
     "change case-reference format": (_set_reference, {ADMIN}),
 }
 
@@ -362,6 +367,7 @@ COVERS = {
     "organisation": {"add_service_area", "add_staff", "add_team", "add_template_version",
                      "add_theme", "rename_service_area", "rename_team", "rename_theme",
                      "set_authority_name", "set_case_reference_format",
+                     "set_exempt_information",
                      "set_earliest_audit_date", "set_outstanding_enabled",
                      "set_service_area_active", "set_team_active", "set_team_service_manager",
                      "set_theme_active", "set_up", "update_staff"},
@@ -369,6 +375,8 @@ COVERS = {
 }
 #: Writers checked elsewhere, and why.
 EXEMPT = {
+    ("reports", "stored_cover"): "a read (the cover report committee_pack keeps), for pack "
+                                 "builders only: test_the_kept_cover_is_read_by_pack_builders_only",
     ("import_export", "deliver_recorded"): "a helper of export_audits and committee_pack, which "
                                            "check the role before it runs",
     ("demo", "generate_demo"): "administrators only, on an empty store: "
@@ -408,3 +416,15 @@ def test_demo_data_is_for_administrators_only(store, admin, org):
                       os_user="qa.officer", today=lambda: TODAY)
     with pytest.raises(PermissionDenied, match="Only an administrator"):
         generate_demo(officer, months=1, seed=1)
+
+
+@pytest.mark.parametrize("role_name", ["nobody", "inactive", "qa_officer", "administrator"])
+def test_the_kept_cover_is_read_by_pack_builders_only(ctx, role_name):
+    from sefton_qa.services.reports import stored_cover
+
+    session, _ids = ctx.make(role_name)
+    if role_name in ("nobody", "inactive"):
+        with pytest.raises(PermissionDenied):
+            stored_cover(session)
+    else:
+        assert stored_cover(session).purpose

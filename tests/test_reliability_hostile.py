@@ -400,7 +400,10 @@ MARKUP_ARTEFACTS = ("&lt;", "&gt;", "&amp;", "&#", "<br/>", "<para", "</font>")
 @given(findings=st.lists(st.one_of(short_hostile, huge.map(lambda t: t[:100_000])),
                          min_size=1, max_size=4))
 def test_committee_pack_over_hostile_findings(loop_template, findings):
-    """The internal pack with its appendix of audits (which prints each audit's findings)."""
+    """The internal pack with its appendix of audits, over hostile findings: built or refused
+    cleanly, never obeying markup (the appendix lists the cases; since issue 16 it prints no
+    free text about a child, so the findings themselves are not in it; names and themes are
+    printed as typed: test_reports.test_hostile_text_is_escaped)."""
     from pypdf import PdfReader
 
     path, ids, refs = loop_template
@@ -429,10 +432,6 @@ def test_committee_pack_over_hostile_findings(loop_template, findings):
         for artefact in MARKUP_ARTEFACTS:
             if artefact not in typed:
                 assert artefact not in printed, f"unescaped markup in the pack: {artefact!r}"
-        # Markup is printed as typed, not obeyed. (Only checked for plain ASCII: pypdf's
-        # text extraction reorders right-to-left runs, so "\u0640 <b>" comes out "< \u0640b>".)
-        if "<b>" in findings[0][:150] and re.fullmatch(r"[ -~]*", findings[0][:150]):
-            assert "<b>" in printed
         tally("reports.committee_pack", "accepted")
 
 

@@ -311,9 +311,20 @@ class Numbers:
         A public pack then publishes the service areas only and leaves the team table out
         (the pack says so), as the disclosure-control convention is: a coarser table rather
         than a blank one."""
-        model = disclosure(figures)
         if not public:
-            return cls(model, frozenset(), public)
+            return cls(disclosure(figures), frozenset(), public)
+        # The public pack's suppression and its audit are the costly part of a pack, and one
+        # build needs them twice (to draw the pack, and to record what it published): they
+        # are worked out once per set of figures.
+        memo = figures.__dict__.setdefault("_public_numbers", [])
+        if not memo:
+            memo.append(cls._public(figures))
+        return memo[0]
+
+    @classmethod
+    def _public(cls, figures: PackFigures) -> "Numbers":
+        public = True
+        model = disclosure(figures)
         forced = changed_since_published(figures)
         hidden = model.suppress(forced)
         if figures.by_team:

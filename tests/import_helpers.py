@@ -95,13 +95,13 @@ def audit_facts(conn) -> list[tuple]:
         themes.setdefault(audit_id, []).append(name)
     facts = []
     for (audit_id, ref, date, kind, grade, area, team, auditor, findings,
-         status) in conn.execute(
+         status, selection) in conn.execute(
             "SELECT a.id, a.case_reference, a.audit_date, a.audit_type, a.overall_grade, "
-            "sa.name, t.name, s.display_name, a.findings, a.status FROM audits a "
+            "sa.name, t.name, s.display_name, a.findings, a.status, a.selection FROM audits a "
             "JOIN service_areas sa ON sa.id = a.service_area_id "
             "JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id"):
         facts.append((ref, date, kind, grade, area, team, auditor,
-                      tuple(sorted(themes.get(audit_id, []))), findings, status))
+                      tuple(sorted(themes.get(audit_id, []))), findings, status, selection))
     return sorted(facts)
 
 

@@ -1094,7 +1094,8 @@ def test_export_writes_submitted_audits_in_the_inclusive_range(admin, store, exp
     assert [r[0] for r in rows[1:]] == ["LCS-2", "LCS-3", "LCS-4"]
     assert rows[1] == ["LCS-2", "2024-02-01", "Deep dive", "Child Protection", "CP Team 1",
                        "Alex Auditor", "Requires improvement to be good",
-                       "Drift and delay; Neglect", "The plan lacks timescales.", "", "", ""]
+                       "Drift and delay; Neglect", "The plan lacks timescales.", "", "", "",
+                       "Chosen by the QA team"]
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -1251,8 +1252,8 @@ def test_moderations_export_and_reimport(admin, org, store, fresh, tmp_path):
         export_audits(admin, path)
         exported = export_rows(path)
         assert exported[1][9:] == ["Sam Manager", "Requires improvement to be good",
-                                   "2024-06-01"]
-        assert exported[2][9:] == ["", "", ""]
+                                   "2024-06-01", "Not recorded"]  # imported history
+        assert exported[2][9:] == ["", "", "", "Not recorded"]
         empty = fresh(f"fresh{suffix}")
         report = import_audits(empty, path, create_missing=True)
         assert report.ok, report.problems

@@ -12,7 +12,7 @@ import pytest
 
 from sefton_qa.domain.errors import PermissionDenied
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import ActionInput, Role
+from sefton_qa.domain.models import ActionInput, AuditType, Role, Selection
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import import_export
 from sefton_qa.services import moderation
@@ -205,6 +205,10 @@ def _set_exempt(s, c, ids):
     org_service.set_exempt_information(s, "Not for publication (Seaside wording).")
 
 
+def _set_selection(s, c, ids):
+    org_service.set_selection_default(s, AuditType.DIP_SAMPLE, Selection.RANDOM_DRAW)
+
+
 def _set_grades(s, c, ids):
     org_service.set_outstanding_enabled(s, True)
 
@@ -305,6 +309,7 @@ ACTIONS = {
     "change authority name": (_set_name, {ADMIN}),
     "change grade scale": (_set_grades, {ADMIN}),
     "change exempt-information paragraph": (_set_exempt, {ADMIN}),
+    "change how cases are recorded as chosen": (_set_selection, {ADMIN}),
     "change case-reference format": (_set_reference, {ADMIN}),
 }
 
@@ -367,7 +372,7 @@ COVERS = {
     "organisation": {"add_service_area", "add_staff", "add_team", "add_template_version",
                      "add_theme", "rename_service_area", "rename_team", "rename_theme",
                      "set_authority_name", "set_case_reference_format",
-                     "set_exempt_information",
+                     "set_exempt_information", "set_selection_default",
                      "set_earliest_audit_date", "set_outstanding_enabled",
                      "set_service_area_active", "set_team_active", "set_team_service_manager",
                      "set_theme_active", "set_up", "update_staff"},

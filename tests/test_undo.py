@@ -4,11 +4,13 @@ still verifies."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from sefton_qa.domain.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import AuditStatus, SectionGrade
+from sefton_qa.domain.models import AuditStatus, SectionGrade, Selection
 from sefton_qa.services import audits as audit_service
 from sefton_qa.services import register
 from sefton_qa.services.verify import verify_store
@@ -48,7 +50,8 @@ def test_undo_reverts_an_update_exactly_fields_and_themes(auditor, org, make_inp
     after = audit_service.get_audit(auditor, audit_id)
     assert after.version == version + 1
     assert after.theme_ids == (org.themes["Neglect"],)
-    assert after.to_input() == make_input()
+    # (how the case was chosen: not given, so the store's default for a deep dive)
+    assert after.to_input() == dataclasses.replace(make_input(), selection=Selection.CHOSEN)
     entries = history(auditor, audit_id)
     assert [e.kind for e in entries] == ["create", "update", "undo"]
     update, undo = entries[1], entries[2]

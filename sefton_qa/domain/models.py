@@ -35,6 +35,32 @@ class AuditType(str, Enum):
         return {"deep_dive": "Deep dive", "themed": "Themed", "dip_sample": "Dip sample"}[self.value]
 
 
+class Selection(str, Enum):
+    """How the audited case was chosen. The pack's 95% intervals describe the caseload only
+    when the cases were drawn from it at random; otherwise they describe these audits."""
+
+    RANDOM_DRAW = "random_draw"
+    CHOSEN = "chosen"
+    REFERRED = "referred"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return SELECTION_LABELS[self]
+
+
+SELECTION_LABELS = {
+    Selection.RANDOM_DRAW: "Random draw",
+    Selection.CHOSEN: "Chosen by the QA team",
+    Selection.REFERRED: "Referred for audit",
+    Selection.UNKNOWN: "Not recorded",
+}
+#: What an audit of each type records when the person logging it does not say (a setting,
+#: ``selection_defaults``, changes it per store): today auditors choose their own cases.
+DEFAULT_SELECTION = {"deep_dive": Selection.CHOSEN, "themed": Selection.CHOSEN,
+                     "dip_sample": Selection.CHOSEN}
+
+
 class AuditStatus(str, Enum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -119,6 +145,8 @@ class AuditInput:
     overall_grade: Grade | None = None
     theme_ids: list[int] = field(default_factory=list)
     findings: str = ""
+    #: None: the store's default for the audit type (see ``DEFAULT_SELECTION``).
+    selection: Selection | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +168,7 @@ class Audit:
     version: int
     created_at: str
     updated_at: str
+    selection: Selection = Selection.UNKNOWN
 
     def to_input(self) -> AuditInput:
         return AuditInput(
@@ -155,6 +184,7 @@ class Audit:
             overall_grade=self.overall_grade,
             theme_ids=list(self.theme_ids),
             findings=self.findings,
+            selection=self.selection,
         )
 
 

@@ -8,7 +8,16 @@ from typing import Sequence
 
 from sefton_qa.domain.errors import FieldProblem, NotFound, ValidationError
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import Audit, AuditInput, AuditStatus, AuditType, Change, Role
+from sefton_qa.domain.models import (
+    DEFAULT_SELECTION,
+    Audit,
+    AuditInput,
+    AuditStatus,
+    AuditType,
+    Change,
+    Role,
+    Selection,
+)
 from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_HINT,
     DEFAULT_CASE_REFERENCE_PATTERN,
@@ -62,6 +71,7 @@ class _Lookups:
                                           DEFAULT_CASE_REFERENCE_PATTERN)
         self.hint = settings_store.get(conn, "case_reference_hint", DEFAULT_CASE_REFERENCE_HINT)
         self.earliest = earliest_audit_date(conn)
+        self.selection_defaults = selection_defaults(conn)
 
 
 def _lookups(conn) -> _Lookups:
@@ -163,13 +173,36 @@ def validate(inp: AuditInput, lookups: _Lookups, *, today: dt.date,
         bad("themes", f"unknown theme id(s): {', '.join(map(str, unknown))}")
     if len(set(inp.theme_ids)) != len(inp.theme_ids):
         bad("themes", "a theme is listed twice")
+    if inp.selection is not None and not isinstance(inp.selection, Selection):
+        bad("selection", f'"{inp.selection}" is not a way of choosing cases')
     if len(inp.findings) > MAX_FINDINGS_CHARS:
         bad("findings", f"is {len(inp.findings):,} characters long; the most is "
                         f"{MAX_FINDINGS_CHARS:,}")
     return problems
 
 
-def _values(inp: AuditInput, status: AuditStatus) -> dict:
+#: The setting holding how cases are chosen by default, per audit type ({type: selection}).
+SELECTION_SETTING = "selection_defaults"
+
+
+def selection_defaults(conn) -> dict[AuditType, Selection]:
+    """How cases are chosen, by audit type, when the person logging an audit does not say
+    (setting ``selection_defaults``; administrators change it in Settings → General)."""
+    stored = settings_store.get(conn, SELECTION_SETTING, None) or {}
+    out = {}
+    for kind in AuditType:
+        try:
+            out[kind] = Selection(stored.get(kind.value, DEFAULT_SELECTION[kind.value]))
+        except (ValueError, AttributeError):
+            out[kind] = DEFAULT_SELECTION[kind.value]
+    return out
+
+
+def _values(inp: AuditInput, status: AuditStatus, lookups: _Lookups,
+            keep: Selection | None = None) -> dict:
+    """The row for ``inp``. An input that does not say how the case was chosen keeps ``keep``
+    (an edit) or takes the store's default for its audit type."""
+    selection = inp.selection or keep or lookups.selection_defaults[AuditType(inp.audit_type)]
     return {
         "case_reference": clean_text(inp.case_reference) or None,
         "audit_type": AuditType(inp.audit_type).value,
@@ -183,6 +216,7 @@ def _values(inp: AuditInput, status: AuditStatus) -> dict:
         "overall_grade": inp.overall_grade.value if inp.overall_grade else None,
         "findings": clean_text(inp.findings),
         "status": status.value,
+        "selection": Selection(selection).value,
         "themes": sorted(inp.theme_ids),
     }
 
@@ -205,11 +239,12 @@ def create_audit(session: Session, inp: AuditInput, *, submit: bool = False) -> 
     if inp.auditor_id is None:
         inp.auditor_id = session.actor.id
     with session.store.transaction() as conn:
-        problems = validate(inp, _lookups(conn), today=session.today(), complete=submit)
+        lookups = _lookups(conn)
+        problems = validate(inp, lookups, today=session.today(), complete=submit)
         if problems:
             raise ValidationError(problems)
         status = AuditStatus.SUBMITTED if submit else AuditStatus.DRAFT
-        audit_id = audit_store.insert(conn, _values(inp, status), who=session.who)
+        audit_id = audit_store.insert(conn, _values(inp, status, lookups), who=session.who)
         if submit:
             moderation.flag_submitted(session, [audit_id])
     return Change("audits", (audit_id,), "create")
@@ -237,7 +272,8 @@ def update_audit(session: Session, audit_id: int, inp: AuditInput, *,
         problems = validate(inp, lookups, today=session.today(), complete=submitted)
         if problems:
             raise ValidationError(problems)
-        audit_store.update(conn, audit_id, _values(inp, current.status), who=session.who,
+        audit_store.update(conn, audit_id, _values(inp, current.status, lookups,
+                                                   keep=current.selection), who=session.who,
                            reason=reason,
                            expected_version=expected_version)
         if submitted:
@@ -305,7 +341,7 @@ def add_audits(session: Session, inputs: Sequence[AuditInput], *, submit: bool =
             for p in validate(inp, lookups, today=today, complete=submit):
                 problems.append(FieldProblem(f"{label}, {p.field}", p.message))
             if not problems:
-                rows.append(_values(inp, status))
+                rows.append(_values(inp, status, lookups))
         if problems:
             raise ValidationError(problems)
         ids = audit_store.insert_many(conn, rows, who=session.who, reason=reason, kind=kind)

@@ -16,7 +16,16 @@ from typing import Any, Callable
 
 from sefton_qa.domain.errors import FieldProblem, SeftonError, ValidationError
 from sefton_qa.domain.grades import GRADE_LABELS, Grade
-from sefton_qa.domain.models import AuditInput, AuditType, Role, ServiceArea, Staff, Team, Theme
+from sefton_qa.domain.models import (
+    AuditInput,
+    AuditType,
+    Role,
+    Selection,
+    ServiceArea,
+    Staff,
+    Team,
+    Theme,
+)
 from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_HINT,
     DEFAULT_CASE_REFERENCE_PATTERN,
@@ -50,11 +59,12 @@ from sefton_qa.domain.wording import date_text
 
 REQUIRED = ("case_reference", "audit_date", "service_area", "team", "auditor", "grade")
 OPTIONAL = ("audit_type", "themes", "findings", "moderator", "moderated_grade",
-            "moderation_date")
+            "moderation_date", "selection")
 FIELDS = REQUIRED + OPTIONAL
 #: Other headers teams commonly use for the same thing.
 ALIASES = {"case_ref": "case_reference", "overall_grade": "grade", "date": "audit_date",
-           "area": "service_area", "theme": "themes", "type": "audit_type"}
+           "area": "service_area", "theme": "themes", "type": "audit_type",
+           "how_chosen": "selection", "case_selection": "selection"}
 #: Headers that name personal data: the store holds case references only.
 PERSONAL_DATA = re.compile(
     r"(^name$|^names$|child.*name|name_of|forename|first_name|given_name|surname|last_name|"
@@ -72,6 +82,15 @@ GRADE_SPELLINGS = {
 AUDIT_TYPE_SPELLINGS = {"deep dive": AuditType.DEEP_DIVE, "deepdive": AuditType.DEEP_DIVE,
                         "themed": AuditType.THEMED, "thematic": AuditType.THEMED,
                         "dip sample": AuditType.DIP_SAMPLE, "dip": AuditType.DIP_SAMPLE}
+#: How a case was chosen, as teams write it. Imported history that does not say is "not
+#: recorded": the store's default for new audits says how cases are chosen now, not then.
+SELECTION_SPELLINGS = {"random draw": Selection.RANDOM_DRAW, "random": Selection.RANDOM_DRAW,
+                       "drawn at random": Selection.RANDOM_DRAW, "random sample":
+                       Selection.RANDOM_DRAW, "chosen": Selection.CHOSEN,
+                       "chosen by the qa team": Selection.CHOSEN, "selected": Selection.CHOSEN,
+                       "referred": Selection.REFERRED, "referred for audit": Selection.REFERRED,
+                       "referral": Selection.REFERRED, "unknown": Selection.UNKNOWN,
+                       "not recorded": Selection.UNKNOWN}
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 
@@ -237,6 +256,16 @@ def parse_audit_type(value: Any) -> AuditType:
     raise ValueError(f'"{value}" is not an audit type (deep dive, themed or dip sample)')
 
 
+def parse_selection(value: Any) -> Selection:
+    text = _SEPARATORS.sub(" ", str(value).strip().lower())
+    if not text:
+        return Selection.UNKNOWN
+    if text in SELECTION_SPELLINGS:
+        return SELECTION_SPELLINGS[text]
+    raise ValueError(f'"{value}" is not a way of choosing cases (random draw, chosen, '
+                     'referred or not recorded)')
+
+
 def _findings_text(value: Any, escaped: bool) -> str:
     """Findings keep their own spacing (a finding may begin with a tab or a new line)."""
     if value is None:
@@ -271,6 +300,7 @@ class _Row:
     moderator: str = ""
     moderated_grade: Grade | None = None
     moderation_date: dt.date | None = None
+    selection: Selection = Selection.UNKNOWN
 
 
 def _cached(parser):
@@ -300,6 +330,7 @@ def _parse_rows(rows, columns: dict[int, str], allowed: set[Grade], problems, *,
     date_of = _cached(parse_date)
     grade_of = _cached(lambda raw: parse_grade(raw, allowed))
     type_of = _cached(parse_audit_type)
+    selection_of = _cached(parse_selection)
     number = 0
     cells: list = []
     width = 0
@@ -362,6 +393,11 @@ def _parse_rows(rows, columns: dict[int, str], allowed: set[Grade], problems, *,
             bad("audit_type", error)
         else:
             row.audit_type = value
+        value, error = selection_of(text("selection"))
+        if error:
+            bad("selection", error)
+        else:
+            row.selection = value
         themes = text("themes")
         row.themes = [t.strip() for t in themes.split(";") if t.strip()] if themes else []
         moderation = (bool(row.moderator), row.moderated_grade is not None,
@@ -693,7 +729,7 @@ def _input(row: _Row, area_id: int, team_id: int | None, auditor_id: int,
         case_reference=row.case_reference, audit_type=row.audit_type,
         audit_date=row.audit_date, service_area_id=area_id, team_id=team_id,
         auditor_id=auditor_id, overall_grade=row.grade, theme_ids=theme_ids,
-        findings=row.findings)
+        findings=row.findings, selection=row.selection)
 
 
 def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
@@ -954,7 +990,7 @@ def write_problems(report: ImportReport, path: str | Path) -> int:
 # -- export -------------------------------------------------------------------------------------
 EXPORT_HEADERS = ("case_reference", "audit_date", "audit_type", "service_area", "team", "auditor",
                   "grade", "themes", "findings", "moderator", "moderated_grade",
-                  "moderation_date")
+                  "moderation_date", "selection")
 
 
 @dataclass(frozen=True)
@@ -983,12 +1019,13 @@ def export_audits(session: Session, path: str | Path, *, date_from: dt.date | No
         rows = audit_store.export_rows(conn, date_from, date_to)
         moderated = moderation_store.latest_done_for_audits(conn, [r[0] for r in rows])
     out = []
-    for audit_id, case_ref, date, audit_type, area, team, auditor, grade, themes, findings in rows:
+    for (audit_id, case_ref, date, audit_type, area, team, auditor, grade, themes, findings,
+         selection) in rows:
         moderator, moderated_grade, moderation_date = moderated.get(audit_id, ("", None, ""))
         out.append([case_ref, date, AuditType(audit_type).label, area, team, auditor,
                     Grade(grade).label if grade else "", themes or "", findings or "",
                     moderator or "", Grade(moderated_grade).label if moderated_grade else "",
-                    moderation_date or ""])
+                    moderation_date or "", Selection(selection).label])
     def write(tmp: Path) -> None:
         (write_csv if suffix == ".csv" else write_xlsx)(tmp, EXPORT_HEADERS, out)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import AuditInput, AuditType, SectionGrade
+from sefton_qa.domain.models import AuditInput, AuditType, SectionGrade, Selection
 
 FORMAT = 1
 
@@ -72,6 +72,7 @@ def input_to_json(inp: AuditInput) -> dict:
                      for k, s in inp.sections.items()},
         "overall_grade": inp.overall_grade.value if inp.overall_grade else None,
         "theme_ids": list(inp.theme_ids), "findings": inp.findings,
+        "selection": Selection(inp.selection).value if inp.selection else None,
     }
 
 
@@ -88,6 +89,7 @@ def input_from_json(data: dict) -> AuditInput:
         overall_grade=Grade(data["overall_grade"]) if data.get("overall_grade") else None,
         theme_ids=[int(t) for t in data.get("theme_ids") or []],
         findings=str(data.get("findings") or ""),
+        selection=Selection(data["selection"]) if data.get("selection") else None,
     )
 
 

@@ -10,8 +10,10 @@ from sefton_qa.domain.errors import FieldProblem, NotFound, ValidationError
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import (
     AuditTemplate,
+    AuditType,
     Change,
     Role,
+    Selection,
     ServiceArea,
     Staff,
     Team,
@@ -304,6 +306,26 @@ def set_exempt_information(session: Session, text: str) -> Change:
                                      f"is longer than {MAX_TEXT:,} characters")
     with session.store.transaction() as conn:
         settings_store.put(conn, EXEMPT_SETTING, text, who=session.who)
+    return Change("settings", (), "update")
+
+
+def set_selection_default(session: Session, audit_type: AuditType,
+                          selection: Selection) -> Change:
+    """How cases of one audit type are chosen when the person logging an audit does not say;
+    the committee pack reports it. Administrators only; trailed like every setting."""
+    from sefton_qa.services.audits import SELECTION_SETTING, selection_defaults
+
+    session.require(Role.ADMINISTRATOR, doing="change how cases are recorded as chosen")
+    try:
+        audit_type, selection = AuditType(audit_type), Selection(selection)
+    except ValueError as exc:
+        raise ValidationError.single("selection", str(exc)) from None
+    with session.store.transaction() as conn:
+        values = {k.value: v.value for k, v in selection_defaults(conn).items()}
+        if values[audit_type.value] == selection.value:
+            return Change("settings", (), "update")
+        values[audit_type.value] = selection.value
+        settings_store.put(conn, SELECTION_SETTING, values, who=session.who)
     return Change("settings", (), "update")
 
 

@@ -13,7 +13,7 @@ from json.encoder import encode_basestring_ascii as _ascii
 from typing import Sequence
 
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import Audit, AuditStatus, AuditType, SectionGrade
+from sefton_qa.domain.models import Audit, AuditStatus, AuditType, SectionGrade, Selection
 from sefton_qa.store import dialect, records, trail
 from sefton_qa.store.sql import date_range, in_chunks
 
@@ -21,10 +21,10 @@ TABLE = "audits"
 #: Every column a service writes (all but id, the generated quarter and the bookkeeping).
 COLUMNS = ("case_reference", "audit_type", "audit_date", "service_area_id", "team_id",
            "auditor_id", "team_manager_id", "template_id", "sections", "overall_grade",
-           "findings", "status")
+           "findings", "status", "selection")
 _SELECT = ("SELECT id, case_reference, audit_type, audit_date, service_area_id, team_id, "
            "auditor_id, team_manager_id, template_id, sections, overall_grade, findings, status, "
-           "version, created_at, updated_at FROM audits")
+           "version, created_at, updated_at, selection FROM audits")
 
 
 def encode_sections(sections: dict[str, SectionGrade]) -> str:
@@ -60,7 +60,8 @@ def _audit(row, theme_ids: Sequence[int]) -> Audit:
                  sections=decode_sections(row[9]),
                  overall_grade=Grade(row[10]) if row[10] else None,
                  theme_ids=tuple(theme_ids), findings=row[11], status=AuditStatus(row[12]),
-                 version=row[13], created_at=row[14], updated_at=row[15])
+                 version=row[13], created_at=row[14], updated_at=row[15],
+                 selection=Selection(row[16]))
 
 
 def get(conn: sqlite3.Connection, audit_id: int) -> Audit | None:
@@ -383,7 +384,7 @@ _SEMICOLON = "'; '"
 def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
                 date_to: dt.date | None) -> list[tuple]:
     """Submitted audits in a date range for export: (id, case_reference, audit_date, audit_type,
-    service area, team, auditor, overall_grade, themes joined with '; ', findings)."""
+    service area, team, auditor, overall_grade, themes joined with '; ', findings, selection)."""
     clauses, params = date_range("a.audit_date", date_from, date_to)
     clauses.insert(0, "a.status = 'submitted'")
     return conn.execute(
@@ -393,7 +394,8 @@ def export_rows(conn: sqlite3.Connection, date_from: dt.date | None,
         "FROM (SELECT th.name FROM audit_themes x "
         " JOIN themes th ON th.id = x.theme_id WHERE x.audit_id = a.id ORDER BY th.name) "
         "AS named), "
-        "a.findings FROM audits a JOIN service_areas sa ON sa.id = a.service_area_id "
+        "a.findings, a.selection FROM audits a "
+        "JOIN service_areas sa ON sa.id = a.service_area_id "
         "JOIN teams t ON t.id = a.team_id JOIN staff s ON s.id = a.auditor_id "
         f"WHERE {' AND '.join(clauses)} ORDER BY a.audit_date, a.id", params).fetchall()
 

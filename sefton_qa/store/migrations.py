@@ -361,6 +361,20 @@ def m0007_trail_login_and_server_guards(db: Database) -> None:
         db.conn.execute(statement)
 
 
+SCHEMA_0008 = [
+    # How the audited case was chosen (domain.models.Selection). Audits logged before this
+    # step say nothing about it, so they are "unknown"; the pack says what that means.
+    "ALTER TABLE audits ADD COLUMN selection TEXT NOT NULL DEFAULT 'unknown' "
+    "CHECK (selection IN ('random_draw', 'chosen', 'referred', 'unknown'))",
+]
+
+
+@migrations(name="0008_audit_selection")
+def m0008_audit_selection(db: Database) -> None:
+    for statement in SCHEMA_0008:
+        db.conn.execute(statement)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
 if KNOWN_MIGRATIONS != schema_steps.KNOWN_MIGRATIONS or \
         Migrations.migrations_table != schema_steps.MIGRATIONS_TABLE:

@@ -251,6 +251,7 @@ _STATEMENTS = {
     "0005_faster_bulk_insert": sqlite_steps.SCHEMA_0005,
     "0006_store_identity": sqlite_steps.SCHEMA_0006,
     "0007_trail_login_and_server_guards": sqlite_steps.SCHEMA_0007,
+    "0008_audit_selection": sqlite_steps.SCHEMA_0008,
 }
 _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,

@@ -313,6 +313,29 @@ def _walk(rows: Iterable[tuple], prev: str, expected_seq: int) -> tuple[int, Cha
     return checked, None
 
 
+#: Columns a later schema step added to a trailed table, with the value the step gave the rows
+#: already there: a record created before the step has no trail entry for the column, so its
+#: rebuild starts from that value (a record created since has the column in its first entry).
+#: {table: {column: (the step that added it, its value for the rows already there)}}.
+ADDED_COLUMNS: dict[str, dict[str, tuple[str, object]]] = {
+    "audits": {"selection": ("0008_audit_selection", "unknown")},
+}
+
+
+def _added_columns(conn) -> dict[str, dict[str, object]]:
+    """The columns of :data:`ADDED_COLUMNS` this store has (a backup may predate the step)."""
+    from sefton_qa.store.schema_steps import applied_names
+
+    applied = set(applied_names(conn))
+    return {table: {column: value for column, (step, value) in columns.items()
+                    if step in applied}
+            for table, columns in ADDED_COLUMNS.items()}
+
+
+def _new_record(added: dict, table_name: str, at_utc: str) -> dict:
+    return {**added.get(table_name, {}), "_version": 0, "_created_at": at_utc}
+
+
 def replay(conn: sqlite3.Connection) -> dict[tuple[str, int], dict]:
     """Rebuild every record from the trail: {(table, id): {field: value, ...}}.
 
@@ -321,12 +344,13 @@ def replay(conn: sqlite3.Connection) -> dict[tuple[str, int], dict]:
     Holds every record in memory; :func:`replay_table` streams one table instead.
     """
     records: dict[tuple[str, int], dict] = {}
+    added = _added_columns(conn)
     for row in iter_entries(conn):
         _seq, at_utc, _staff, _os, table_name, record_id, _kind, changes, *_rest = row
         key = (table_name, record_id)
         rec = records.get(key)
         if rec is None:
-            rec = records[key] = {"_version": 0, "_created_at": at_utc}
+            rec = records[key] = _new_record(added, table_name, at_utc)
         _apply(rec, at_utc, changes)
     return records
 
@@ -347,6 +371,7 @@ def trail_tables(conn: sqlite3.Connection) -> list[str]:
 def replay_table(conn: sqlite3.Connection, table_name: str) -> Iterator[tuple[int, dict]]:
     """Rebuild the records of one table from the trail, in id order, one at a time:
     (id, record) as :func:`replay` builds it, with memory for one record whatever the size."""
+    added = _added_columns(conn)
     cur = conn.execute("SELECT record_id, at_utc, changes FROM trail "
                        "WHERE table_name = ? ORDER BY record_id, seq", (table_name,))
     current, rec = None, None
@@ -354,7 +379,7 @@ def replay_table(conn: sqlite3.Connection, table_name: str) -> Iterator[tuple[in
         if record_id != current:
             if rec is not None:
                 yield current, rec
-            current, rec = record_id, {"_version": 0, "_created_at": at_utc}
+            current, rec = record_id, _new_record(added, table_name, at_utc)
         _apply(rec, at_utc, changes)
     if rec is not None:
         yield current, rec

@@ -131,3 +131,54 @@ def test_export_and_reimport_keep_the_selection(admin, org, store, make_input, f
     assert {s for _r, s in again} == {s.value for s in Selection}
     if suffix == ".csv":
         assert csv_rows(path)[0][-1] == "selection"
+
+
+# -- what the committee pack says ----------------------------------------------------------------
+def pack_sentences(session, *, public: bool) -> list[str]:
+    import datetime as dt
+
+    from sefton_qa.reports import text
+    from sefton_qa.reports.numbers import Numbers
+    from sefton_qa.services.reports import PackOptions, gather
+
+    today = session.today()
+    figures = gather(session, today - dt.timedelta(days=60), today, PackOptions(public=public))
+    return text.summary(figures, Numbers.build(figures, public=public))
+
+
+def log(session, make_input, how: Selection | None, n: int, start: int = 1) -> None:
+    for i in range(start, start + n):
+        audit_service.create_audit(session, make_input(case_reference=f"LCS-3{i:05d}",
+                                                       selection=how), submit=True)
+
+
+def test_the_pack_says_how_many_of_each_and_what_the_intervals_describe(admin, make_input):
+    from sefton_qa.reports import text
+
+    log(admin, make_input, Selection.CHOSEN, 3)
+    log(admin, make_input, Selection.REFERRED, 1, start=10)
+    log(admin, make_input, Selection.RANDOM_DRAW, 2, start=20)
+    said = pack_sentences(admin, public=False)
+    assert ("Of the 6 audited cases, 3 were chosen by the QA team, 1 was referred for audit "
+            "and 2 were drawn at random: not every case was drawn at random, "
+            + text.NOT_ALL_DRAWN) in said
+    assert text.SELECTION_SENTENCE not in said and text.ALL_DRAWN_SENTENCE not in said
+    # the public pack names the ways used, with no counts
+    public = [s for s in pack_sentences(admin, public=True) if "drawn at random" in s]
+    assert public == ["Not every audited case was drawn at random: some were chosen by the QA "
+                      "team or referred for audit, " + text.NOT_ALL_DRAWN]
+
+
+def test_a_pack_of_random_draws_says_so_and_one_of_unknowns_says_it_is_not_recorded(
+        admin, make_input, store):
+    from sefton_qa.reports import text
+
+    log(admin, make_input, Selection.RANDOM_DRAW, 5)  # (a public pack shows 5 or more)
+    assert text.ALL_DRAWN_SENTENCE in pack_sentences(admin, public=False)
+    assert text.ALL_DRAWN_SENTENCE in pack_sentences(admin, public=True)
+    for audit in (r[0] for r in store.conn.execute("SELECT id FROM audits")):
+        inp = audit_service.get_audit(admin, audit).to_input()
+        inp.selection = Selection.UNKNOWN
+        audit_service.update_audit(admin, audit, inp, reason="not known after all")
+    said = pack_sentences(admin, public=False)
+    assert text.SELECTION_SENTENCE in said and text.ALL_DRAWN_SENTENCE not in said

@@ -186,8 +186,11 @@ def test_period_summary_shape_and_counts(admin, org, make_input, summary_specs, 
     make_audits(admin, org, make_input, summary_specs)
     summary = period_summary(store, START, END)
     assert list(summary) == ["period", "compared_with", "total", "grades", "previous",
-                             "change", "by_service_area", "by_team"]
+                             "change", "by_service_area", "by_team", "selection"]
     assert summary["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
+    # logged through the app with no say: the store's default for deep dives, "chosen"
+    assert summary["selection"] == {"random_draw": 0, "chosen": 6, "referred": 0,
+                                    "unknown": 0}
     keys = ["good", "requires_improvement", "inadequate"]  # outstanding is off
     assert set(keys) <= GRADE_NAMES
 

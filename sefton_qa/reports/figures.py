@@ -150,6 +150,9 @@ class PackFigures:
     by_type: dict[str, int] = field(default_factory=dict)
     #: How many of the period's graded audits were imported (history kept elsewhere before).
     imported: int = 0
+    #: The period's graded audits by how their cases were chosen ("random_draw", "chosen",
+    #: "referred", "unknown"; see domain.models.Selection).
+    selection: dict[str, int] = field(default_factory=dict)
     #: For a public pack: what the public pack of the previous period published for it
     #: (``{"audits": n, "good": n, ...}``, None for "c"); None when no such pack is on record.
     previous_published: dict | None = None

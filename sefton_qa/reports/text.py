@@ -209,18 +209,51 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     lines.append(moderation_sentence(figures, nums, short=True))
     lines.append(imported_sentence(figures, nums))
     lines.append(previous_published_sentence(figures, nums))
-    lines.append(SELECTION_SENTENCE)
+    lines.append(selection_sentence(figures, nums))
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
     lines.append(people_summary(figures, nums))
     return [line for line in lines if line]
 
 
-#: How the cases were chosen is not yet recorded with each audit (the case-selection issue
-#: adds a recorded random draw), so the pack says what its intervals can and cannot claim.
+#: When no audit of the period records how its case was chosen (all logged before Sefton QA
+#: recorded it, or imported without it), the pack says what its intervals can and cannot claim.
 SELECTION_SENTENCE = ("How the audited cases were chosen is not recorded with them, so the 95% "
                       "intervals describe these audits; they would describe the whole caseload "
                       "only if the cases had been drawn from it at random.")
+ALL_DRAWN_SENTENCE = ("Every audited case was drawn at random from the caseload, so the 95% "
+                      "intervals estimate the share across the cases they were drawn from.")
+NOT_ALL_DRAWN = ("so the 95% intervals describe these audits only; they would describe the "
+                 "whole caseload only if every case had been drawn from it at random.")
+#: How each way of choosing is said in a sentence ("30 were chosen by the QA team").
+_CHOSEN_PHRASES = (("chosen", "chosen by the QA team"), ("referred", "referred for audit"),
+                   ("random_draw", "drawn at random"), ("unknown", "not recorded"))
+
+
+def selection_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """How the period's audited cases were chosen, and so what the intervals describe. The
+    internal pack gives the counts; a public pack says which ways were used, without counts
+    (a count beside the grade counts could be differenced)."""
+    counts = {how: n for how, n in figures.selection.items() if n}
+    total = sum(counts.values())
+    if not total or set(counts) == {"unknown"}:
+        return SELECTION_SENTENCE
+    if set(counts) == {"random_draw"}:
+        return ALL_DRAWN_SENTENCE
+    if nums.public:
+        used = [phrase for how, phrase in _CHOSEN_PHRASES
+                if how in counts and how not in ("unknown", "random_draw")]
+        if used:
+            gap = " (for some it is not recorded)" if "unknown" in counts else ""
+            said = f"some were {' or '.join(used)}{gap}"
+        else:
+            said = "for some it is not recorded how they were chosen"
+        return f"Not every audited case was drawn at random: {said}, {NOT_ALL_DRAWN}"
+    parts = [f"{counts[how]:,} {'was' if counts[how] == 1 else 'were'} {phrase}"
+             for how, phrase in _CHOSEN_PHRASES if how in counts]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Of the {total:,} audited cases, {listed}: not every case was drawn at random, " \
+           f"{NOT_ALL_DRAWN}"
 
 
 def headline_sentence(figures: PackFigures, nums: Numbers) -> str:

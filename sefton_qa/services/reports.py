@@ -151,6 +151,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         by_team = summary_store.grade_counts_by_team(conn, start, end)
         by_type = summary_store.audit_type_counts(conn, start, end)
         imported = summary_store.imported_count(conn, start, end)
+        selection = summary_store.selection_counts(conn, start, end)
         areas_of = report_store.team_service_areas(conn)
         team_areas = {}
         for name in by_team:
@@ -208,7 +209,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         by_area=by_area, by_team=by_team, team_areas=team_areas, themes=themes,
         themes_previous=themes_previous, moderation=moderation, loop=loop, people=people,
         trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
-        appendix=appendix, by_type=by_type, imported=imported,
+        appendix=appendix, by_type=by_type, imported=imported, selection=selection,
         previous_published=(settings.get(published_key(previous)) if options.public
                             else None),
         cover=options.cover or CoverReport.from_setting(settings.get(COVER_SETTING)),

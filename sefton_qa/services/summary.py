@@ -10,6 +10,7 @@ import datetime as dt
 from sefton_qa.domain import periods, significance
 from sefton_qa.domain.errors import ValidationError
 from sefton_qa.domain.grades import ALL_GRADES, Grade
+from sefton_qa.domain.models import Selection
 from sefton_qa.domain.stats import percent, wilson_interval
 from sefton_qa.store import Store
 from sefton_qa.store import summary as summary_store
@@ -74,6 +75,7 @@ def period_summary(store: Store, start: dt.date, end: dt.date,
         prev_counts = summary_store.grade_counts(conn, prev_start, prev_end)
         by_area = summary_store.grade_counts_by_service_area(conn, start, end)
         by_team = summary_store.grade_counts_by_team(conn, start, end)
+        selection = summary_store.selection_counts(conn, start, end)
     grades = _grades_shown(store, counts, prev_counts)
     total, block = _grades_block(counts, grades)
     previous = None
@@ -108,4 +110,6 @@ def period_summary(store: Store, start: dt.date, end: dt.date,
         "change": change,
         "by_service_area": table(by_area),
         "by_team": table(by_team),
+        # How the period's cases were chosen (domain.models.Selection), every way listed.
+        "selection": {how.value: selection.get(how.value, 0) for how in Selection},
     }

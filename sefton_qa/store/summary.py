@@ -61,6 +61,14 @@ def audit_type_counts(conn, start: dt.date, end: dt.date) -> dict[str, int]:
     return {kind: n for kind, n in rows}
 
 
+def selection_counts(conn, start: dt.date, end: dt.date) -> dict[str, int]:
+    """The period's graded audits by how their cases were chosen (``random_draw``, ``chosen``,
+    ``referred``, ``unknown``)."""
+    rows = conn.execute(f"SELECT a.selection, count(*) {_period(conn)} GROUP BY a.selection",
+                        (start.isoformat(), end.isoformat()))
+    return {how: n for how, n in rows}
+
+
 def imported_count(conn, start: dt.date, end: dt.date) -> int:
     """How many of the period's graded audits were brought in by an import (their record was
     created by a trail row of kind ``import``), not logged in the app."""

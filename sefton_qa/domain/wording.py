@@ -14,6 +14,7 @@ AUDIT_FIELD_LABELS = {
     "case_reference": "Case reference",
     "audit_type": "Audit type",
     "audit_date": "Audit date",
+    "selection": "How the case was chosen",
     "service_area": "Service area",
     "team": "Team",
     "auditor": "Auditor",

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from sefton_qa import APP_NAME
 from sefton_qa.domain.grades import Grade
 from sefton_qa.domain.models import (
-    Audit, AuditInput, AuditType, Role, SectionGrade, TemplateSection,
+    Audit, AuditInput, AuditType, Role, SectionGrade, Selection, TemplateSection,
 )
 from sefton_qa.gui import operations
 from sefton_qa.gui.date_edit import NO_DATE, TypedDateEdit
@@ -221,6 +221,11 @@ class AuditForm(QDialog):
         self.type_combo.setObjectName("auditType")
         for audit_type in AuditType:
             self.type_combo.addItem(audit_type.label, audit_type.value)
+        self.selection_combo = QComboBox()
+        self.selection_combo.setObjectName("selection")
+        for how in Selection:
+            self.selection_combo.addItem(how.label, how.value)
+        self._selection_said = False  # whether the user chose it (else it follows the type)
         self.area_combo = QComboBox()
         self.area_combo.setObjectName("serviceArea")
         self.team_combo = QComboBox()
@@ -229,8 +234,8 @@ class AuditForm(QDialog):
         self.auditor_combo.setObjectName("auditor")
         self.manager_combo = QComboBox()
         self.manager_combo.setObjectName("teamManager")
-        for combo in (self.type_combo, self.area_combo, self.team_combo, self.auditor_combo,
-                      self.manager_combo):
+        for combo in (self.type_combo, self.selection_combo, self.area_combo, self.team_combo,
+                      self.auditor_combo, self.manager_combo):
             self._size_combo(combo)
 
         case_box = QGroupBox("The case")
@@ -239,6 +244,10 @@ class AuditForm(QDialog):
         self._add_row(case_form, "Audit &date", self.date_edit, "audit_date",
                       hint="dd/mm/yyyy; Alt+Down opens a calendar")
         self._add_row(case_form, "Audit t&ype", self.type_combo, "audit_type")
+        self._add_row(case_form, "Ho&w the case was chosen", self.selection_combo, "selection",
+                      hint="A random draw lets the committee pack speak for the whole "
+                           "caseload; any other way, for these audits only",
+                      accessible="How the case was chosen")
         self._add_row(case_form, "&Service area", self.area_combo, "service_area")
         self._add_row(case_form, "&Team", self.team_combo, "team",
                       hint="The teams of the chosen service area")
@@ -393,7 +402,8 @@ class AuditForm(QDialog):
         self.redo_action = self._action("Redo the change last undone",
                                         QKeySequence("Ctrl+Shift+Y"),
                                         self.redo_last_undone_change)
-        order = [self.case_edit, self.date_edit, self.type_combo, self.area_combo,
+        order = [self.case_edit, self.date_edit, self.type_combo, self.selection_combo,
+                 self.area_combo,
                  self.team_combo, self.auditor_combo, self.manager_combo]
         for section in self.sections.values():
             order += [section.grade, section.notes]
@@ -518,7 +528,8 @@ class AuditForm(QDialog):
         self.case_edit.textChanged.connect(lambda: self._changed("case_reference"))
         self.date_edit.dateChanged.connect(lambda: self._changed("audit_date"))
         self.date_edit.impossible_changed.connect(self._date_judged)
-        self.type_combo.currentIndexChanged.connect(lambda: self._changed("audit_type"))
+        self.type_combo.currentIndexChanged.connect(self._type_changed)
+        self.selection_combo.currentIndexChanged.connect(self._selection_changed)
         self.area_combo.currentIndexChanged.connect(self._area_changed)
         self.team_combo.currentIndexChanged.connect(self._team_changed)
         self.auditor_combo.currentIndexChanged.connect(lambda: self._changed("auditor"))
@@ -644,6 +655,8 @@ class AuditForm(QDialog):
                 self.case_edit.clear()
                 self._set_date(self.session.today())
                 self.type_combo.setCurrentIndex(0)
+                self._selection_said = False
+                self._show_selection(None)
                 self._fill_areas(None)
                 self._fill_teams(None, None)
                 self._fill_auditors(auditor_id)
@@ -660,6 +673,8 @@ class AuditForm(QDialog):
             self._set_date(values.audit_date)
             self.type_combo.setCurrentIndex(
                 max(0, self.type_combo.findData(values.audit_type.value)))
+            self._selection_said = values.selection is not None
+            self._show_selection(values.selection)
             self._fill_areas(values.service_area_id)
             self._fill_teams(values.service_area_id, values.team_id)
             self._fill_auditors(auditor_id)
@@ -714,8 +729,8 @@ class AuditForm(QDialog):
         for edit in (self.case_edit, self.findings_edit):
             edit.setReadOnly(ro)
         self.date_edit.setReadOnly(ro)
-        for combo in (self.type_combo, self.area_combo, self.team_combo, self.auditor_combo,
-                      self.manager_combo, self.overall_combo):
+        for combo in (self.type_combo, self.selection_combo, self.area_combo, self.team_combo,
+                      self.auditor_combo, self.manager_combo, self.overall_combo):
             combo.setEnabled(not ro)
         for section in self.sections.values():
             section.grade.setEnabled(not ro)
@@ -839,6 +854,7 @@ class AuditForm(QDialog):
             overall_grade=Grade(overall) if overall else None,
             theme_ids=sorted(self.chosen_theme_ids()),
             findings=self.findings_edit.toPlainText(),
+            selection=Selection(self.selection_combo.currentData()),
         )
 
     def impossible_date(self) -> str | None:
@@ -856,6 +872,27 @@ class AuditForm(QDialog):
         if name == "themes":
             self._update_themes_label()
         self.editor.changed(name)
+
+    def _show_selection(self, value: Selection | None) -> None:
+        """Show how the case was chosen; None: the store's default for the audit's type."""
+        if value is None:
+            kind = AuditType(self.type_combo.currentData())
+            value = organisation.selection_defaults(self.session)[kind]
+        self.selection_combo.setCurrentIndex(max(0, self.selection_combo.findData(value.value)))
+
+    def _type_changed(self) -> None:
+        if self.editor.loading:
+            return
+        if not self._selection_said:  # still the default: the new type's default
+            with self.editor.filling():
+                self._show_selection(None)
+        self._changed("audit_type")
+
+    def _selection_changed(self) -> None:
+        if self.editor.loading:
+            return
+        self._selection_said = True
+        self._changed("selection")
 
     def _area_changed(self) -> None:
         if self.editor.loading:
@@ -886,7 +923,8 @@ class AuditForm(QDialog):
 
     def _field_of(self, widget: QObject) -> str | None:
         fields = {self.case_edit: "case_reference", self.date_edit: "audit_date",
-                  self.type_combo: "audit_type", self.area_combo: "service_area",
+                  self.type_combo: "audit_type", self.selection_combo: "selection",
+                  self.area_combo: "service_area",
                   self.team_combo: "team", self.auditor_combo: "auditor",
                   self.manager_combo: "team_manager", self.overall_combo: "overall_grade",
                   self.theme_list: "themes", self.findings_edit: "findings"}
@@ -899,7 +937,8 @@ class AuditForm(QDialog):
 
     def _widget_of(self, name: str) -> QWidget | None:
         widgets = {"case_reference": self.case_edit, "audit_date": self.date_edit,
-                   "audit_type": self.type_combo, "service_area": self.area_combo,
+                   "audit_type": self.type_combo, "selection": self.selection_combo,
+                   "service_area": self.area_combo,
                    "team": self.team_combo, "auditor": self.auditor_combo,
                    "team_manager": self.manager_combo, "overall_grade": self.overall_combo,
                    "themes": self.theme_list, "findings": self.findings_edit}

@@ -309,6 +309,14 @@ def set_exempt_information(session: Session, text: str) -> Change:
     return Change("settings", (), "update")
 
 
+def selection_defaults(session: Session) -> dict[AuditType, Selection]:
+    """How cases of each audit type are recorded as chosen when the person logging says
+    nothing (what a new audit's form shows first)."""
+    from sefton_qa.services.audits import selection_defaults as read
+
+    return read(session.store.conn)
+
+
 def set_selection_default(session: Session, audit_type: AuditType,
                           selection: Selection) -> Change:
     """How cases of one audit type are chosen when the person logging an audit does not say;

@@ -11,7 +11,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import AuditStatus, AuditType
+from sefton_qa.domain.models import AuditStatus, AuditType, Selection
 from sefton_qa.gui import audit_form
 from sefton_qa.gui.audit_form import GEOMETRY_KEY, AuditForm
 from sefton_qa.services import audits as audit_service
@@ -144,6 +144,11 @@ def test_create_and_submit_an_audit_with_the_keyboard_alone(qtbot, open_form, de
     assert focused(form) is form.type_combo
     choose(qtbot, form, form.type_combo, "Themed")
     press(qtbot, form, Qt.Key.Key_Tab)
+    assert focused(form) is form.selection_combo
+    assert form.selection_combo.currentText() == "Chosen by the QA team"  # the default
+    press(qtbot, form, Qt.Key.Key_Home)
+    choose(qtbot, form, form.selection_combo, "Random draw")
+    press(qtbot, form, Qt.Key.Key_Tab)
     assert focused(form) is form.area_combo
     choose(qtbot, form, form.area_combo, area.name)
     press(qtbot, form, Qt.Key.Key_Tab)
@@ -193,6 +198,7 @@ def test_create_and_submit_an_audit_with_the_keyboard_alone(qtbot, open_form, de
     assert audit.case_reference == "LCS-424242"
     assert audit.audit_date == dt.date(2026, 11, 20)
     assert audit.audit_type is AuditType.THEMED
+    assert audit.selection is Selection.RANDOM_DRAW
     assert (audit.service_area_id, audit.team_id) == (area.id, teams[1].id)
     assert audit.auditor_id == demo_session.actor.id
     assert audit.overall_grade is Grade.GOOD
@@ -628,8 +634,8 @@ def test_conflict_on_saving_a_submitted_audit(qtbot, open_form, demo_session):
 # -- keyboard and accessibility ------------------------------------------------------------------
 def test_tab_order_runs_top_to_bottom(qtbot, open_form):
     form = open_form()
-    expected = [form.case_edit, form.date_edit, form.type_combo, form.area_combo,
-                form.team_combo, form.auditor_combo, form.manager_combo]
+    expected = [form.case_edit, form.date_edit, form.type_combo, form.selection_combo,
+                form.area_combo, form.team_combo, form.auditor_combo, form.manager_combo]
     for section in form.sections.values():
         expected += [section.grade, section.notes]
     expected += [form.overall_combo, form.theme_list, form.findings_edit, form.save_button,
@@ -651,13 +657,13 @@ def test_every_control_has_an_accessible_name_and_a_labelled_mnemonic(qtbot, ope
     unnamed = [w.objectName() or type(w).__name__ for w in controls if not w.accessibleName()]
     assert unnamed == []
     buddies = {label.buddy() for label in form.findChildren(QLabel) if label.buddy()}
-    for field in [form.case_edit, form.date_edit, form.type_combo, form.area_combo,
-                  form.team_combo, form.auditor_combo, form.manager_combo, form.overall_combo,
+    for field in [form.case_edit, form.date_edit, form.type_combo, form.selection_combo,
+                  form.area_combo, form.team_combo, form.auditor_combo, form.manager_combo, form.overall_combo,
                   form.theme_list, form.findings_edit]:
         assert field in buddies
     # Every field's label has a mnemonic: sections by number, and Alt+N from notes to notes.
     labels = [label for label in form.findChildren(QLabel) if label.buddy() is not None]
-    assert len(labels) == 10 + 2 * len(form.sections)
+    assert len(labels) == 11 + 2 * len(form.sections)
     assert [label.text() for label in labels
             if not re.search(r"&[^&]", label.text().replace("&&", ""))] == []
     mnemonics = [re.search(r"&([^&])", label.text().replace("&&", "")).group(1).lower()
@@ -703,7 +709,8 @@ def test_every_enum_combo_gives_the_services_members_by_keyboard(qtbot, open_for
     """Type, each section's grade and the overall grade carry str enums: every option, chosen
     with the keyboard, reaches the services as a real AuditType/Grade (Qt hands back text)."""
     form = open_form()
-    combos = [(form.type_combo, "audit_type", AuditType)]
+    combos = [(form.type_combo, "audit_type", AuditType),
+              (form.selection_combo, "selection", Selection)]
     combos += [(s.grade, None, Grade) for s in form.sections.values()]
     combos.append((form.overall_combo, "overall_grade", Grade))
     for combo, field, kind in combos:
@@ -769,3 +776,31 @@ def test_impossible_dates_are_named(typed, said):
 
     result = impossible_date(typed)
     assert (result is None) if said is None else result.startswith(said)
+
+
+# -- issue 16, item 4: how the case was chosen ----------------------------------------------------
+def test_how_the_case_was_chosen_follows_the_type_until_the_user_says(qtbot, open_form,
+                                                                       demo_session):
+    organisation.set_selection_default(demo_session, AuditType.DIP_SAMPLE,
+                                       Selection.RANDOM_DRAW)
+    form = open_form()
+    assert form.selection_combo.currentText() == "Chosen by the QA team"  # a deep dive's default
+    press(qtbot, form, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.type_combo)
+    choose(qtbot, form, form.type_combo, "Dip sample")
+    assert form.selection_combo.currentText() == "Random draw"  # follows the type's default
+    press(qtbot, form, Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.selection_combo)
+    choose(qtbot, form, form.selection_combo, "Referred for audit")
+    press(qtbot, form, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.type_combo)
+    press(qtbot, form, Qt.Key.Key_Home)  # back to the top: Deep dive, then Themed
+    choose(qtbot, form, form.type_combo, "Themed")
+    assert form.selection_combo.currentText() == "Referred for audit"  # said: kept
+    press(qtbot, form, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    type_text(qtbot, form, "LCS-424242")
+    press(qtbot, form, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: form.audit_id is not None)
+    qtbot.waitUntil(lambda: not form.editor.is_dirty())
+    saved = audit_service.get_audit(demo_session, form.audit_id)
+    assert (saved.audit_type, saved.selection) == (AuditType.THEMED, Selection.REFERRED)

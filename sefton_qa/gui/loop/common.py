@@ -283,6 +283,7 @@ def audit_html(session: Session, audit_id: int, *, extra: Sequence[tuple[str, st
         ("Case reference", a.case_reference or ""),
         ("Audit date", fmt_date(a.audit_date)),
         ("Audit type", a.audit_type.label),
+        ("How the case was chosen", a.selection.label),
         ("Service area", names["service_areas"].get(a.service_area_id, "")),
         ("Team", names["teams"].get(a.team_id, "")),
         ("Auditor", names["staff"].get(a.auditor_id, "")),

@@ -569,3 +569,31 @@ def test_the_internal_packs_exempt_paragraph_is_set_in_settings(qtbot, dialog, d
     assert own in text and "paragraphs 1 and 2 of Part 1" not in text
     click(qtbot, tab.standard_exempt)
     assert tab.exempt.toPlainText() == EXEMPT_INFORMATION
+
+
+def test_how_cases_are_chosen_by_default_is_set_per_type_with_the_keyboard(
+        qtbot, shown_active, demo_session):
+    """Issue 16, item 4: an administrator sets what new audits of each type record about how
+    their case was chosen; Alt+M reaches dip samples, the arrow keys choose, each choice is
+    saved (trailed) and only that type changes; a new audit then takes it."""
+    from PySide6.QtWidgets import QApplication
+
+    from sefton_qa.domain.models import AuditType, Selection
+
+    dlg = shown_active(SettingsDialog(demo_session))
+    tab = dlg.general
+    assert {k: c.currentText() for k, c in tab.selection.items()} == {
+        AuditType.DEEP_DIVE: "Chosen by the QA team", AuditType.THEMED: "Chosen by the QA team",
+        AuditType.DIP_SAMPLE: "Chosen by the QA team"}
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is tab.selection[AuditType.DIP_SAMPLE])
+    with qtbot.waitSignal(dlg.changed, timeout=3_000):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Up)  # Chosen → Random draw
+    assert org.selection_defaults(demo_session) == {
+        AuditType.DEEP_DIVE: Selection.CHOSEN, AuditType.THEMED: Selection.CHOSEN,
+        AuditType.DIP_SAMPLE: Selection.RANDOM_DRAW}
+    assert "random draw" in tab.status.text()
+    made = audit_service.create_audit(demo_session, AuditInput(
+        case_reference="LCS-515151", audit_type=AuditType.DIP_SAMPLE)).record_id
+    assert audit_service.get_audit(demo_session, made).selection is Selection.RANDOM_DRAW
+    assert verify_store(demo_session.store).ok

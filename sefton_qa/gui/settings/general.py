@@ -1,5 +1,5 @@
 """Settings → General: the authority's name, the earliest audit date, the case-reference
-format and the grade scale."""
+format, the grade scale, how cases are chosen by default and the packs' exempt paragraph."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QFormLayout,
     QGroupBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from sefton_qa.domain.errors import ValidationError
 from sefton_qa.domain.grades import Grade
+from sefton_qa.domain.models import AuditType, Selection
 from sefton_qa.domain.reference import (
     DEFAULT_CASE_REFERENCE_HINT,
     DEFAULT_CASE_REFERENCE_PATTERN,
@@ -131,17 +133,39 @@ class GeneralTab(_Tab):
         exempt_buttons.addWidget(self.save_exempt)
         packs_form.addRow(exempt_buttons)
 
+        # How cases are chosen, per audit type: what a new audit records unless its auditor
+        # says otherwise; the pack reports it beside its intervals.
+        self.selection: dict[AuditType, QComboBox] = {}
+        chosen = QGroupBox("How cases are chosen")
+        chosen_form = QFormLayout(chosen)
+        chosen_form.addRow(paragraph(
+            "What a new audit of each type records about how its case was chosen, unless the "
+            "auditor says otherwise. The committee pack says how the period's cases were "
+            "chosen: its 95% ranges speak for the whole caseload only when every case was "
+            "drawn at random."))
+        for kind, label in ((AuditType.DEEP_DIVE, "Deep dive&s:"), (AuditType.THEMED,
+                            "&Themed audits:"), (AuditType.DIP_SAMPLE, "Dip sa&mples:")):
+            combo = named(QComboBox(), f"How the cases of {kind.label.lower()} audits are "
+                                       "chosen", f"selection_{kind.value}")
+            for how in Selection:
+                combo.addItem(how.label, how.value)
+            combo.activated.connect(lambda _i, k=kind: self.save_selection(k))
+            self.selection[kind] = combo
+            chosen_form.addRow(buddy_label(label, combo), combo)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(refs)
         layout.addWidget(grades)
+        layout.addWidget(chosen)
         layout.addWidget(packs)
         layout.addWidget(self.problems)
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.edit(self.authority, self.save_authority, self.earliest, self.save_earliest,
                   self.pattern, self.hint, self.save_format, self.reset_format,
-                  self.outstanding, self.exempt, self.save_exempt, self.standard_exempt)
+                  self.outstanding, self.exempt, self.save_exempt, self.standard_exempt,
+                  *self.selection.values())
         self.refresh()
 
     def refresh(self) -> None:
@@ -154,6 +178,9 @@ class GeneralTab(_Tab):
         on = bool(values.get("outstanding_enabled", False))
         self.outstanding.setChecked(on)
         self.exempt.setPlainText(str(values.get(EXEMPT_SETTING) or EXEMPT_INFORMATION))
+        for kind, how in org.selection_defaults(self.session).items():
+            combo = self.selection[kind]
+            combo.setCurrentIndex(max(0, combo.findData(how.value)))
         grades = [Grade.OUTSTANDING.label] if on else []
         grades += [g.label for g in (Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)]
         self.scale_text.setText("Grades in use now: " + ", ".join(grades) + ".")
@@ -205,6 +232,13 @@ class GeneralTab(_Tab):
         text = self.exempt.toPlainText()
         self.apply(lambda s: org.set_exempt_information(s, text),
                    "the exempt-information paragraph of internal packs.")
+
+    def save_selection(self, kind: AuditType) -> None:
+        how = Selection(self.selection[kind].currentData())
+        if not self.apply(lambda s: org.set_selection_default(s, kind, how),
+                          f"new {kind.label.lower()} audits record their cases as "
+                          f"\"{how.label.lower()}\" unless the auditor says otherwise."):
+            self.refresh()
 
     def set_outstanding(self, on: bool) -> None:
         ok = self.apply(lambda s: org.set_outstanding_enabled(s, on),

@@ -1095,8 +1095,12 @@ def glossary_terms(figures: PackFigures, *, public: bool) -> list[tuple[str, str
                       "periods in a row rising or falling, or 8 in a row on one side of the "
                       "average, would rarely happen by chance alone; only the rules the "
                       "number of periods allows are used."),
-        ("Percentage points", "The difference between two percentages: from 8% to 16% is a "
-                              "rise of 8 points."),
+        ("Percentage points", "The difference between two percentages: from 16% to 8% is a "
+                              "fall of 8 points, and from 8% to 16% a rise of 8 points."),
+        ("Random draw", "Cases picked by chance from all open cases (within each team, say), "
+                        "not chosen by anyone, so that the audits fairly represent the "
+                        "caseload. Each audit records how its case was chosen: by random "
+                        "draw, chosen by the QA team, referred for audit, or not recorded."),
         ("Previous period", "The same number of whole calendar months just before this "
                             "period (for a quarter, the quarter before); for a period that is "
                             "not whole months, the same number of days just before it; unless "

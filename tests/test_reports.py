@@ -473,3 +473,23 @@ def test_tables_list_their_rows_by_name(tmp_path):
             if line.strip().startswith(tuple(seed_story.figures("2024-05").by_area))]
     table_rows = rows[:4]  # the table, then the chart's labels (ranked by count)
     assert table_rows == sorted(seed_story.figures("2024-05").by_area, key=str.lower), rows
+
+
+def test_the_headline_says_how_many_grades_moderation_changed(demo_admin):
+    """The headline's moderation clause, counted here straight from the moderations table:
+    those done in the period whose grade differs from the auditor's."""
+    from sefton_qa.reports import text
+    from sefton_qa.reports.numbers import Numbers
+    from sefton_qa.services.reports import PackOptions, gather
+
+    start, end = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
+    done = demo_admin.store.conn.execute(
+        "SELECT original_grade, moderated_grade FROM moderations WHERE status = 'done' "
+        "AND moderation_date BETWEEN ? AND ?", (start.isoformat(), end.isoformat())).fetchall()
+    changed = sum(1 for original, moderated in done if original != moderated)
+    assert done and changed  # the demo moderates, and some grades change
+    figures = gather(demo_admin, start, end, PackOptions())
+    headline = text.headline_sentence(figures, Numbers.build(figures, public=False))
+    assert headline.endswith(
+        f"Grades are as they stand after moderation: moderation in the period changed "
+        f"{changed} grade{'s' if changed != 1 else ''} of the {len(done)} audits it checked.")

@@ -475,34 +475,21 @@ class AuditEditor:
         if self.audit_id is not None and not self.is_dirty():
             return True
         inp = self.view.current_input()
-        try:
-            if self.audit_id is None:
-                draft = copy.deepcopy(inp)
-                change = self._write(lambda s: audit_service.create_audit(s, draft,
-                                                                          submit=False))
-                self.audit_id = change.record_id
-            else:
-                draft, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
-                change = self._write(lambda s: audit_service.update_audit(
-                    s, audit_id, draft, expected_version=version))
-        except ConflictError as exc:
-            self._conflict(exc)
+        draft, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
+        if audit_id is None:
+            write = lambda s: audit_service.create_audit(s, draft, submit=False)  # noqa: E731
+        else:
+            write = lambda s: audit_service.update_audit(  # noqa: E731
+                s, audit_id, draft, expected_version=version)
+        change = self._attempt(
+            write, refused="Draft not saved: fix the problems shown", not_done="Draft not saved",
+            notice=lambda exc: f"The draft was not saved: {exc} What you typed is still here.",
+            unreachable=lambda exc: self._keep_on_this_computer(inp, exc),
+            unexpected="The draft was not saved")
+        if change is None:
             return False
-        except ValidationError as exc:
-            self._refused(exc, "Draft not saved: fix the problems shown")
-            return False
-        except ServerUnreachable as exc:
-            self._keep_on_this_computer(inp, exc)
-            return False
-        except SeftonError as exc:
-            self.view.show_save_state("Draft not saved")
-            self.view.show_notice(f"The draft was not saved: {exc} What you typed is still "
-                                  "here.")
-            return False
-        except Exception as exc:  # logged and shown with details; the text stays in the form
-            self.view.show_save_state("Draft not saved")
-            self.view.show_unexpected(exc, "The draft was not saved")
-            return False
+        if audit_id is None:
+            self.audit_id = change.record_id
         self._after_save(inp)
         self.view.show_save_state(f"Draft saved {_now_hhmm()}")
         if self.kept_path is not None:  # in the store now: the copy here goes
@@ -510,6 +497,46 @@ class AuditEditor:
             self.view.hide_notice()
         self.view.announce(change)
         return True
+
+    def _attempt(self, write: Callable[[Session], Change], *, refused: str | None,
+                 not_done: str, notice: Callable[[Exception], str],
+                 unreachable: Callable[[ServerUnreachable], None] | None = None,
+                 unexpected: str | None = None) -> Change | None:
+        """Run one service write through the operations path; every way it can fail is said
+        here, and the form keeps what was typed. Returns the change, or None when nothing was
+        written (and the form says why).
+
+        ``refused``: the save state when the services refuse the values (shown at the fields;
+        None: said like any other refusal); ``not_done`` and ``notice``: the save state and
+        the notice for any other refusal; ``unreachable``: what to do when the server cannot
+        be reached; ``unexpected``: the title of an unexpected error's details (None: it is
+        raised to the caller's error path)."""
+        try:
+            return self._write(write)
+        except ConflictError as exc:
+            self._conflict(exc)
+        except ValidationError as exc:
+            if refused is not None:
+                self._refused(exc, refused)
+            else:
+                self._not_done(not_done, notice(exc))
+        except ServerUnreachable as exc:
+            if unreachable is not None:
+                unreachable(exc)
+            else:
+                self._not_done(not_done, notice(exc))
+        except SeftonError as exc:
+            self._not_done(not_done, notice(exc))
+        except Exception as exc:  # logged and shown with details; the text stays in the form
+            if unexpected is None:
+                raise
+            self.view.show_save_state(not_done)
+            self.view.show_unexpected(exc, unexpected)
+        return None
+
+    def _not_done(self, state: str, notice: str) -> None:
+        self.view.show_save_state(state)
+        self.view.show_notice(notice)
 
     def _keep_on_this_computer(self, inp: AuditInput, exc: ServerUnreachable) -> None:
         """The server cannot be reached: keep the draft in a file of this user's (deleted once
@@ -615,19 +642,13 @@ class AuditEditor:
     def save_submitted(self, reason: str) -> bool:
         """Save the edits of a submitted audit, with the reason the user gave."""
         inp = self.view.current_input()
-        try:
-            edited, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
-            change = self._write(lambda s: audit_service.update_audit(
-                s, audit_id, edited, expected_version=version, reason=reason))
-        except ConflictError as exc:
-            self._conflict(exc)
-            return False
-        except ValidationError as exc:
-            self._refused(exc, "Not saved: fix the problems shown")
-            return False
-        except SeftonError as exc:
-            self.view.show_save_state("Not saved")
-            self.view.show_notice(f"The changes were not saved: {exc}")
+        edited, audit_id, version = copy.deepcopy(inp), self.audit_id, self.version
+        change = self._attempt(
+            lambda s: audit_service.update_audit(s, audit_id, edited, expected_version=version,
+                                                 reason=reason),
+            refused="Not saved: fix the problems shown", not_done="Not saved",
+            notice=lambda exc: f"The changes were not saved: {exc}")
+        if change is None:
             return False
         self._after_save(inp)
         self.view.show_save_state(f"Changes saved {_now_hhmm()}")
@@ -654,19 +675,12 @@ class AuditEditor:
             return False
         if not self.save_draft():
             return False
-        try:
-            audit_id, version = self.audit_id, self.version
-            change = self._write(lambda s: audit_service.submit_audit(
-                s, audit_id, expected_version=version))
-        except ConflictError as exc:
-            self._conflict(exc)
-            return False
-        except ValidationError as exc:
-            self._refused(exc, "Draft saved; not submitted")
-            return False
-        except SeftonError as exc:
-            self.view.show_save_state("Draft saved; not submitted")
-            self.view.show_notice(f"The audit was not submitted: {exc}")
+        audit_id, version = self.audit_id, self.version
+        change = self._attempt(
+            lambda s: audit_service.submit_audit(s, audit_id, expected_version=version),
+            refused="Draft saved; not submitted", not_done="Draft saved; not submitted",
+            notice=lambda exc: f"The audit was not submitted: {exc}")
+        if change is None:
             return False
         audit = audit_service.get_audit(self.session, self.audit_id)
         self.version, self.status = audit.version, audit.status
@@ -708,21 +722,20 @@ class AuditEditor:
         """Undo or redo through the services, refusing to act over someone else's change
         the form has not seen; then show the audit as it now is."""
         verb = "redo" if redo else "undo"
-        try:
-            current = audit_service.get_audit(self.session, self.audit_id)
-            if self.version is not None and current.version != self.version:
+        audit_id, version = self.audit_id, self.version
+        step = audit_service.redo_last_undo if redo else audit_service.undo_last_change
+
+        def write(s: Session) -> Change:
+            if version is not None and audit_service.get_audit(s, audit_id).version != version:
                 raise ConflictError("This audit was changed by someone else since you opened "
                                     f"it, so the form will not {verb} over their change "
                                     "unseen.")
-            audit_id = self.audit_id
-            step = audit_service.redo_last_undo if redo else audit_service.undo_last_change
-            change = self._write(lambda s: step(s, audit_id))
-        except ConflictError as exc:
-            self._conflict(exc)
-            return False
-        except SeftonError as exc:
-            self.view.show_save_state("Nothing changed")
-            self.view.show_notice(f"Nothing was {'redone' if redo else 'undone'}: {exc}")
+            return step(s, audit_id)
+
+        change = self._attempt(
+            write, refused=None, not_done="Nothing changed",
+            notice=lambda exc: f"Nothing was {'redone' if redo else 'undone'}: {exc}")
+        if change is None:
             return False
         self.load(audit_service.get_audit(self.session, self.audit_id))
         self.view.show_save_state(f"Change redone {_now_hhmm()}" if redo else

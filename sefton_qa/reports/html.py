@@ -307,10 +307,12 @@ def page(figures: PackFigures, nums: Numbers, *, public: bool, appendix: bool = 
 
 
 def render(figures: PackFigures, path: str | Path, *, public: bool = False,
-           appendix: bool = False, progress: Progress | None = None) -> int:
+           appendix: bool = False, progress: Progress | None = None,
+           numbers: Numbers | None = None) -> int:
     """Write the HTML page into ``path``; returns 1 (one page), as pdf.render returns its
     page count. ``progress`` may raise to stop the build."""
-    nums = numbers_for(figures, public=public, progress=progress, steps=2)
+    nums = numbers_for(figures, public=public, progress=progress, steps=2,
+                       numbers=numbers)
     if progress:
         progress(1, 2, "Writing the web page")
     text = page(figures, nums, public=public, appendix=appendix)

@@ -313,13 +313,7 @@ class Numbers:
         than a blank one."""
         if not public:
             return cls(disclosure(figures), frozenset(), public)
-        # The public pack's suppression and its audit are the costly part of a pack, and one
-        # build needs them twice (to draw the pack, and to record what it published): they
-        # are worked out once per set of figures.
-        memo = figures.__dict__.setdefault("_public_numbers", [])
-        if not memo:
-            memo.append(cls._public(figures))
-        return memo[0]
+        return cls._public(figures)
 
     @classmethod
     def _public(cls, figures: PackFigures) -> "Numbers":

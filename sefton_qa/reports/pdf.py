@@ -1171,20 +1171,28 @@ def _logo(path: str | None) -> Flowable | None:
 
 
 def numbers_for(figures: PackFigures, *, public: bool, progress: Progress | None,
-                steps: int) -> Numbers:
-    """The figures as the pack may print them (the first of a render's ``steps``)."""
+                steps: int, numbers: Numbers | None = None) -> Numbers:
+    """The figures as the pack may print them (the first of a render's ``steps``):
+    ``numbers`` when the caller worked them out already (a public pack's suppression is the
+    costly part of a pack, and its build needs it again to record what it published)."""
     if progress:
         progress(0, steps, "Working out which figures can be published" if public
                  else "Preparing the figures")
+    if numbers is not None:
+        if numbers.public != public:
+            raise ValueError("the numbers given are for the other version of the pack")
+        return numbers
     return Numbers.build(figures, public=public)
 
 
 def render(figures: PackFigures, path: str | Path, *, public: bool = False,
-           appendix: bool = False, progress: Progress | None = None) -> int:
+           appendix: bool = False, progress: Progress | None = None,
+           numbers: Numbers | None = None) -> int:
     """Draw the pack into ``path``; returns the number of pages. ``progress`` may raise to
     stop the build."""
     fonts.register()
-    nums = numbers_for(figures, public=public, progress=progress, steps=3)
+    nums = numbers_for(figures, public=public, progress=progress, steps=3,
+                       numbers=numbers)
     if progress:
         progress(1, 3, "Drawing the charts and tables")
     story = PackWriter(figures, nums, public=public, appendix=appendix).story()

@@ -258,12 +258,18 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
     def drawing(done: int, total: int, message: str) -> None:
         _report(progress, 7 + round(8 * done / max(total, 1)), 17, message)
 
+    from sefton_qa.reports.numbers import Numbers, published_cells
+
+    # Worked out once: the pack draws them, records what it published and writes the CSV.
+    _report(progress, 7, 17, "Working out which figures can be published" if options.public
+            else "Preparing the figures")
+    nums = Numbers.build(figures, public=options.public)
     pages = 0
 
     def write(tmp: Path) -> None:
         nonlocal pages
         pages = render(figures, tmp, public=options.public, appendix=options.appendix,
-                       progress=drawing)
+                       progress=drawing, numbers=nums)
         _report(progress, 16, 17, "Recording the pack in the trail")
 
     reason = (f"Committee pack ({options.describe()}) as {FORMATS[path.suffix.lower()]}; "
@@ -271,9 +277,7 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
               f"{figures.previous.start.isoformat()} to {figures.previous.end.isoformat()}; "
               f"figures as at trail row {figures.trail_seq} ({figures.trail_hash})")
     def record_published(conn) -> None:  # in the same transaction as the pack's trail row
-        from sefton_qa.reports.numbers import Numbers, published_cells
-
-        cells = published_cells(figures, Numbers.build(figures, public=True))
+        cells = published_cells(figures, nums)
         settings_store.put(conn, published_key(figures.period), cells, who=session.who,
                            reason=f"What the public pack {path.name} published for "
                                   f"{figures.period.label()}")
@@ -301,7 +305,8 @@ def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | P
         anchors.record(session.store.path, backup_folder(session.store),
                        backup_stem_of(session.store), anchors.Anchor(
             figures.trail_seq, figures.trail_hash, "pack", path.name))
-    written = () if csv_dir is None else _write_tables(session, figures, csv_dir, overwrite)
+    written = () if csv_dir is None else _write_tables(session, figures, nums, csv_dir,
+                                                       overwrite)
     _report(progress, 17, 17, "Done")
     return PackResult(path=path, sha256=sha256, pages=pages, audits=figures.current.total,
                       seconds=time.perf_counter() - began, trail_seq=figures.trail_seq,
@@ -323,7 +328,7 @@ def _check_csv_dir(folder: Path, options: PackOptions, overwrite: bool) -> Path:
     return folder
 
 
-def _write_tables(session: Session, figures: PackFigures, folder: Path,
+def _write_tables(session: Session, figures: PackFigures, nums, folder: Path,
                   overwrite: bool) -> tuple[Path, ...]:
     """The public tables as CSV files in ``folder``, each written whole and recorded."""
     from sefton_qa.reports.opendata import tables
@@ -331,7 +336,7 @@ def _write_tables(session: Session, figures: PackFigures, folder: Path,
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text, rows in tables(figures):
+    for name, text, rows in tables(figures, nums):
         target = folder / name
         deliver_recorded(
             session, target,

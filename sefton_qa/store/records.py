@@ -16,7 +16,10 @@ from sefton_qa.store import dialect, trail
 #: Tables whose every change is trailed, in the order verification reports them.
 TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
                   "audit_templates", "audits", "moderations", "import_mappings",
-                  "file_transfers", "reflective_conversations", "remedial_actions")
+                  "file_transfers", "reflective_conversations", "remedial_actions",
+                  # step 0010: the caseload, audit plans, draws and allocations (issue 19)
+                  "caseload_snapshots", "caseload_cases", "audit_plans", "plan_quotas",
+                  "draws", "drawn_cases", "allocations")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
 #: Columns the engine computes itself; never written, never trailed.
 GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank", "search_vector"})}

@@ -434,6 +434,7 @@ SCHEMA_0010 = [
     f"""CREATE TABLE allocations (
     id INTEGER PRIMARY KEY,
     drawn_case_id INTEGER NOT NULL REFERENCES drawn_cases(id),
+    audit_type TEXT NOT NULL CHECK (audit_type IN ('deep_dive', 'dip_sample')),
     auditor_id INTEGER REFERENCES staff(id),
     due_date TEXT NOT NULL,
     audit_id INTEGER REFERENCES audits(id),

@@ -39,6 +39,7 @@ from sefton_qa.domain.plans import (
     CaseloadCase,
     Draw,
     DrawnCase,
+    PlanQuota,
     StratumInfo,
 )
 from sefton_qa.domain.sampling import Quota
@@ -195,20 +196,8 @@ def _quotas_by_hand(strata: dict[str, _Stratum], given: Mapping[str, Quota]
 
 
 # -- plans ---------------------------------------------------------------------------------------
-def create_plan(session: Session, period_start: dt.date, period_end: dt.date, *,
-                per_stratum: Quota | None = None, total: Quota | None = None,
-                quotas: Mapping[str, Quota] | None = None, stratify_by: str = "team",
-                exclude_months: int = DEFAULT_EXCLUDE_MONTHS,
-                snapshot_id: int | None = None) -> Change:
-    """A plan for the period over a caseload snapshot (the latest by default), with exactly
-    one way of setting its quotas:
-
-    * ``per_stratum``: the same quota for every team (or service area) with open cases;
-    * ``total``: the deep dives and dip samples of the whole plan, shared among strata in
-      proportion to their open cases by the largest-remainder method (the default way);
-    * ``quotas``: by hand, {team or service area name (or stratum key): Quota}.
-    """
-    session.require(*PLANNERS, doing="plan audits")
+def _check_plan_args(period_start, period_end, per_stratum, total, quotas, stratify_by,
+                     exclude_months) -> None:
     if period_end < period_start:
         raise ValidationError.single("period", "the period ends before it starts")
     if stratify_by not in ("team", "service_area"):
@@ -223,42 +212,95 @@ def create_plan(session: Session, period_start: dt.date, period_end: dt.date, *,
     for quota in (per_stratum, total):
         if quota is not None and (quota.deep_dives < 0 or quota.dip_samples < 0):
             raise ValidationError.single("quotas", "a quota cannot be negative")
+
+
+def _build_plan(conn, period_start, period_end, per_stratum, total, quotas, stratify_by,
+                exclude_months, snapshot_id) -> AuditPlan:
+    """The plan as it would be saved (id 0, its quotas' ids 0)."""
+    snapshot = caseload_store.get_snapshot(conn, snapshot_id) if snapshot_id is not None \
+        else caseload_store.latest_snapshot(conn)
+    if snapshot is None:
+        raise NotFound("There is no caseload snapshot to plan from: import the caseload "
+                       "first." if snapshot_id is None
+                       else f"There is no caseload snapshot {snapshot_id}.")
+    cases = caseload_store.cases(conn, snapshot.id)
+    strata = _strata_of(cases, stratify_by)
+    if quotas is not None:
+        chosen, rule = _quotas_by_hand(strata, quotas), "by_hand"
+    elif per_stratum is not None:
+        chosen, rule = {k: per_stratum for k in strata}, "per_stratum"
+    else:
+        sizes = {k: 0 for k in strata}
+        for c in cases:
+            sizes[_stratum_of_case(c, stratify_by)] += 1
+        deep = sampling.largest_remainder(total.deep_dives, sizes)
+        dip = sampling.largest_remainder(total.dip_samples, sizes)
+        chosen, rule = {k: Quota(deep[k], dip[k]) for k in strata}, "proportional"
+    due = period_end + dt.timedelta(days=int(settings_store.get(conn, DUE_DAYS_SETTING, 0)))
+    return AuditPlan(
+        id=0, period_start=period_start, period_end=period_end, snapshot_id=snapshot.id,
+        stratify_by=stratify_by, quota_rule=rule, exclude_months=exclude_months, due_date=due,
+        status="open",
+        quotas=tuple(PlanQuota(0, 0, key, strata[key].label, strata[key].team_id,
+                               strata[key].service_area_id, q.deep_dives, q.dip_samples)
+                     for key, q in sorted(chosen.items(), key=lambda kv: strata[kv[0]].label)))
+
+
+def create_plan(session: Session, period_start: dt.date, period_end: dt.date, *,
+                per_stratum: Quota | None = None, total: Quota | None = None,
+                quotas: Mapping[str, Quota] | None = None, stratify_by: str = "team",
+                exclude_months: int = DEFAULT_EXCLUDE_MONTHS,
+                snapshot_id: int | None = None) -> Change:
+    """A plan for the period over a caseload snapshot (the latest by default), with exactly
+    one way of setting its quotas:
+
+    * ``per_stratum``: the same quota for every team (or service area) with open cases;
+    * ``total``: the deep dives and dip samples of the whole plan, shared among strata in
+      proportion to their open cases by the largest-remainder method (the default way);
+    * ``quotas``: by hand, {team or service area name (or stratum key): Quota}.
+
+    One open plan per period: cancel it (with a reason) to plan the period again.
+    """
+    session.require(*PLANNERS, doing="plan audits")
+    _check_plan_args(period_start, period_end, per_stratum, total, quotas, stratify_by,
+                     exclude_months)
     with session.store.transaction() as conn:
-        snapshot = caseload_store.get_snapshot(conn, snapshot_id) if snapshot_id is not None \
-            else caseload_store.latest_snapshot(conn)
-        if snapshot is None:
-            raise NotFound("There is no caseload snapshot to plan from: import the caseload "
-                           "first." if snapshot_id is None
-                           else f"There is no caseload snapshot {snapshot_id}.")
         for plan in plan_store.plans_for_period(conn, period_start, period_end):
             raise ValidationError.single(
                 "period", f"plan {plan.id} already covers this period; cancel it first (with "
                           "a reason) to plan it again")
-        cases = caseload_store.cases(conn, snapshot.id)
-        strata = _strata_of(cases, stratify_by)
-        if quotas is not None:
-            chosen, rule = _quotas_by_hand(strata, quotas), "by_hand"
-        elif per_stratum is not None:
-            chosen, rule = {k: per_stratum for k in strata}, "per_stratum"
-        else:
-            sizes = {k: 0 for k in strata}
-            for c in cases:
-                sizes[_stratum_of_case(c, stratify_by)] += 1
-            deep = sampling.largest_remainder(total.deep_dives, sizes)
-            dip = sampling.largest_remainder(total.dip_samples, sizes)
-            chosen, rule = {k: Quota(deep[k], dip[k]) for k in strata}, "proportional"
-        due = period_end + dt.timedelta(days=int(settings_store.get(conn, DUE_DAYS_SETTING, 0)))
+        plan = _build_plan(conn, period_start, period_end, per_stratum, total, quotas,
+                           stratify_by, exclude_months, snapshot_id)
         plan_id = plan_store.insert_plan(conn, {
             "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
-            "snapshot_id": snapshot.id, "stratify_by": stratify_by, "quota_rule": rule,
-            "exclude_months": exclude_months, "due_date": due.isoformat(), "status": "open"},
-            who=session.who)
+            "snapshot_id": plan.snapshot_id, "stratify_by": stratify_by,
+            "quota_rule": plan.quota_rule, "exclude_months": exclude_months,
+            "due_date": plan.due_date.isoformat(), "status": "open"}, who=session.who)
         plan_store.insert_quotas(conn, [{
-            "plan_id": plan_id, "stratum": key, "team_id": strata[key].team_id,
-            "service_area_id": strata[key].service_area_id,
-            "deep_dives": q.deep_dives, "dip_samples": q.dip_samples}
-            for key, q in sorted(chosen.items())], who=session.who)
+            "plan_id": plan_id, "stratum": q.stratum, "team_id": q.team_id,
+            "service_area_id": q.service_area_id, "deep_dives": q.deep_dives,
+            "dip_samples": q.dip_samples} for q in sorted(plan.quotas, key=lambda q: q.stratum)],
+            who=session.who)
     return Change("audit_plans", (plan_id,), "create")
+
+
+def preview_plan(session: Session, period_start: dt.date, period_end: dt.date, *,
+                 per_stratum: Quota | None = None, total: Quota | None = None,
+                 quotas: Mapping[str, Quota] | None = None, stratify_by: str = "team",
+                 exclude_months: int = DEFAULT_EXCLUDE_MONTHS,
+                 snapshot_id: int | None = None) -> "DrawPreview":
+    """What :func:`create_plan` with the same arguments would plan, and the strata and sizes
+    its draw would take: nothing is written (the dry run before a plan exists)."""
+    session.require(*PLANNERS, doing="plan audits")
+    _check_plan_args(period_start, period_end, per_stratum, total, quotas, stratify_by,
+                     exclude_months)
+    conn = session.store.conn
+    with session.store.snapshot():
+        plan = _build_plan(conn, period_start, period_end, per_stratum, total, quotas,
+                           stratify_by, exclude_months, snapshot_id)
+        strata, by_stratum, excluded = _population(conn, plan)
+        infos = _strata_infos(plan, strata, by_stratum, excluded)
+    return DrawPreview(plan, tuple(infos), tuple(excluded))
 
 
 def set_quota(session: Session, plan_id: int, stratum: str, *, deep_dives: int,
@@ -351,7 +393,8 @@ class DrawPreview:
 
 
 def _strata_lines(plan: AuditPlan, strata) -> list[str]:
-    out = [f"Plan {plan.id}: {plan.period_start.isoformat()} to {plan.period_end.isoformat()}, "
+    name = f"Plan {plan.id}" if plan.id else "The plan (not saved)"
+    out = [f"{name}: {plan.period_start.isoformat()} to {plan.period_end.isoformat()}, "
            f"by {plan.stratify_by.replace('_', ' ')}, quotas {plan.quota_rule.replace('_', ' ')}"
            f", cases audited in the {plan.exclude_months} months before left out"]
     out.append(f"  {'stratum':<32} {'open':>6} {'left out':>8} {'eligible':>8} {'deep':>5} "

@@ -890,7 +890,7 @@ def _caseload(args) -> int:
             return 0
         if args.cases or args.snapshot is not None:
             for c in caseload.snapshot_cases(session, args.snapshot):
-                opened = c.opened_on.isoformat() if c.opened_on else ""
+                opened = date_text(c.opened_on, "")
                 print(f"{c.case_reference:<20} {c.team:<30} {c.case_type:<22} {opened:<10} "
                       f"{c.team_manager or ''}")
             return 0
@@ -898,7 +898,7 @@ def _caseload(args) -> int:
     if not snapshots:
         print("No caseload snapshot yet: sefton-qa caseload import FILE")
     for snap in snapshots:
-        print(f"{snap.id:>4}  {snap.taken_on.isoformat()}  {snap.case_count:>7,} cases  "
+        print(f"{snap.id:>4}  {date_text(snap.taken_on)}  {snap.case_count:>7,} cases  "
               f"{snap.file_name}")
     return 0
 
@@ -924,9 +924,9 @@ def _quota_args(args) -> dict:
 
 
 def _print_plan(plan) -> None:
-    print(f"Plan {plan.id}: {plan.period_start.isoformat()} to {plan.period_end.isoformat()} "
+    print(f"Plan {plan.id}: {date_text(plan.period_start)} to {date_text(plan.period_end)} "
           f"({plan.status}), snapshot {plan.snapshot_id}, by {plan.stratify_by.replace('_', ' ')}"
-          f", quotas {plan.quota_rule.replace('_', ' ')}, due {plan.due_date.isoformat()}")
+          f", quotas {plan.quota_rule.replace('_', ' ')}, due {date_text(plan.due_date)}")
     for q in plan.quotas:
         print(f"  {q.label:<32} {q.deep_dives:>3} deep dive(s)  {q.dip_samples:>3} dip "
               "sample(s)")
@@ -1044,5 +1044,5 @@ def _allocations(args) -> int:
         state = "done" if a.is_done() else "OVERDUE" if a.is_overdue(today) else "to do"
         print(f"{a.id:>5}  {a.case_reference:<20} {a.team[:28]:<28} "
               f"{a.audit_type.replace('_', ' '):<10} {(a.auditor or '-')[:24]:<24} "
-              f"due {a.due_date.isoformat()}  {state}")
+              f"due {date_text(a.due_date)}  {state}")
     return 0

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sefton_qa.domain import sampling
-from sefton_qa.domain.errors import NotFound, PermissionDenied, ValidationError
+from sefton_qa.domain.errors import PermissionDenied, ValidationError
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import AuditType, Role
 from sefton_qa.domain.sampling import Quota
 from sefton_qa.services import caseload
 from sefton_qa.services import organisation as org_service

@@ -35,7 +35,7 @@ def test_the_demo_store_has_a_caseload_a_plan_and_a_checked_draw(demo_path, caps
     assert code == 0, out + err
     assert out.startswith("ok    draw 1")
     code, out, err = run(capsys, "--db", demo_path, "allocations")
-    assert code == 0 and "due 2026-12-31" in out
+    assert code == 0 and "due 31/12/2026" in out
 
 
 def test_import_draw_check_discard_and_export(demo_path, tmp_path, capsys):

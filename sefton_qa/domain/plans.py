@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sefton_qa.domain.working_days import is_overdue
+
 #: The case types the caseload import knows, by the spellings case-management exports use.
 #: Any other text is kept as it is written (councils name their own).
 CASE_TYPES = {
@@ -171,4 +173,5 @@ class Allocation:
         return self.audit_status == "submitted"
 
     def is_overdue(self, today: dt.date) -> bool:
-        return self.status == "allocated" and not self.is_done() and self.due_date < today
+        return self.status == "allocated" and not self.is_done() and \
+            is_overdue(self.due_date, today)

@@ -23,6 +23,7 @@ from sefton_qa.domain.reference import (
 )
 from sefton_qa.domain.reference import matches as reference_matches
 from sefton_qa.domain.sampling import normalise_reference
+from sefton_qa.domain.wording import date_text
 from sefton_qa.services.import_export import (
     MAX_PROBLEMS_LISTED,
     PERSONAL_DATA,
@@ -104,7 +105,7 @@ class CaseloadImportReport:
             return out
         for team, n in sorted(self.by_team.items()):
             out.append(f"  {team}: {n:,} open case(s)")
-        taken = self.taken_on.isoformat() if self.taken_on else ""
+        taken = date_text(self.taken_on)
         if self.dry_run:
             out.append(f"Dry run: a snapshot of {self.cases:,} open case(s) taken on {taken} "
                        "would be added; nothing was written.")
@@ -224,7 +225,7 @@ def import_caseload(session: Session, path: str | Path, *, taken_on: dt.date | N
                 opened = parse_date(values["open_date"] if isinstance(raw_open, str)
                                     else raw_open)
                 if opened > taken_on:
-                    bad("open_date", f"{opened.isoformat()} is after the snapshot's date")
+                    bad("open_date", f"{date_text(opened)} is after the snapshot's date")
             except ValueError as exc:
                 bad("open_date", str(exc))
         rows.append(_CaseRow(number, reference, values.get("team", ""),
@@ -370,11 +371,11 @@ class SnapshotComparison:
 
     def lines(self) -> list[str]:
         if self.previous is None:
-            return [f"Snapshot {self.current.id} ({self.current.taken_on.isoformat()}, "
+            return [f"Snapshot {self.current.id} ({date_text(self.current.taken_on)}, "
                     f"{self.current.case_count:,} cases) is the first: nothing to compare."]
-        out = [f"Snapshot {self.current.id} ({self.current.taken_on.isoformat()}, "
+        out = [f"Snapshot {self.current.id} ({date_text(self.current.taken_on)}, "
                f"{self.current.case_count:,} cases) against snapshot {self.previous.id} "
-               f"({self.previous.taken_on.isoformat()}, {self.previous.case_count:,} cases): "
+               f"({date_text(self.previous.taken_on)}, {self.previous.case_count:,} cases): "
                f"{len(self.opened):,} opened, {len(self.closed):,} closed, "
                f"{len(self.moved):,} moved team."]
         out.extend(f"  opened  {c.case_reference}  {c.team}" for c in self.opened)

@@ -43,6 +43,7 @@ from sefton_qa.domain.plans import (
     StratumInfo,
 )
 from sefton_qa.domain.sampling import Quota
+from sefton_qa.domain.wording import date_text
 from sefton_qa.services.session import Session
 from sefton_qa.store import caseload as caseload_store
 from sefton_qa.store import plans as plan_store
@@ -394,7 +395,7 @@ class DrawPreview:
 
 def _strata_lines(plan: AuditPlan, strata) -> list[str]:
     name = f"Plan {plan.id}" if plan.id else "The plan (not saved)"
-    out = [f"{name}: {plan.period_start.isoformat()} to {plan.period_end.isoformat()}, "
+    out = [f"{name}: {date_text(plan.period_start)} to {date_text(plan.period_end)}, "
            f"by {plan.stratify_by.replace('_', ' ')}, quotas {plan.quota_rule.replace('_', ' ')}"
            f", cases audited in the {plan.exclude_months} months before left out"]
     out.append(f"  {'stratum':<32} {'open':>6} {'left out':>8} {'eligible':>8} {'deep':>5} "

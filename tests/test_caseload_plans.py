@@ -376,3 +376,51 @@ def test_random_caseloads_draw_and_allocate_by_the_rules(tmp_path, org_store_tem
         assert all(c.ok for c in plans.check_draws(admin))
     finally:
         store.close()
+
+
+def test_an_xlsx_caseload_with_date_cells(store, admin, org, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Case ref", "Team", "Category", "Date opened", "Team manager"])
+    sheet.append(["LCS-000001", "CP Team 1", "CLA", dt.datetime(2026, 3, 1), "Sam Manager"])
+    sheet.append(["LCS-000002", "CiC Team A", "Care leaver", dt.datetime(2025, 12, 9), ""])
+    book.save(tmp_path / "cases.xlsx")
+    report = caseload.import_caseload(admin, tmp_path / "cases.xlsx")
+    assert report.ok, report.problems
+    cases = {c.case_reference: c for c in caseload.snapshot_cases(admin)}
+    assert cases["LCS-000001"].opened_on == dt.date(2026, 3, 1)
+    assert cases["LCS-000001"].case_type == "Child looked after"
+    assert cases["LCS-000001"].team_manager_id == org.manager
+    assert cases["LCS-000002"].opened_on == dt.date(2025, 12, 9)
+
+
+def test_a_plan_by_service_area_draws_and_checks(store, admin, world):
+    plans.create_plan(admin, START, END, total=Quota(6, 0), stratify_by="service_area")
+    plan = plans.list_plans(admin)[0]
+    # Child Protection holds 40 open cases (30 + 10), Children in Care 20: 4 and 2
+    assert {q.label: q.deep_dives for q in plan.quotas} == {"Child Protection": 4,
+                                                           "Children in Care": 2}
+    result = plans.make_draw(admin, plan.id, seed="area seed")
+    cp = next(s for s in result.draw.strata if s.label == "Child Protection")
+    assert set(cp.team_ids) == {world.org.team_a1, world.org.team_a2} and cp.open_cases == 40
+    assert all(c.ok for c in plans.check_draws(admin))
+    outcome = plans.allocate_draw(admin, result.draw.id)
+    assert outcome.allocated == 6
+
+
+def test_cancelling_and_replanning_a_period(store, admin, world):
+    plans.create_plan(admin, START, END, per_stratum=Quota(1))
+    plan = plans.list_plans(admin)[0]
+    with pytest.raises(ValidationError, match="already covers"):
+        plans.create_plan(admin, START, END, per_stratum=Quota(2))
+    draw = plans.make_draw(admin, plan.id, seed=3).draw
+    with pytest.raises(ValidationError, match="discard"):
+        plans.cancel_plan(admin, plan.id, "Wrong quotas.")
+    plans.discard_draw(admin, draw.id, "Wrong quotas.")
+    plans.cancel_plan(admin, plan.id, "Wrong quotas.")
+    plans.create_plan(admin, START, END, per_stratum=Quota(2))
+    assert [p.status for p in plans.list_plans(admin)] == ["open", "cancelled"]
+    report = verify_store(store)
+    assert report.ok, report.lines()

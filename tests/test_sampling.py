@@ -130,6 +130,14 @@ def test_allocation_without_rules_is_even():
     assert sorted(counts) == [3, 3, 4]
 
 
+def test_allocation_evens_counts_through_a_chain_of_moves():
+    """a may take only case 1 and 2; b may take 1, 2 and 3; c only 3. Greedy alone would give
+    a two (or b two and c none): the chain a → b → c evens them."""
+    cases = [(1, frozenset({"c"})), (2, frozenset({"c"})), (3, frozenset({"a"}))]
+    result = sampling.allocate(cases, ["a", "b", "c"])
+    assert sorted(result.values()) == ["a", "b", "c"]
+
+
 def test_allocation_respects_what_a_case_forbids():
     cases = [(1, frozenset({"a"})), (2, frozenset({"a", "b"})), (3, frozenset({"a", "b", "c"}))]
     result = sampling.allocate(cases, ["a", "b", "c"])
@@ -152,10 +160,18 @@ def test_allocation_over_random_rules(forbidden, n_auditors):
             continue
         assert got in allowed  # never a forbidden auditor
         counts[got] += 1
-    # no case could move to an allowed auditor with two or more fewer
-    for key, banned in cases:
-        got = result[key]
-        if got is not None:
-            assert all(counts[got] - counts[a] < 2 for a in auditors if a not in banned)
+    # no chain of allowed moves joins an auditor to one holding two or more fewer: counts
+    # differ by more than one only where the rules leave no way to even them
+    for start in auditors:
+        reach, frontier = {start}, [start]
+        while frontier:
+            holder = frontier.pop()
+            for key, banned in cases:
+                if result[key] == holder:
+                    for a in auditors:
+                        if a not in banned and a not in reach:
+                            reach.add(a)
+                            frontier.append(a)
+        assert all(counts[start] - counts[a] < 2 for a in reach), (start, reach, counts)
     if all(not banned & set(auditors) for banned in forbidden):  # no rule in the way
         assert max(counts.values()) - min(counts.values()) <= 1

@@ -157,10 +157,13 @@ def allocate(cases: Sequence[tuple[Hashable, frozenset]], auditors: Sequence[Has
     {case key: auditor, or None when every auditor is forbidden}.
 
     Cases with the fewest allowed auditors are placed first, each to the allowed auditor with
-    the fewest so far (ties to the earlier auditor); then, while some case could move from an
-    auditor to an allowed one with two or more fewer, it moves (each move lowers the sum of
-    squared counts, so this ends). So: with no rule in the way, counts differ by at most one;
-    with rules, no single case can be moved to make them more even.
+    the fewest so far (ties to the earlier auditor). Then, while some auditor holds two or
+    more cases than another and a chain of allowed moves joins them (a case of the first to
+    an auditor it allows, a case of that one to the next, ... ending at the second), the
+    cases move along the chain: the first loses one, the last gains one. Each such move
+    lowers the sum of squared counts, so this ends; and when it has, counts differ by at most
+    one except where the rules leave no way to even them. Deterministic: the same input
+    gives the same answer.
     """
     counts = {a: 0 for a in auditors}
     for a, n in (current or {}).items():
@@ -178,20 +181,45 @@ def allocate(cases: Sequence[tuple[Hashable, frozenset]], auditors: Sequence[Has
         best = min(choices, key=lambda a: (counts[a], order[a]))
         counts[best] += 1
         result[key] = best
-    moved = True
-    while moved:
-        moved = False
-        for key, _forbidden in cases:
-            holder = result[key]
-            if holder is None:
-                continue
-            target = min(allowed[key], key=lambda a: (counts[a], order[a]))
-            if counts[holder] - counts[target] >= 2:
-                counts[holder] -= 1
-                counts[target] += 1
-                result[key] = target
-                moved = True
-    return result
+    while True:
+        path = _evening_chain(cases, auditors, allowed, result, counts, order)
+        if path is None:
+            return result
+        for key, target in path:
+            counts[result[key]] -= 1
+            counts[target] += 1
+            result[key] = target
+
+
+def _evening_chain(cases, auditors, allowed, result, counts, order):
+    """A chain of moves [(case, to auditor), ...] from an auditor to one holding two or more
+    fewer, or None. Breadth first from the most loaded auditors (the shortest chain, ties by
+    the auditors' and cases' order)."""
+    held: dict[Hashable, list] = {a: [] for a in auditors}
+    for key, _forbidden in cases:
+        if result[key] is not None:
+            held[result[key]].append(key)
+    for start in sorted(auditors, key=lambda a: (-counts[a], order[a])):
+        seen = {start: None}  # auditor → (previous auditor, case moved to it)
+        frontier = [start]
+        while frontier:
+            following = []
+            for holder in frontier:
+                for key in held[holder]:
+                    for target in allowed[key]:
+                        if target in seen:
+                            continue
+                        seen[target] = (holder, key)
+                        if counts[start] - counts[target] >= 2:
+                            path, at = [], target
+                            while seen[at] is not None:
+                                previous, moved = seen[at]
+                                path.append((moved, at))
+                                at = previous
+                            return path[::-1]
+                        following.append(target)
+            frontier = following
+    return None
 
 
 # -- the weighted estimate -------------------------------------------------------------------------

@@ -281,6 +281,9 @@ def test_my_allocations_progress_reserves_and_export(store, admin, world, make_i
         service_area_id=prefill.service_area_id, auditor_id=world.org.auditor,
         audit_date=dt.date(2026, 11, 20), overall_grade=Grade.GOOD), submit=True).record_id
     plans.link_audit(auditor, first.id, audit_id)
+    assert plans.allocation_of_audit(auditor, audit_id).id == first.id
+    assert plans.kept_draw(admin, result.draw.plan_id).id == result.draw.id
+    assert result.draw.sample_size == 6 and result.draw.open_cases == 60
     # a case closed before it was audited: its reserve replaces it, saying why
     second = mine[1]
     plans.use_reserve(admin, second.id, "Case closed on 2 November.")

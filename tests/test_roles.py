@@ -516,6 +516,8 @@ SAMPLING_READS = {
     ("plans", "plan_progress"): {ADMIN, SM},
     ("plans", "audit_prefill"): {QA, SM, ADMIN},
     ("plans", "sample_estimate"): {QA, SM, ADMIN},
+    ("plans", "kept_draw"): {ADMIN, SM},
+    ("plans", "allocation_of_audit"): {QA, MOD, SM, ADMIN},
 }
 #: Writers checked elsewhere, and why.
 EXEMPT = {
@@ -585,7 +587,9 @@ def _sampling_read(module, name, s, ids):
         return fn(s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), per_stratum=Quota(1))
     if name == "plan_for_period":
         return fn(s, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
-    if name in ("get_plan", "preview_draw", "plan_progress"):
+    if name == "allocation_of_audit":
+        return fn(s, ids.linked_audit)
+    if name in ("get_plan", "preview_draw", "plan_progress", "kept_draw"):
         return fn(s, ids.undrawn)
     if name in ("drawn_cases", "sample_estimate"):
         return fn(s, ids.draw)

@@ -129,6 +129,16 @@ class Draw:
     discarded_at: str | None
     discard_reason: str | None
 
+    @property
+    def sample_size(self) -> int:
+        """The cases drawn for audit (reserves not counted)."""
+        return sum(s.sample for s in self.strata)
+
+    @property
+    def open_cases(self) -> int:
+        """The open cases of the strata drawn from (the caseload the sample stands for)."""
+        return sum(s.open_cases for s in self.strata)
+
 
 @dataclass(frozen=True)
 class DrawnCase:

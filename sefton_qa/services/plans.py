@@ -540,6 +540,12 @@ def list_draws(session: Session, *, plan_id: int | None = None) -> list[Draw]:
     return plan_store.list_draws(session.store.conn, plan_id=plan_id)
 
 
+def kept_draw(session: Session, plan_id: int) -> Draw | None:
+    """The plan's draw in force (None before it is drawn, or after a discard)."""
+    session.require(*VIEWERS, doing="see draws")
+    return _kept_draw(session.store.conn, plan_id)
+
+
 def drawn_cases(session: Session, draw_id: int) -> list[DrawnCase]:
     session.require(*VIEWERS, doing="see draws")
     return plan_store.drawn_cases(session.store.conn, draw_id)
@@ -846,6 +852,14 @@ def link_audit(session: Session, allocation_id: int, audit_id: int) -> Change:
         plan_store.update_allocation(conn, allocation_id, {"audit_id": audit_id},
                                      who=session.who)
     return Change("allocations", (allocation_id,), "update")
+
+
+def allocation_of_audit(session: Session, audit_id: int) -> Allocation | None:
+    """The allocation an audit was done for (so the audit form can say the case was drawn
+    at random), or None."""
+    session.require(Role.QA_OFFICER, Role.MODERATOR, Role.SERVICE_MANAGER, Role.ADMINISTRATOR,
+                    doing="see audits")
+    return plan_store.allocation_for_audit(session.store.conn, audit_id)
 
 
 def my_allocations(session: Session, *, include_done: bool = False) -> list[Allocation]:

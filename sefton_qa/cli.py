@@ -245,7 +245,97 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate = staff_sub.add_parser("deactivate", help="a person who has left: kept in the "
                                                          "records, can no longer sign in")
     deactivate.add_argument("account", metavar="ACCOUNT")
+    _add_sampling_commands(add_command)
     return parser
+
+
+def _add_quota_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--per-team", type=int, metavar="N",
+                         help="N deep dives for every team (or service area) with open cases")
+    command.add_argument("--dip-per-team", type=int, default=0, metavar="N",
+                         help="with --per-team: also N dip samples each (default 0)")
+    command.add_argument("--total", type=int, metavar="N",
+                         help="N deep dives in all, shared among teams in proportion to their "
+                              "open cases (largest remainder)")
+    command.add_argument("--dip-total", type=int, default=0, metavar="N",
+                         help="with --total: also N dip samples in all, shared the same way")
+    command.add_argument("--plan", dest="plan_file", metavar="FILE",
+                         help="quotas by hand: a .csv or .xlsx with a team (or service_area) "
+                              "column and deep_dives and/or dip_samples columns")
+    command.add_argument("--by", choices=["team", "service_area"], default="team",
+                         help="the strata: each team (default) or each service area")
+    command.add_argument("--exclude-months", type=int, default=6, metavar="N",
+                         help="leave out cases with a submitted audit in the N months before "
+                              "the period (default 6)")
+
+
+def _add_sampling_commands(add_command) -> None:
+    """caseload, plan, sample and allocations (issue 19)."""
+    caseload = add_command("caseload", help="the open cases, imported from the case-management "
+                                            "system as dated snapshots (administrators)")
+    caseload_sub = caseload.add_subparsers(dest="caseload_command", metavar="ACTION",
+                                           required=True)
+    imp = caseload_sub.add_parser("import", help="import a case list (.csv or .xlsx): case "
+                                                 "reference, team, case type, open date, "
+                                                 "optionally team manager and service area")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--create-missing", action="store_true",
+                     help="create teams (and service areas) the store does not know")
+    imp.add_argument("--dry-run", action="store_true", help="check the file; write nothing")
+    imp.add_argument("--taken-on", type=_date, metavar="YYYY-MM-DD",
+                     help="the day the list was exported (default today)")
+    listing = caseload_sub.add_parser("list", help="the snapshots, or one snapshot's cases")
+    listing.add_argument("--cases", action="store_true",
+                         help="list the cases of the latest snapshot (or --snapshot)")
+    listing.add_argument("--snapshot", type=int, metavar="ID")
+    compare = caseload_sub.add_parser("compare", help="cases opened, closed and moved since the "
+                                                      "previous snapshot")
+    compare.add_argument("--snapshot", type=int, metavar="ID")
+    compare.add_argument("--previous", type=int, metavar="ID")
+
+    plan = add_command("plan", help="audit plans: quotas per team for a period "
+                                    "(administrators)")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+    create = plan_sub.add_parser("create", help="plan a period from the latest caseload")
+    _add_period(create, previous=False)
+    _add_quota_options(create)
+    create.add_argument("--dry-run", action="store_true",
+                        help="show the strata and sizes; write nothing")
+    plan_sub.add_parser("list", help="every plan with its quotas")
+    progress = plan_sub.add_parser("progress", help="planned, done and overdue by team")
+    progress.add_argument("plan_id", type=int, metavar="PLAN")
+    cancel = plan_sub.add_parser("cancel", help="cancel a plan (saying why)")
+    cancel.add_argument("plan_id", type=int, metavar="PLAN")
+    cancel.add_argument("--why", required=True)
+
+    sample = add_command("sample", help="draw a period's random sample (sha256-v1), allocate "
+                                        "it; --check recomputes every recorded draw")
+    _add_period(sample, previous=False)
+    _add_quota_options(sample)
+    sample.add_argument("--dry-run", action="store_true",
+                        help="show the strata and sizes first; draw and write nothing")
+    sample.add_argument("--seed", metavar="S",
+                        help="a given seed (demo data and tests), recorded as given; "
+                             "otherwise a random one from the operating system")
+    sample.add_argument("--no-allocate", action="store_true",
+                        help="draw without allocating to auditors")
+    sample.add_argument("--check", action="store_true",
+                        help="recompute every recorded draw and report any case swapped")
+    sample.add_argument("--discard", type=int, metavar="DRAW",
+                        help="set a draw aside (with --why); it stays on record")
+    sample.add_argument("--why", help="why the draw is discarded")
+
+    alloc = add_command("allocations", help="the allocation list (administrators and service "
+                                            "managers), or --mine")
+    alloc.add_argument("--mine", action="store_true", help="what is allocated to you")
+    alloc.add_argument("--plan", dest="plan_id", type=int, metavar="PLAN")
+    alloc.add_argument("--draw", dest="draw_id", type=int, metavar="DRAW")
+    alloc.add_argument("--export", metavar="FILE", help="write the list to .csv or .xlsx")
+    alloc.add_argument("--overwrite", action="store_true")
+    alloc.add_argument("--use-reserve", type=int, metavar="ALLOCATION",
+                       help="replace an allocated case by its team's next reserve (with --why)")
+    alloc.add_argument("--why", help="why the reserve is used (say, the case closed)")
+    alloc.add_argument("--json", action="store_true", help="print JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
         return {"demo": _demo, "summary": _summary, "verify": _verify, "import": _import,
                 "export": _export, "queue": _queue, "report": _report, "backup": _backup,
                 "restore": _restore, "backups": _backups, "info": _info, "whoami": _whoami, "init": _init, "anchors": _anchors,
-                "copy-store": _copy_store, "server": _server, "staff": _staff}[command](args)
+                "copy-store": _copy_store, "server": _server, "staff": _staff,
+                "caseload": _caseload, "plan": _plan, "sample": _sample,
+                "allocations": _allocations}[command](args)
     except SeftonError as exc:
         print(f"sefton-qa: {exc}", file=sys.stderr)
         return 1
@@ -774,4 +866,183 @@ def _report(args) -> int:
     if result.tables:
         print(f"Wrote {len(result.tables)} tables as CSV into {result.tables[0].parent}, each "
               "recorded in the trail.")
+    return 0
+
+
+# -- caseload, plans, the draw, allocations (issue 19) -----------------------------------------
+def _caseload(args) -> int:
+    from sefton_qa.services import caseload, sign_in
+
+    if args.caseload_command == "import":
+        _must_exist(args)
+        with _open(args, create=False, check=True) as store:
+            report = caseload.import_caseload(sign_in(store), args.file,
+                                              taken_on=args.taken_on,
+                                              create_missing=args.create_missing,
+                                              dry_run=args.dry_run)
+        print("\n".join(report.lines()))
+        return 0 if report.ok else 1
+    with _open(args, create=False) as store:
+        session = sign_in(store)
+        if args.caseload_command == "compare":
+            print("\n".join(caseload.compare_snapshots(session, args.snapshot,
+                                                       args.previous).lines()))
+            return 0
+        if args.cases or args.snapshot is not None:
+            for c in caseload.snapshot_cases(session, args.snapshot):
+                opened = date_text(c.opened_on, "")
+                print(f"{c.case_reference:<20} {c.team:<30} {c.case_type:<22} {opened:<10} "
+                      f"{c.team_manager or ''}")
+            return 0
+        snapshots = caseload.list_snapshots(session)
+    if not snapshots:
+        print("No caseload snapshot yet: sefton-qa caseload import FILE")
+    for snap in snapshots:
+        print(f"{snap.id:>4}  {date_text(snap.taken_on)}  {snap.case_count:>7,} cases  "
+              f"{snap.file_name}")
+    return 0
+
+
+def _quota_args(args) -> dict:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.domain.sampling import Quota
+    from sefton_qa.services import plans
+
+    given = [name for name, value in (("--per-team", args.per_team), ("--total", args.total),
+                                      ("--plan", args.plan_file)) if value is not None]
+    if len(given) != 1:
+        raise ValidationError.single("quotas", "give one of --per-team N, --total N or "
+                                               "--plan FILE")
+    out = {"stratify_by": args.by, "exclude_months": args.exclude_months}
+    if args.per_team is not None:
+        out["per_stratum"] = Quota(args.per_team, args.dip_per_team)
+    elif args.total is not None:
+        out["total"] = Quota(args.total, args.dip_total)
+    else:
+        out["quotas"] = plans.read_plan_file(args.plan_file)
+    return out
+
+
+def _print_plan(plan) -> None:
+    print(f"Plan {plan.id}: {date_text(plan.period_start)} to {date_text(plan.period_end)} "
+          f"({plan.status}), snapshot {plan.snapshot_id}, by {plan.stratify_by.replace('_', ' ')}"
+          f", quotas {plan.quota_rule.replace('_', ' ')}, due {date_text(plan.due_date)}")
+    for q in plan.quotas:
+        print(f"  {q.label:<32} {q.deep_dives:>3} deep dive(s)  {q.dip_samples:>3} dip "
+              "sample(s)")
+
+
+def _plan(args) -> int:
+    from sefton_qa.services import plans, sign_in
+
+    with _open(args, create=False, check=args.plan_command in ("create", "cancel")) as store:
+        session = sign_in(store)
+        if args.plan_command == "create":
+            start, end = _period_of(args)
+            if args.dry_run:
+                print("\n".join(plans.preview_plan(session, start, end,
+                                                   **_quota_args(args)).lines()))
+                print("Dry run: nothing was written.")
+                return 0
+            change = plans.create_plan(session, start, end, **_quota_args(args))
+            _print_plan(plans.get_plan(session, change.record_ids[0]))
+        elif args.plan_command == "list":
+            found = plans.list_plans(session)
+            if not found:
+                print("No plans yet: sefton-qa plan create --quarter YYYYQn --per-team N")
+            for plan in found:
+                _print_plan(plan)
+        elif args.plan_command == "progress":
+            rows = plans.plan_progress(session, args.plan_id)
+            print(f"{'team':<32} {'planned':>7} {'done':>5} {'overdue':>7}")
+            for r in rows:
+                print(f"{r.team[:32]:<32} {r.planned:>7} {r.done:>5} {r.overdue:>7}")
+        else:
+            plans.cancel_plan(session, args.plan_id, args.why)
+            print(f"Plan {args.plan_id} cancelled.")
+    return 0
+
+
+def _sample(args) -> int:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.services import plans, sign_in
+
+    if args.check:
+        with _open(args, create=False) as store:
+            results = plans.check_draws(sign_in(store))
+        if not results:
+            print("No draws recorded yet.")
+        for r in results:
+            print(r.line())
+        return 0 if all(r.ok for r in results) else 1
+    if args.discard is not None:
+        if not args.why:
+            raise ValidationError.single("--why", "say why the draw is discarded")
+        with _open(args, create=False, check=True) as store:
+            plans.discard_draw(sign_in(store), args.discard, args.why)
+        print(f"Draw {args.discard} discarded; it stays on record.")
+        return 0
+    start, end = _period_of(args)
+    quota_given = any(v is not None for v in (args.per_team, args.total, args.plan_file))
+    with _open(args, create=False, check=not args.dry_run) as store:
+        session = sign_in(store)
+        plan = plans.plan_for_period(session, start, end)
+        if args.dry_run:
+            preview = plans.preview_plan(session, start, end, **_quota_args(args)) \
+                if plan is None or quota_given else plans.preview_draw(session, plan.id)
+            print("\n".join(preview.lines()))
+            print("Dry run: nothing was drawn or written.")
+            return 0
+        if plan is None:
+            if not quota_given:
+                raise ValidationError.single("quotas", "the period has no plan yet: give "
+                                                       "--per-team N, --total N or --plan FILE")
+            plan = plans.get_plan(session, plans.create_plan(session, start, end,
+                                                             **_quota_args(args)).record_ids[0])
+        elif quota_given:
+            raise ValidationError.single("quotas", f"the period has plan {plan.id} already: "
+                                                   "draw it without quota options, or cancel it")
+        result = plans.make_draw(session, plan.id, seed=args.seed)
+        print("\n".join(result.lines(plan)))
+        if not args.no_allocate:
+            print("\n".join(plans.allocate_draw(session, result.draw.id).lines()))
+    return 0
+
+
+def _allocations(args) -> int:
+    from sefton_qa.domain.errors import ValidationError
+    from sefton_qa.services import plans, sign_in
+
+    with _open(args, create=False, check=args.use_reserve is not None
+               or args.export is not None) as store:
+        session = sign_in(store)
+        if args.use_reserve is not None:
+            if not args.why:
+                raise ValidationError.single("--why", "say why the reserve is used")
+            plans.use_reserve(session, args.use_reserve, args.why)
+            print(f"Allocation {args.use_reserve} replaced by its team's next reserve.")
+            return 0
+        if args.export:
+            result = plans.export_allocations(session, args.export, plan_id=args.plan_id,
+                                              draw_id=args.draw_id, overwrite=args.overwrite)
+            print(f"Exported {result.rows:,} allocations to {result.path} "
+                  f"(SHA-256 {result.sha256})")
+            return 0
+        items = plans.my_allocations(session) if args.mine else \
+            plans.allocations(session, plan_id=args.plan_id, draw_id=args.draw_id)
+        today = session.today()
+    if args.json:
+        print(json.dumps([{"id": a.id, "case_reference": a.case_reference, "team": a.team,
+                           "audit_type": a.audit_type, "auditor": a.auditor,
+                           "due_date": a.due_date.isoformat(), "done": a.is_done(),
+                           "overdue": a.is_overdue(today), "audit_id": a.audit_id,
+                           "reserve_reason": a.reserve_reason} for a in items], indent=2))
+        return 0
+    if not items:
+        print("Nothing is allocated." if not args.mine else "Nothing is allocated to you.")
+    for a in items:
+        state = "done" if a.is_done() else "OVERDUE" if a.is_overdue(today) else "to do"
+        print(f"{a.id:>5}  {a.case_reference:<20} {a.team[:28]:<28} "
+              f"{a.audit_type.replace('_', ' '):<10} {(a.auditor or '-')[:24]:<24} "
+              f"due {date_text(a.due_date)}  {state}")
     return 0

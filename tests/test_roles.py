@@ -53,10 +53,12 @@ def ctx(store, admin, org, make_input, tmp_path):
         return Session(store=store, actor=staff_store.get(store.conn, staff_id),
                        os_user="role.test", today=lambda: TODAY)
 
-    def make(role_name):
+    def make(role_name, sampling=False):
         actor = org_service.add_staff(admin, f"Actor {role_name}", os_username="actor",
                                       roles=ROLES[role_name]).record_id
         ids = SimpleNamespace(actor=actor)
+        if sampling:
+            _prepare_sampling(admin, org, make_input, tmp_path, ids, ROLES[role_name])
         ids.draft = audit_service.create_audit(admin, make_input()).record_id
         ids.draft2 = audit_service.create_audit(
             admin, make_input(case_reference="LCS-100002")).record_id
@@ -117,6 +119,111 @@ def ctx(store, admin, org, make_input, tmp_path):
         return session_for(actor), ids
 
     return SimpleNamespace(make=make, org=org, make_input=make_input, tmp_path=tmp_path)
+
+
+def _prepare_sampling(admin, org, make_input, tmp_path, ids, roles):
+    """Issue 19: a caseload, a drawn and allocated plan (one allocation the actor's when they
+    are a QA officer, with a draft audit of its case to link), and a plan not yet drawn."""
+    from sefton_qa.domain.sampling import Quota
+    from sefton_qa.services import caseload, plans
+
+    ids.caseload = tmp_path / "caseload.csv"
+    with open(ids.caseload, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["case_reference", "team", "case_type", "open_date"])
+        for i in range(12):
+            out.writerow([f"LCS-7{i:05d}", "CP Team 1" if i % 2 else "CiC Team A", "CIN",
+                          "01/03/2026"])
+    assert caseload.import_caseload(admin, ids.caseload, taken_on=TODAY).ok
+    drawn = plans.create_plan(admin, dt.date(2026, 7, 1), dt.date(2026, 9, 30),
+                              per_stratum=Quota(2, 0)).record_ids[0]
+    ids.undrawn = plans.create_plan(admin, dt.date(2026, 4, 1), dt.date(2026, 6, 30),
+                                    per_stratum=Quota(1, 0)).record_ids[0]
+    ids.org_auditor = org.auditor
+    ids.draw = plans.make_draw(admin, drawn, seed=5).draw.id
+    ids.unallocated_draw = plans.make_draw(admin, plans.create_plan(
+        admin, dt.date(2025, 10, 1), dt.date(2025, 12, 31), per_stratum=Quota(1, 0),
+        exclude_months=0).record_ids[0], seed=6).draw.id
+    plans.allocate_draw(admin, ids.draw, auditor_ids=[ids.org_auditor])
+    ids.alloc, ids.alloc2 = [a.id for a in plans.allocations(admin, draw_id=ids.draw)][:2]
+    if Role.QA_OFFICER in roles:
+        plans.reallocate(admin, ids.alloc, ids.actor, "The actor audits this one.")
+    case = plans.allocations(admin, draw_id=ids.draw)[0].case_reference
+    ids.linked_audit = audit_service.create_audit(
+        admin, make_input(case_reference=case)).record_id
+
+
+def _import_caseload(s, c, ids):
+    from sefton_qa.services import caseload
+
+    assert caseload.import_caseload(s, ids.caseload).ok
+
+
+def _create_plan(s, c, ids):
+    from sefton_qa.domain.sampling import Quota
+    from sefton_qa.services import plans
+
+    plans.create_plan(s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), total=Quota(4, 2))
+
+
+def _set_quota(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.set_quota(s, ids.undrawn, "CP Team 1", deep_dives=3, dip_samples=0)
+
+
+def _cancel_plan(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.cancel_plan(s, ids.undrawn, "Planned in error.")
+
+
+def _draw(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.make_draw(s, ids.undrawn)
+
+
+def _discard_draw(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.discard_draw(s, ids.draw, "Drawn from last month's caseload.")
+
+
+def _allocate(s, c, ids):
+    from sefton_qa.services import plans
+
+    assert plans.allocate_draw(s, ids.unallocated_draw).allocated
+
+
+def _reallocate(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.reallocate(s, ids.alloc2, c.org.admin, "Alex is on leave.")
+
+
+def _use_reserve(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.use_reserve(s, ids.alloc2, "The case closed before it was audited.")
+
+
+def _link_audit(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.link_audit(s, ids.alloc, ids.linked_audit)
+
+
+def _export_allocations(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.export_allocations(s, c.tmp_path / f"allocations-{ids.actor}.csv", draw_id=ids.draw)
+
+
+def _set_due_days(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.set_allocation_due_days(s, 10)
 
 
 def _create(s, c, ids):
@@ -274,7 +381,22 @@ def _pack(s, c, ids):
                    c.tmp_path / f"pack-{ids.actor}.pdf")
 
 
+SAMPLING_ACTIONS = {
+    "import caseload": (_import_caseload, {ADMIN}),
+    "create audit plan": (_create_plan, {ADMIN}),
+    "set a plan's quota": (_set_quota, {ADMIN}),
+    "cancel audit plan": (_cancel_plan, {ADMIN}),
+    "draw a sample": (_draw, {ADMIN}),
+    "discard a draw": (_discard_draw, {ADMIN}),
+    "allocate a draw": (_allocate, {ADMIN}),
+    "reallocate a case": (_reallocate, {ADMIN}),
+    "use a reserve": (_use_reserve, {ADMIN}),
+    "link an audit to its allocation": (_link_audit, {QA, ADMIN}),
+    "export allocations": (_export_allocations, {SM, ADMIN}),
+    "set when allocations are due": (_set_due_days, {ADMIN}),
+}
 ACTIONS = {
+    **SAMPLING_ACTIONS,
     "add audits in bulk": (_add_audits, LOGGERS),
     "rename service area": (_rename_area, {ADMIN}),
     "retire service area": (_retire_area, {ADMIN}),
@@ -322,7 +444,7 @@ for action_name, (_fn, allowed) in ACTIONS.items():
 
 @pytest.mark.parametrize("action_name, role_name, allowed", CASES)
 def test_role_table(ctx, store, action_name, role_name, allowed):
-    session, ids = ctx.make(role_name)
+    session, ids = ctx.make(role_name, sampling=action_name in SAMPLING_ACTIONS)
     fn = ACTIONS[action_name][0]
     if allowed:  # and it wrote: every allowed action leaves its trail rows, as this actor
         before = store.conn.execute("SELECT coalesce(max(seq), 0) FROM trail").fetchone()[0]
@@ -377,6 +499,30 @@ COVERS = {
                      "set_service_area_active", "set_team_active", "set_team_service_manager",
                      "set_theme_active", "set_up", "update_staff"},
     "reports": {"gather", "committee_pack"},
+    "caseload": {"import_caseload"},
+    "plans": {"create_plan", "set_quota", "cancel_plan", "make_draw", "discard_draw",
+              "allocate_draw", "reallocate", "use_reserve", "link_audit", "export_allocations",
+              "set_allocation_due_days"},
+}
+#: Issue 19's reads, each held to its readers by test_sampling_reads_by_role.
+SAMPLING_READS = {
+    ("caseload", "list_snapshots"): {ADMIN, SM},
+    ("caseload", "snapshot_cases"): {ADMIN, SM},
+    ("caseload", "compare_snapshots"): {ADMIN, SM},
+    ("plans", "list_plans"): {ADMIN, SM},
+    ("plans", "get_plan"): {ADMIN, SM},
+    ("plans", "plan_for_period"): {ADMIN, SM},
+    ("plans", "preview_plan"): {ADMIN},
+    ("plans", "preview_draw"): {ADMIN},
+    ("plans", "list_draws"): {ADMIN, SM},
+    ("plans", "drawn_cases"): {ADMIN, SM},
+    ("plans", "check_draws"): {QA, MOD, SM, ADMIN},
+    ("plans", "allocations"): {ADMIN, SM},
+    ("plans", "plan_progress"): {ADMIN, SM},
+    ("plans", "audit_prefill"): {QA, SM, ADMIN},
+    ("plans", "sample_estimate"): {QA, SM, ADMIN},
+    ("plans", "kept_draw"): {ADMIN, SM},
+    ("plans", "allocation_of_audit"): {QA, MOD, SM, ADMIN},
 }
 #: Writers checked elsewhere, and why.
 EXEMPT = {
@@ -386,6 +532,7 @@ EXEMPT = {
                                            "check the role before it runs",
     ("demo", "generate_demo"): "administrators only, on an empty store: "
                                "test_demo_data_is_for_administrators_only",
+    **{key: "a read: test_sampling_reads_by_role" for key in SAMPLING_READS},
 }
 
 
@@ -433,3 +580,37 @@ def test_the_kept_cover_is_read_by_pack_builders_only(ctx, role_name):
             stored_cover(session)
     else:
         assert stored_cover(session).purpose
+
+
+def _sampling_read(module, name, s, ids):
+    from sefton_qa.services import caseload, plans
+
+    fn = getattr({"caseload": caseload, "plans": plans}[module], name)
+    if name == "preview_plan":
+        from sefton_qa.domain.sampling import Quota
+
+        return fn(s, dt.date(2026, 1, 1), dt.date(2026, 3, 31), per_stratum=Quota(1))
+    if name == "plan_for_period":
+        return fn(s, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    if name == "allocation_of_audit":
+        return fn(s, ids.linked_audit)
+    if name in ("get_plan", "preview_draw", "plan_progress", "kept_draw"):
+        return fn(s, ids.undrawn)
+    if name in ("drawn_cases", "sample_estimate"):
+        return fn(s, ids.draw)
+    if name == "audit_prefill":
+        return fn(s, ids.alloc)
+    return fn(s)
+
+
+@pytest.mark.parametrize("role_name", list(ROLES))
+def test_sampling_reads_by_role(ctx, store, role_name):
+    """Issue 19's reads: the caseload, plans and draws for administrators and service
+    managers; a QA officer starts the audits allocated to them; anyone may check the draws."""
+    session, ids = ctx.make(role_name, sampling=True)
+    for (module, name), allowed in SAMPLING_READS.items():
+        if role_name in allowed:
+            _sampling_read(module, name, session, ids)
+        else:
+            with pytest.raises(PermissionDenied):
+                _sampling_read(module, name, session, ids)

@@ -191,6 +191,11 @@ ATTACKS = {
         "bob", ["BEGIN", "INSERT INTO themes (id, name, active, version, created_at, "
                 "updated_at) VALUES (999, 'Nothing to see', 1, 1, 'x', 'x')", "COMMIT"],
         "was changed without its trail row"),
+    "add a caseload snapshot behind the trail (step 0010's own guards)": (
+        "bob", ["BEGIN", "INSERT INTO caseload_snapshots (id, taken_on, file_name, sha256, "
+                "case_count, version, created_at, updated_at) VALUES (999, '2026-11-01', "
+                "'x.csv', 'x', 0, 1, 'x', 'x')", "COMMIT"],
+        "was changed without its trail row"),
     "the owner updates the trail": (
         "it", ["SET ROLE {owner}", "UPDATE trail SET reason = 'x' WHERE seq = 1"],
         "append-only"),

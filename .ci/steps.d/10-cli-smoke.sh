@@ -17,6 +17,7 @@ assert set(s["grades"]) == {"good", "requires_improvement", "inadequate"}, s
 print(f"summary: {s['total']} audits, {s['grades']['good']['percent']}% good")
 PY
 sefton-qa verify
+sefton-qa sample --check  # the demo's draw recomputes to the same cases
 if sefton-qa demo 2>/dev/null; then echo "demo over a store with audits must be refused" >&2; exit 1; fi
 python - "$SEFTON_QA_DB" <<'PY'
 import sqlite3, sys

@@ -215,6 +215,8 @@ class DemoResult:
     moderations: int = 0
     conversations: int = 0
     actions: int = 0
+    caseload_cases: int = 0
+    drawn: int = 0
 
 
 def _months_back(end: dt.date, months: int) -> list[tuple[int, int]]:
@@ -540,7 +542,65 @@ def generate_demo(session: Session, *, months: int = 18, seed: int = 2024,
                         report=report)
         counts = [store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table
                   in ("moderations", "reflective_conversations", "remedial_actions")]
+        report(99, 100, "Importing a caseload, planning and drawing this quarter's sample")
+        cases, drawn = _caseload_and_plan(session, teams, earlier_cases, seed=seed)
         report(100, 100, "Done")
     return DemoResult(service_areas=len(DEMO_STRUCTURE), teams=len(teams),
                       staff=4 + 12 + len(teams), audits=len(inputs), moderations=counts[0],
-                      conversations=counts[1], actions=counts[2])
+                      conversations=counts[1], actions=counts[2], caseload_cases=cases,
+                      drawn=drawn)
+
+
+def _caseload_and_plan(session: Session, teams, earlier_cases: list[tuple[str, int]], *,
+                       seed: int) -> tuple[int, int]:
+    """Today's caseload (some of it cases audited before, so the plan leaves those out),
+    imported from a file as a real one is; this quarter's plan (two deep dives and one dip
+    sample per team on average, shared in proportion to caseload), drawn with the demo's seed
+    (recorded as given) and allocated. Its own random stream, after everything else, so the
+    rest of the demo is the same with or without it."""
+    import tempfile
+    from pathlib import Path
+
+    from sefton_qa.domain.periods import quarter_of
+    from sefton_qa.domain.sampling import Quota
+    from sefton_qa.services import caseload, plans
+    from sefton_qa.services.spreadsheets import write_csv
+
+    rng = random.Random(seed * 7919 + 19)
+    today = session.today()
+    conn = session.store.conn
+    team_names = {t.id: t.name for t in org.teams(session)}
+    manager_names = {s.id: s.display_name for s in staff_store.list_all(conn)}
+    audited: dict[int, list[str]] = {}
+    for case_ref, team_id in earlier_cases:
+        audited.setdefault(team_id, []).append(case_ref)
+    rows, used = [], set()
+    types = ["Child in need", "Child protection", "Child looked after", "Care leaver",
+             "Early help"]
+    for _area, team_id, _themes, _pace, manager in teams:
+        size = rng.randint(12, 36)
+        again = rng.sample(audited.get(team_id, []), min(len(audited.get(team_id, [])),
+                                                         size // 4))
+        refs = [r for r in again if r not in used]
+        while len(refs) < size:
+            ref = f"LCS-{rng.randint(100000, 999999)}"
+            if ref not in used and ref not in refs:
+                refs.append(ref)
+        used.update(refs)
+        for ref in refs:
+            opened = today - dt.timedelta(days=rng.randint(20, 900))
+            rows.append([ref, team_names[team_id], rng.choice(types), opened.isoformat(),
+                         manager_names.get(manager, "")])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "demo-caseload.csv"
+        write_csv(path, ["Case reference", "Team", "Case type", "Open date", "Team manager"],
+                  rows)
+        imported = caseload.import_caseload(session, path, taken_on=today)
+    if not imported.ok:  # pragma: no cover - the demo writes a file it can read
+        raise SeftonError("; ".join(imported.problems))
+    start, end = quarter_of(today)
+    change = plans.create_plan(session, start, end,
+                               total=Quota(2 * len(teams), len(teams)))
+    result = plans.make_draw(session, change.record_ids[0], seed=seed)
+    plans.allocate_draw(session, result.draw.id)
+    return len(rows), sum(1 for c in result.cases if not c.is_reserve)

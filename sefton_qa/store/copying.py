@@ -11,7 +11,9 @@ from sefton_qa.store.migrations import SCHEMA_0001
 #: In an order that satisfies every foreign key (staff.team_id is filled in after teams).
 TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams", "audit_templates",
           "audits", "audit_themes", "moderations", "import_mappings", "file_transfers",
-          "reflective_conversations", "remedial_actions", "trail")
+          "reflective_conversations", "remedial_actions", "caseload_snapshots",
+          "caseload_cases", "audit_plans", "plan_quotas", "draws", "drawn_cases", "allocations",
+          "trail")
 #: Columns that point forward in TABLES: written as NULL, then set once their rows exist.
 _FORWARD = {"staff": ("team_id",)}
 _BATCH = 5_000

@@ -375,6 +375,99 @@ def m0008_audit_selection(db: Database) -> None:
         db.conn.execute(statement)
 
 
+SCHEMA_0010 = [
+    # A caseload snapshot: the case list exported from the case-management system on a day.
+    f"""CREATE TABLE caseload_snapshots (
+    id INTEGER PRIMARY KEY,
+    taken_on TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    case_count INTEGER NOT NULL,{_BOOKKEEPING_COLUMNS})""",
+    # Its open cases, one row each (the case reference trimmed and upper-cased).
+    f"""CREATE TABLE caseload_cases (
+    id INTEGER PRIMARY KEY,
+    snapshot_id INTEGER NOT NULL REFERENCES caseload_snapshots(id),
+    case_reference TEXT NOT NULL,
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    case_type TEXT NOT NULL,
+    opened_on TEXT,
+    team_manager_id INTEGER REFERENCES staff(id),{_BOOKKEEPING_COLUMNS},
+    UNIQUE (snapshot_id, case_reference))""",
+    "CREATE INDEX caseload_cases_by_team ON caseload_cases (snapshot_id, team_id)",
+    # A period's audit plan: which snapshot it samples, how quotas were set, what is left out.
+    f"""CREATE TABLE audit_plans (
+    id INTEGER PRIMARY KEY,
+    period_start TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    snapshot_id INTEGER NOT NULL REFERENCES caseload_snapshots(id),
+    stratify_by TEXT NOT NULL CHECK (stratify_by IN ('team', 'service_area')),
+    quota_rule TEXT NOT NULL CHECK (quota_rule IN ('proportional', 'per_stratum', 'by_hand')),
+    exclude_months INTEGER NOT NULL,
+    due_date TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'cancelled')),{_BOOKKEEPING_COLUMNS})""",
+    "CREATE INDEX audit_plans_by_period ON audit_plans (period_start, period_end)",
+    # Its quotas: one row per stratum (a team, or a service area), deep dives and dip samples.
+    f"""CREATE TABLE plan_quotas (
+    id INTEGER PRIMARY KEY,
+    plan_id INTEGER NOT NULL REFERENCES audit_plans(id),
+    stratum TEXT NOT NULL,
+    team_id INTEGER REFERENCES teams(id),
+    service_area_id INTEGER REFERENCES service_areas(id),
+    deep_dives INTEGER NOT NULL CHECK (deep_dives >= 0),
+    dip_samples INTEGER NOT NULL CHECK (dip_samples >= 0),{_BOOKKEEPING_COLUMNS},
+    UNIQUE (plan_id, stratum))""",
+    # Every draw made, kept or discarded (with who and why): nobody redraws until it suits.
+    f"""CREATE TABLE draws (
+    id INTEGER PRIMARY KEY,
+    plan_id INTEGER NOT NULL REFERENCES audit_plans(id),
+    snapshot_id INTEGER NOT NULL REFERENCES caseload_snapshots(id),
+    method TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    seed_source TEXT NOT NULL CHECK (seed_source IN ('secrets', 'given')),
+    drawn_by INTEGER REFERENCES staff(id),
+    drawn_at TEXT NOT NULL,
+    strata TEXT NOT NULL,
+    excluded TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'kept' CHECK (status IN ('kept', 'discarded')),
+    discarded_by INTEGER REFERENCES staff(id),
+    discarded_at TEXT,
+    discard_reason TEXT,{_BOOKKEEPING_COLUMNS})""",
+    "CREATE INDEX draws_by_plan ON draws (plan_id, status)",
+    # The cases a draw chose, in order within their stratum: the sample, then the reserves.
+    f"""CREATE TABLE drawn_cases (
+    id INTEGER PRIMARY KEY,
+    draw_id INTEGER NOT NULL REFERENCES draws(id),
+    case_id INTEGER NOT NULL REFERENCES caseload_cases(id),
+    case_reference TEXT NOT NULL,
+    stratum TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    audit_type TEXT CHECK (audit_type IN ('deep_dive', 'dip_sample')),
+    is_reserve INTEGER NOT NULL CHECK (is_reserve IN (0, 1)),{_BOOKKEEPING_COLUMNS},
+    UNIQUE (draw_id, stratum, rank))""",
+    # Who audits each drawn case, by when, and the audit that did it.
+    f"""CREATE TABLE allocations (
+    id INTEGER PRIMARY KEY,
+    drawn_case_id INTEGER NOT NULL REFERENCES drawn_cases(id),
+    audit_type TEXT NOT NULL CHECK (audit_type IN ('deep_dive', 'dip_sample')),
+    auditor_id INTEGER REFERENCES staff(id),
+    due_date TEXT NOT NULL,
+    audit_id INTEGER REFERENCES audits(id),
+    status TEXT NOT NULL DEFAULT 'allocated'
+        CHECK (status IN ('allocated', 'replaced', 'cancelled')),
+    replaces_id INTEGER REFERENCES allocations(id),
+    reserve_reason TEXT,{_BOOKKEEPING_COLUMNS})""",
+    "CREATE INDEX allocations_by_auditor ON allocations (auditor_id, status, due_date)",
+    "CREATE INDEX allocations_by_case ON allocations (drawn_case_id)",
+    "CREATE INDEX allocations_by_audit ON allocations (audit_id)",
+]
+
+
+@migrations(name="0010_caseload_and_plans")
+def m0010_caseload_and_plans(db: Database) -> None:
+    for statement in SCHEMA_0010:
+        db.conn.execute(statement)
+
+
 KNOWN_MIGRATIONS = tuple(m.name for m in migrations._migrations)
 if KNOWN_MIGRATIONS != schema_steps.KNOWN_MIGRATIONS or \
         Migrations.migrations_table != schema_steps.MIGRATIONS_TABLE:

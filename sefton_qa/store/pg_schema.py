@@ -15,8 +15,8 @@ from sefton_qa.store.schema_steps import (
     KNOWN_MIGRATIONS,
     MIGRATION_SET,
     MIGRATIONS_TABLE,
+    NOTED_BY_STEP,
     NOTED_OPERATIONS,
-    NOTED_TABLES,
 )
 
 #: Once per database, before the first step: what the SQL of both engines relies on.
@@ -90,6 +90,17 @@ _REPLACED = {
 #: Each operation's transition table (schema_steps.NOTED_OPERATIONS, in the same order).
 _TRANSITION = {"insert": "NEW TABLE AS changed", "update": "NEW TABLE AS changed",
                "delete": "OLD TABLE AS changed"}
+
+def _noted_triggers(step: str) -> list[str]:
+    """The statement-level triggers that note each change to the tables ``step`` guards, for
+    the deferred check that each was trailed (see SERVER_GUARDS)."""
+    return [statement for table, column, trailed_as in NOTED_BY_STEP[step]
+            for op in NOTED_OPERATIONS for statement in (
+                f"CREATE TRIGGER {table}_noted_{op} AFTER {op.upper()} ON {table} "
+                f"REFERENCING {_TRANSITION[op]} FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION sefton_note_changes('{column}', '{trailed_as}')",
+                f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_noted_{op}")]
+
 
 #: Step 0007 on a server: what the server itself refuses, whatever client writes. The trail's
 #: rows must continue the chain (next sequence number, the head's hash); for logins that are
@@ -198,12 +209,7 @@ SERVER_GUARDS = [
     "sefton_unchecked_changes DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
     "EXECUTE FUNCTION sefton_check_changes_are_trailed()",
     "ALTER TABLE sefton_unchecked_changes ENABLE ALWAYS TRIGGER sefton_changes_are_trailed",
-    *[statement for table, column, trailed_as in NOTED_TABLES for op in NOTED_OPERATIONS
-      for statement in (
-          f"CREATE TRIGGER {table}_noted_{op} AFTER {op.upper()} ON {table} "
-          f"REFERENCING {_TRANSITION[op]} FOR EACH STATEMENT "
-          f"EXECUTE FUNCTION sefton_note_changes('{column}', '{trailed_as}')",
-          f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_noted_{op}")],
+    *_noted_triggers("0007_trail_login_and_server_guards"),
 ]
 _REPLACED["ALTER TABLE trail ADD COLUMN login TEXT"] = SERVER_GUARDS
 #: Tables of the server's own bookkeeping, not of the store's schema.
@@ -252,6 +258,12 @@ _STATEMENTS = {
     "0006_store_identity": sqlite_steps.SCHEMA_0006,
     "0007_trail_login_and_server_guards": sqlite_steps.SCHEMA_0007,
     "0008_audit_selection": sqlite_steps.SCHEMA_0008,
+    "0010_caseload_and_plans": sqlite_steps.SCHEMA_0010,
+}
+#: What a step does on a server only, after its shared statements: step 0010's new trailed
+#: tables get the guards step 0007 gave the tables there were then.
+_SERVER_ONLY = {
+    "0010_caseload_and_plans": _noted_triggers("0010_caseload_and_plans"),
 }
 _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,
@@ -263,7 +275,8 @@ if tuple(_STATEMENTS) != KNOWN_MIGRATIONS:
 
 
 def statements(name: str) -> list[str]:
-    return [pg for statement in _STATEMENTS[name] for pg in to_postgres(statement)]
+    return [pg for statement in _STATEMENTS[name] for pg in to_postgres(statement)] + \
+        list(_SERVER_ONLY.get(name, ()))
 
 
 def trail_guard_body() -> str:

@@ -16,7 +16,10 @@ from sefton_qa.store import dialect, trail
 #: Tables whose every change is trailed, in the order verification reports them.
 TRAILED_TABLES = ("settings", "grades", "service_areas", "themes", "staff", "teams",
                   "audit_templates", "audits", "moderations", "import_mappings",
-                  "file_transfers", "reflective_conversations", "remedial_actions")
+                  "file_transfers", "reflective_conversations", "remedial_actions",
+                  # step 0010: the caseload, audit plans, draws and allocations (issue 19)
+                  "caseload_snapshots", "caseload_cases", "audit_plans", "plan_quotas",
+                  "draws", "drawn_cases", "allocations")
 BOOKKEEPING = ("id", "version", "created_at", "updated_at")
 #: Columns the engine computes itself; never written, never trailed.
 GENERATED = {"audits": frozenset({"audit_quarter", "grade_rank", "search_vector"})}
@@ -89,6 +92,35 @@ def insert_record(conn: sqlite3.Connection, table: str, values: dict, *, who: Wh
     trail.append(conn, trail.PendingChange(table, record_id, kind, changes, reason),
                  staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
     return record_id
+
+
+def insert_many_records(conn: sqlite3.Connection, table: str, rows: list[dict], *, who: Who,
+                        kind: str = "create", reason: str | None = None,
+                        at_utc: str | None = None) -> list[int]:
+    """Insert many records of a table with no linked fields nor generated columns, and one
+    trail row each, in a few statements (a caseload of thousands of cases). Every row names
+    every column but the bookkeeping ones, the same in each row, so what is trailed is what is
+    stored. Returns the new ids in order."""
+    if not rows:
+        return []
+    if LINKED_FIELDS.get(table) or GENERATED.get(table):
+        raise ValueError(f"{table} has linked or generated fields: use insert_record")
+    at_utc = at_utc or trail.now(conn)
+    names = list(rows[0])
+    encode = trail.created_encoder(names)
+    first = next_id(conn, table)
+    values, changes = [], []
+    for record_id, row in enumerate(rows, start=first):
+        if list(row) != names:
+            raise ValueError(f"every {table} row must name the same columns, in order")
+        row_values = [row[n] for n in names]
+        values.append((record_id, *row_values, 1, at_utc, at_utc))
+        changes.append(trail.EncodedChange(table, record_id, kind, encode(row_values), reason))
+    conn.executemany(
+        f"INSERT INTO {table} (id, {', '.join(names)}, version, created_at, updated_at) "
+        f"VALUES ({', '.join('?' * (len(names) + 4))})", values)
+    trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
+    return list(range(first, first + len(rows)))
 
 
 def update_record(conn: sqlite3.Connection, table: str, record_id: int, values: dict, *,

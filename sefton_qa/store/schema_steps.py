@@ -24,15 +24,42 @@ KNOWN_MIGRATIONS = (
     "0006_store_identity",
     "0007_trail_login_and_server_guards",
     "0008_audit_selection",
+    "0010_caseload_and_plans",
 )
 
-#: The tables the server's guards (step 0007) hold to the trail, as (table, id column, the
-#: trailed table its changes are trailed under): each trailed table, and the link rows trailed
-#: as a field of their parent (an audit's themes).
-NOTED_TABLES = tuple((t, "id", t) for t in TRAILED_TABLES) + tuple(
-    (link, parent_column, parent) for parent, fields in LINKED_FIELDS.items()
-    for link, parent_column, _child in fields.values())
+#: The trailed tables each step that adds tables puts under the server's guards: step 0007
+#: guarded every table there was then; a later step that adds trailed tables guards its own
+#: (step 0007's list is fixed: a server store that applied it has exactly those triggers).
+GUARDED_BY_STEP = {
+    "0007_trail_login_and_server_guards": (
+        "settings", "grades", "service_areas", "themes", "staff", "teams", "audit_templates",
+        "audits", "moderations", "import_mappings", "file_transfers",
+        "reflective_conversations", "remedial_actions"),
+    "0010_caseload_and_plans": (
+        "caseload_snapshots", "caseload_cases", "audit_plans", "plan_quotas", "draws",
+        "drawn_cases", "allocations"),
+}
+#: The tables each step's guards hold to the trail, as (table, id column, the trailed table its
+#: changes are trailed under): its trailed tables, and (step 0007) the link rows trailed as a
+#: field of their parent (an audit's themes).
+NOTED_BY_STEP = {
+    step: tuple((t, "id", t) for t in tables) + (tuple(
+        (link, parent_column, parent) for parent, fields in LINKED_FIELDS.items()
+        for link, parent_column, _child in fields.values())
+        if step == "0007_trail_login_and_server_guards" else ())
+    for step, tables in GUARDED_BY_STEP.items()}
+#: Every table the server's guards hold to the trail, after all the steps.
+NOTED_TABLES = tuple(noted for step in NOTED_BY_STEP.values() for noted in step)
 NOTED_OPERATIONS = ("insert", "update", "delete")
+if {t for step in GUARDED_BY_STEP.values() for t in step} != set(TRAILED_TABLES):
+    raise RuntimeError("every trailed table must be guarded on a server by exactly one step "
+                       "(schema_steps.GUARDED_BY_STEP)")
+
+
+def noted_triggers(step: str) -> frozenset[tuple[str, str]]:
+    """The (table, trigger) pairs a step's server guards add."""
+    return frozenset((table, f"{table}_noted_{op}") for table, _column, _as in NOTED_BY_STEP[step]
+                     for op in NOTED_OPERATIONS)
 
 _TRAIL_GUARDS = frozenset({("trail", "trail_is_append_only_update"),
                            ("trail", "trail_is_append_only_delete")})
@@ -53,8 +80,8 @@ TRIGGER_CHANGES = {
         "0007_trail_login_and_server_guards": (frozenset(
             {("trail", "trail_follows_the_chain"),
              ("sefton_unchecked_changes", "sefton_changes_are_trailed")}
-            | {(table, f"{table}_noted_{op}") for table, _column, _as in NOTED_TABLES
-               for op in NOTED_OPERATIONS}), frozenset()),
+            | noted_triggers("0007_trail_login_and_server_guards")), frozenset()),
+        "0010_caseload_and_plans": (noted_triggers("0010_caseload_and_plans"), frozenset()),
     },
 }
 

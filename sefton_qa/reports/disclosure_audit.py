@@ -247,20 +247,54 @@ def certified(low: int, high: int, small_low: int, small_high: int) -> bool:
     return high - low >= 2 and (low < small_low or high > small_high)
 
 
+class _Check:
+    """:func:`attainable` for many points of one audit, quickly: when the true figures are
+    themselves attainable (always, for a pack's own figures), a point need only be checked in
+    the equations holding a key it changes. Points hold only the keys they change."""
+
+    def __init__(self, values, equations, unknown: set, lowest) -> None:
+        self.values, self.equations, self.unknown, self.lowest = values, equations, unknown, \
+            lowest
+        self.truth = attainable({}, values, equations, unknown, lowest)
+        self.by_key: dict[Key, list[int]] = {}
+        for i, equation in enumerate(equations):
+            for k, _c in equation:
+                self.by_key.setdefault(k, []).append(i)
+
+    def __call__(self, point: Mapping[Key, int]) -> bool:
+        if not self.truth:
+            return bool(point) and attainable(point, self.values, self.equations,
+                                              self.unknown, self.lowest)
+        values, lowest, unknown = self.values, self.lowest, self.unknown
+        touched: set[int] = set()
+        for k, v in point.items():
+            if type(v) is not int or k not in unknown or v < lowest.get(k, 0):
+                return False
+            touched.update(self.by_key.get(k, ()))
+        for i in touched:
+            if sum(c * point.get(k, values[k]) for k, c in self.equations[i]) != 0:
+                return False
+        return True
+
+
 class Solutions:
     """Whole, non-negative sets of figures that agree with everything a pack publishes, found
-    while auditing it (the true figures first). Each one proves that every hidden cell can
-    take the value it has there, so a cell that takes values far enough apart in them is
-    protected with no more solving. Kept between the rounds of secondary suppression: hiding
-    one more cell only lets the figures vary more, and each is checked again before use."""
+    while auditing it (each as the keys where it differs from the true figures). Each one
+    proves that every hidden cell can take the value it has there, so a cell that takes
+    values far enough apart in them is protected with no more solving. Kept between the
+    rounds of secondary suppression: hiding one more cell only lets the figures vary more,
+    and each is checked again before use (a reader may know more: a "c" at least 1)."""
 
     def __init__(self) -> None:
-        self.points: list[dict[Key, int]] = [{}]  # {}: every key its own value
+        self.points: list[dict[Key, int]] = []
 
-    def usable(self, values, equations, unknown: set, lowest) -> list[dict[Key, int]]:
-        self.points = [p for p in self.points
-                       if attainable(p, values, equations, unknown, lowest)]
-        return self.points
+    def usable(self, values, equations, unknown: set, lowest,
+               check: "_Check | None" = None) -> list[dict[Key, int]]:
+        """The points attainable in this audit (the others are dropped), the true figures
+        (``{}``) first when they are."""
+        check = check or _Check(values, equations, unknown, lowest)
+        self.points = [p for p in self.points if p and check(p)]
+        return ([{}] if check.truth else []) + self.points
 
 
 def unprotected(values: Mapping[Key, int], equations: Sequence[Sequence[tuple[Key, int]]],
@@ -281,13 +315,28 @@ def unprotected(values: Mapping[Key, int], equations: Sequence[Sequence[tuple[Ke
     unknown = list(dict.fromkeys(unknown))
     hidden = set(unknown)
     lowest = lowest or {}
-    solutions = solutions or Solutions()
+    solutions = solutions if solutions is not None else Solutions()
     stats = stats if stats is not None else {}
     equations = [tuple(eq) for eq in equations]
-    points = solutions.usable(values, equations, hidden, lowest)
+    check = _Check(values, equations, hidden, lowest)
     protect = [k for k in dict.fromkeys(protect) if k in hidden]
-    low = {k: min(p.get(k, values[k]) for p in points) for k in protect}
-    high = {k: max(p.get(k, values[k]) for p in points) for k in protect}
+    low = {k: values[k] for k in protect}
+    high = dict(low)
+
+    def learn(point: Mapping[Key, int]) -> None:
+        for k, v in point.items():
+            if k in low:
+                if v < low[k]:
+                    low[k] = v
+                if v > high[k]:
+                    high[k] = v
+
+    points = solutions.usable(values, equations, hidden, lowest, check)
+    if not check.truth:  # (not a pack's own figures: nothing is taken from them)
+        low = {k: 1 << 62 for k in protect}
+        high = {k: -(1 << 62) for k in protect}
+    for point in points:
+        learn(point)
 
     rows, rhs = _substituted(values, equations, hidden)
     group: dict[Key, tuple[list[Key], list[int]]] = {}
@@ -296,34 +345,34 @@ def unprotected(values: Mapping[Key, int], equations: Sequence[Sequence[tuple[Ke
             group[k] = (keys, eq_indexes)
     models: dict[int, tuple] = {}
 
-    def solve(k: Key, sense) -> int | None:
+    def solve(k: Key, sense, cap: int | None = None) -> int | None:
+        """The cell's smallest or largest value (None: no largest), or with ``cap``, the
+        largest up to ``cap``."""
         keys, eq_indexes = group[k]
         if id(keys) not in models:
             models[id(keys)] = _model(keys, eq_indexes, rows, rhs, lowest)
         h, col = models[id(keys)]
         h.changeColCost(col[k], 1.0)
         h.changeObjectiveSense(sense)
+        if cap is not None:
+            h.changeColBounds(col[k], float(lowest.get(k, 0)), float(cap))
         h.run()
         stats["solves"] = stats.get("solves", 0) + 1
         status = h.getModelStatus()
         objective = h.getInfo().objective_function_value
         found = h.getSolution().col_value
         h.changeColCost(col[k], 0.0)  # (a change to the model clears its status)
+        if cap is not None:
+            h.changeColBounds(col[k], float(lowest.get(k, 0)), highspy.kHighsInf)
         if status in (highspy.HighsModelStatus.kUnbounded,
                       highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return None
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"disclosure audit: {status} for {k!r}")
-        point = {kk: round(found[i]) for kk, i in col.items()}
-        if attainable(point, values, equations, hidden, lowest):
+        point = {kk: v for kk, i in col.items() if (v := round(found[i])) != values[kk]}
+        if point and check(point):
             solutions.points.append(point)
-            for kk in protect:
-                v = point.get(kk)
-                if v is not None:
-                    if v < low[kk]:
-                        low[kk] = v
-                    elif v > high[kk]:
-                        high[kk] = v
+            learn(point)
         return round(objective)
 
     failing: list[Key] = []
@@ -339,6 +388,10 @@ def unprotected(values: Mapping[Key, int], equations: Sequence[Sequence[tuple[Ke
         if certified(lo, high[k], small_low, small_high):
             continue
         hi = solve(k, highspy.ObjSense.kMaximize)
+        if hi is None:
+            # Protected: it has no largest value. A solution where it is large enough to
+            # prove that spares solving again in the next round (which has no ray to keep).
+            solve(k, highspy.ObjSense.kMaximize, cap=max(lo + 2, small_high + 1))
         if Range(lo, hi).protected(small_low, small_high):
             continue
         failing.append(k)

@@ -425,7 +425,7 @@ def test_the_certified_audit_agrees_with_full_integer_ranges(figures):
                            first=True) == narrow[:1]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pack_figures())
 def test_suppression_hides_the_same_cells_as_with_the_full_audit_each_round(figures):
     """The secondary suppression asks each round only for the first unprotected cell, proved

@@ -15,6 +15,13 @@ A hidden cell's lowest possible value is 0 when a "c" there could stand for a ze
 hides the zeros next to a small count, so they cannot reveal it), else 1 (the pack prints its
 other zeros, so a reader knows a "c" elsewhere is not one). The attacker is taken to know which
 cells were hidden first for being small: a stronger reader than a real one.
+
+:func:`ranges` finds every range exactly (two MILPs a cell), for the report. Suppression needs
+less, and asks :func:`unprotected`: which cells are not protected, or only the first. Every
+set of whole, non-negative figures agreeing with the pack (the true ones, and every MILP
+solution, each checked exactly in integer arithmetic) proves each hidden cell can take the value
+it has there; a cell seen at two values far enough apart (:func:`certified`) is protected
+without solving for it, since its range can only be wider. Only the rest are solved for.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ every one of them.
    negative, so linear algebra alone understates what can be worked out. While a hidden cell
    could take fewer than three values, or only values inside the small range, one more cell
    beside it is hidden, within a few rounds and a time limit; past them, every cell linked to
-   the unprotected one is hidden (the pack says which tables were withheld).
+   the unprotected one is hidden (the pack says which tables were withheld). Each round
+   needs only the first unprotected cell, and the solutions found in one round (checked again)
+   still prove cells protected in the next, so few cells are solved for at all.
 
 Cells that are never shown anywhere (``hidden``) are unknown to the reader; they need
 protection only when their value is small (a count from 1 to 4 a reader could work out from

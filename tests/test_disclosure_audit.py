@@ -321,3 +321,177 @@ def test_the_next_pack_prints_the_previous_period_as_published_or_c(demo_store, 
             assert nums.value(key) == published[g.value]
     assert "those its own public pack published" in " ".join(text.summary(after, nums))
     assert nums.model.audit(nums.suppressed).unprotected() == []
+
+
+# -- the audit's shortcuts (the benchmark: a public pack's audit within a second) ----------------
+def _audit_inputs(model, suppressed):
+    from sefton_qa.reports import suppression
+
+    eqs = [eq for eq in model.equations]
+    rows, unknown, lowest, protect = suppression._audit_model(model.values, eqs, suppressed,
+                                                              model.hidden)
+    order = {k: i for i, k in enumerate(model.values)}
+    return rows, unknown, lowest, sorted(protect, key=order.__getitem__)
+
+
+def test_a_cell_is_certified_only_when_every_range_holding_its_values_is_protected():
+    """Two values a cell is known to take prove it protected only if every range [lo, hi]
+    around them is: the rule must be monotone, exhaustively over small ranges."""
+    from sefton_qa.reports.disclosure_audit import certified
+
+    for lo in range(0, 9):
+        for hi in [*range(lo, 14), None]:
+            top = 13 if hi is None else hi
+            for a in range(lo, top + 1):
+                for b in range(a, top + 1):
+                    if certified(a, b, 1, 4):
+                        assert Range(lo, hi).protected(1, 4), (lo, hi, a, b)
+    assert certified(0, 2, 1, 4) and certified(3, 5, 1, 4) and not certified(1, 4, 1, 4)
+
+
+def test_a_false_solution_cannot_certify_a_narrow_cell():
+    """x + y = 1 and y + z = 0 pin x at 1. Solutions that are not whole, non-negative figures
+    agreeing with the pack (y = -4, x = 2.5, a changed published total, an equation off by
+    one) would each "show" x taking 5 or 0, and so prove it protected: every one must be
+    thrown out, and x still reported."""
+    from sefton_qa.reports.disclosure_audit import Solutions, attainable, unprotected
+
+    values = {"x": 1, "y": 0, "z": 0, "t": 1, "u": 0}
+    equations = [(("x", 1), ("y", 1), ("t", -1)), (("y", 1), ("z", 1), ("u", -1))]
+    unknown = ["x", "y", "z"]
+    false = [{"x": 5, "y": -4, "z": 4},             # negative
+             {"x": 0.5, "y": 0.5, "z": -0.5},       # not whole (and negative)
+             {"x": 5, "y": 0, "z": 0},              # an equation no longer holds
+             {"x": 5, "t": 5},                      # a published total changed
+             {"x": 0, "y": 1, "z": -1}]             # negative again, the other way
+    for point in false:
+        assert not attainable(point, values, equations, set(unknown), {})
+    solutions = Solutions()
+    solutions.points += [dict(p) for p in false]
+    stats: dict = {}
+    assert unprotected(values, equations, unknown, ["x"], solutions=solutions,
+                       stats=stats) == ["x"]
+    assert all(
+        attainable(p, values, equations, set(unknown), {}) for p in solutions.points)
+    assert stats["solves"] >= 1  # x was solved for, not taken on trust
+    # and a solution valid for one audit is dropped when a reader knows more (x at least 1)
+    solutions = Solutions()
+    solutions.points.append({"x": 0, "y": 1, "z": 0, "t": 1, "u": 1})  # t, u change: invalid
+    assert solutions.usable(values, equations, set(unknown), {}) == [{}]
+
+
+def test_a_solution_valid_before_a_cell_was_hidden_is_checked_again():
+    """Kept between rounds, a solution is re-checked against the next round's lowest values:
+    a "c" a reader knows is at least 1 cannot be certified by a solution where it is 0."""
+    from sefton_qa.reports.disclosure_audit import Solutions
+
+    values = {"a": 2, "b": 2, "t": 4}
+    equations = [(("a", 1), ("b", 1), ("t", -1))]
+    solutions = Solutions()
+    solutions.points.append({"a": 0, "b": 4})
+    assert len(solutions.usable(values, equations, {"a", "b"}, {})) == 2
+    assert solutions.usable(values, equations, {"a", "b"}, {"a": 1, "b": 1}) == [{}]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack_figures())
+def test_the_certified_audit_agrees_with_full_integer_ranges(figures):
+    """On generated packs, hiding what the linear steps hide (some cells then unprotected) and
+    what the pack hides: the cells the shortcut audit reports are exactly those whose full
+    min/max ranges (one MILP each way, no shortcut) are not protected; every solution it
+    kept lies inside every cell's full range; its first answer is the first in order."""
+    from sefton_qa.reports.disclosure_audit import Solutions, attainable, ranges, unprotected
+
+    model = disclosure(figures)
+    for suppressed in (model.suppress(audited=False), Numbers.build(figures,
+                                                                    public=True).suppressed):
+        if set(suppressed) - set(model.values):  # the pack withheld its team table
+            continue
+        rows, unknown, lowest, protect = _audit_inputs(model, suppressed)
+        if not protect:
+            continue
+        full = ranges(model.values, rows, unknown, lowest=lowest, only=protect)
+        narrow = [k for k in protect if not full[k].protected(1, 4)]
+        solutions = Solutions()
+        found = unprotected(model.values, rows, unknown, protect, lowest=lowest,
+                            solutions=solutions)
+        assert found == narrow, ([describe(k) for k in found], [describe(k) for k in narrow])
+        for point in solutions.points:
+            assert attainable(point, model.values, rows, set(unknown), lowest)
+            for k in protect:
+                v = point.get(k, model.values[k])
+                assert full[k].lo <= v and (full[k].hi is None or v <= full[k].hi)
+        assert unprotected(model.values, rows, unknown, protect, lowest=lowest,
+                           first=True) == narrow[:1]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack_figures())
+def test_suppression_hides_the_same_cells_as_with_the_full_audit_each_round(figures):
+    """The secondary suppression asks each round only for the first unprotected cell, proved
+    with as little solving as will do; asked of the full audit (every range, by MILP) each
+    round instead, it hides exactly the same cells."""
+    import pytest
+
+    from sefton_qa.reports import suppression
+
+    def full(values, equations, suppressed, hidden, order, **_):
+        found = suppression.audit(values, equations, suppressed, hidden=hidden)
+        return sorted(found.unprotected(), key=order.__getitem__)
+
+    model = disclosure(figures)
+    with pytest.MonkeyPatch.context() as patch:
+        # (no time limit: the full audit is slow enough to reach it, and then withholds more)
+        patch.setattr(suppression, "AUDIT_SECONDS", float("inf"))
+        quick = model.suppress()
+        patch.setattr(suppression, "_failing", full)
+        slow = model.suppress()
+    assert quick == slow
+    assert model.audit(quick).unprotected() == []
+
+
+def test_the_seed_quarters_audit_solves_a_fraction_of_the_cells():
+    """The point of the shortcuts: the seed quarter's public pack, suppression and audit, with
+    far fewer MILPs than two per hidden cell per round (a regression guard, not a timing)."""
+    import highspy
+
+    counted = {"runs": 0}
+    run = highspy.Highs.run
+
+    def counting(self):
+        counted["runs"] += 1
+        return run(self)
+
+    import pytest
+
+    figures = seed_story.figures("2024-05")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(highspy.Highs, "run", counting)
+        nums = Numbers._public(figures)
+    cells = len(nums.suppressed)
+    assert counted["runs"] < cells, (counted["runs"], cells)
+    assert nums.model.audit(nums.suppressed).unprotected() == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack_figures())
+def test_the_team_table_is_left_out_as_it_would_be_after_auditing_it(figures):
+    """The public pack no longer audits a team table that the linear steps already hide too
+    much of (the audit only ever hides more): it publishes what it would have published had it
+    audited the table first and then decided."""
+    from sefton_qa.reports import numbers
+
+    nums = Numbers.build(figures, public=True)
+    model = disclosure(figures)
+    forced = numbers.changed_since_published(figures)
+    hidden = model.suppress(forced)
+    linear = model.suppress(forced, audited=False)
+    assert linear <= hidden
+    coarse = disclosure(dataclasses.replace(figures, by_team={}, team_areas={}))
+    coarse_hidden = coarse.suppress(forced)
+    cells = [numbers.team_key(t, g) for t in figures.by_team for g in figures.grades]
+    withheld = bool(figures.by_team) and (
+        sum(k in hidden for k in cells) > numbers.TEAMS_HIDDEN_SHARE * len(cells)
+        or any(k in hidden and k not in coarse_hidden for k in numbers._headline_keys(figures)))
+    assert nums.teams_withheld == withheld
+    assert nums.suppressed == (coarse_hidden if withheld else hidden)

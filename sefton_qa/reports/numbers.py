@@ -320,15 +320,26 @@ class Numbers:
         public = True
         model = disclosure(figures)
         forced = changed_since_published(figures)
-        hidden = model.suppress(forced)
-        if figures.by_team:
-            headline = _headline_keys(figures)
-            coarse = disclosure(dataclasses.replace(figures, by_team={}, team_areas={}))
-            coarse_hidden = coarse.suppress(forced)
-            cells = [team_key(t, g) for t in figures.by_team for g in figures.grades]
+        if not figures.by_team:
+            return cls(model, model.suppress(forced), public)
+        headline = _headline_keys(figures)
+        coarse = disclosure(dataclasses.replace(figures, by_team={}, team_areas={}))
+        coarse_hidden = coarse.suppress(forced)
+        cells = [team_key(t, g) for t in figures.by_team for g in figures.grades]
+
+        def too_costly(hidden) -> bool:
             mostly_hidden = sum(k in hidden for k in cells) > TEAMS_HIDDEN_SHARE * len(cells)
-            if mostly_hidden or any(k in hidden and k not in coarse_hidden for k in headline):
-                return cls(coarse, coarse_hidden, public, teams_withheld=True)
+            return mostly_hidden or any(k in hidden and k not in coarse_hidden
+                                        for k in headline)
+
+        # The integer-programming audit only ever hides more than the linear steps before it,
+        # so when those already hide too much of the team table (or a headline figure), the
+        # audited answer would too: the team table is left out without auditing it.
+        if too_costly(model.suppress(forced, audited=False)):
+            return cls(coarse, coarse_hidden, public, teams_withheld=True)
+        hidden = model.suppress(forced)
+        if too_costly(hidden):
+            return cls(coarse, coarse_hidden, public, teams_withheld=True)
         return cls(model, hidden, public)
 
     def value(self, key) -> int:

@@ -25,7 +25,9 @@ every one of them.
    negative, so linear algebra alone understates what can be worked out. While a hidden cell
    could take fewer than three values, or only values inside the small range, one more cell
    beside it is hidden, within a few rounds and a time limit; past them, every cell linked to
-   the unprotected one is hidden (the pack says which tables were withheld).
+   the unprotected one is hidden (the pack says which tables were withheld). Each round
+   needs only the first unprotected cell, and the solutions found in one round (checked again)
+   still prove cells protected in the next, so few cells are solved for at all.
 
 Cells that are never shown anywhere (``hidden``) are unknown to the reader; they need
 protection only when their value is small (a count from 1 to 4 a reader could work out from
@@ -174,10 +176,12 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], *,
         return frozenset(cells)
 
     # 5. Whole, non-negative counts: the integer-programming audit.
+    # Each round needs only the first cell (in the pack's order) that is not protected, and
+    # the figures found in one round still prove cells protected in the next.
     started = time.perf_counter()
+    solutions = disclosure_audit.Solutions()
     for _round in range(AUDIT_ROUNDS):
-        result = audit(values, eqs, cells, hidden=hidden)
-        failing = sorted(result.unprotected(), key=order.__getitem__)
+        failing = _failing(values, eqs, cells, hidden, order, solutions=solutions)
         if not failing:
             return frozenset(cells)
         if time.perf_counter() - started > AUDIT_SECONDS:
@@ -209,13 +213,11 @@ def _linked(target: Key, by_key) -> set[Key]:
     return seen
 
 
-def audit(values: Mapping[Key, int], equations: Sequence[Equation], suppressed: Iterable[Key],
-          *, hidden: Iterable[Key] = ()) -> disclosure_audit.Audit:
-    """The integer-programming audit of a pack that hides ``suppressed`` (shown as "c") and
-    never shows ``hidden``: each one's range, as a reader holding the whole pack can work it
-    out. A "c" may stand for a zero (its lowest value is 0) when it shares an equation with
-    another "c", since step 4 hides the zeros beside a small count; elsewhere the pack prints
-    its zeros, so a "c" is at least 1. A never-shown key needs protecting only when small."""
+def _audit_model(values: Mapping[Key, int], equations: Sequence[Equation],
+                 suppressed: Iterable[Key], hidden: Iterable[Key]):
+    """What the audit of a pack hiding ``suppressed`` and never showing ``hidden`` solves: the
+    equations, the unknowns, each unknown's lowest value, and the keys to protect (see
+    :func:`audit`)."""
     suppressed = set(suppressed)
     hidden = set(hidden) - suppressed
     rows = [dict(eq) if isinstance(eq, Mapping) else {k: c for k, c in eq} for eq in equations]
@@ -232,9 +234,36 @@ def audit(values: Mapping[Key, int], equations: Sequence[Equation], suppressed: 
     lowest = {k: (floor if k in lone else 0) for k in suppressed}
     lowest.update({k: 0 for k in hidden})
     protect = suppressed | {k for k in hidden if is_small(values[k])}
-    return disclosure_audit.audit(values, [tuple(r.items()) for r in rows], sorted(
-        suppressed, key=repr), hidden=sorted(hidden, key=repr), lowest=lowest, protect=protect,
-        small_low=SMALL_LOW, small_high=SMALL_HIGH)
+    unknown = sorted(suppressed, key=repr) + sorted(hidden, key=repr)
+    return [tuple(r.items()) for r in rows], unknown, lowest, protect
+
+
+def audit(values: Mapping[Key, int], equations: Sequence[Equation], suppressed: Iterable[Key],
+          *, hidden: Iterable[Key] = ()) -> disclosure_audit.Audit:
+    """The integer-programming audit of a pack that hides ``suppressed`` (shown as "c") and
+    never shows ``hidden``: each one's range, as a reader holding the whole pack can work it
+    out. A "c" may stand for a zero (its lowest value is 0) when it shares an equation with
+    another "c", since step 4 hides the zeros beside a small count; elsewhere the pack prints
+    its zeros, so a "c" is at least 1. A never-shown key needs protecting only when small."""
+    suppressed = set(suppressed)
+    rows, unknown, lowest, protect = _audit_model(values, equations, suppressed, hidden)
+    return disclosure_audit.audit(values, rows, sorted(suppressed, key=repr),
+                                  hidden=unknown[len(suppressed):], lowest=lowest,
+                                  protect=protect, small_low=SMALL_LOW, small_high=SMALL_HIGH)
+
+
+def _failing(values: Mapping[Key, int], equations: Sequence[Equation],
+             suppressed: Iterable[Key], hidden: Iterable[Key], order: Mapping[Key, int], *,
+             first: bool = True, solutions: disclosure_audit.Solutions | None = None,
+             stats: dict | None = None) -> list[Key]:
+    """The cells :func:`audit` would find unprotected, in the pack's order (``first``: only
+    the first of them), worked out with as little solving as proves it
+    (:func:`disclosure_audit.unprotected`)."""
+    rows, unknown, lowest, protect = _audit_model(values, equations, suppressed, hidden)
+    return disclosure_audit.unprotected(
+        values, rows, unknown, sorted(protect, key=order.__getitem__), lowest=lowest,
+        small_low=SMALL_LOW, small_high=SMALL_HIGH, first=first, solutions=solutions,
+        stats=stats)
 
 
 def _nearest_visible(target, eqs, by_key, visible, rank):

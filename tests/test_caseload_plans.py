@@ -275,7 +275,7 @@ def test_my_allocations_progress_reserves_and_export(store, admin, world, make_i
         plans.allocations(auditor)
     first = mine[0]
     prefill = plans.audit_prefill(auditor, first.id)
-    assert prefill.selection == "random draw" and prefill.case_reference == first.case_reference
+    assert prefill.selection == "random_draw" and prefill.case_reference == first.case_reference
     audit_id = audit_service.create_audit(auditor, make_input(
         case_reference=prefill.case_reference, team_id=prefill.team_id,
         service_area_id=prefill.service_area_id, auditor_id=world.org.auditor,
@@ -427,3 +427,35 @@ def test_cancelling_and_replanning_a_period(store, admin, world):
     assert [p.status for p in plans.list_plans(admin)] == ["open", "cancelled"]
     report = verify_store(store)
     assert report.ok, report.lines()
+
+
+def test_starting_an_allocated_audit_prefills_links_and_records_the_random_draw(
+        store, admin, world):
+    """One transaction: a draft of the allocated case, by its auditor, recorded as drawn at
+    random and linked to the allocation; a second start is refused; another auditor cannot."""
+    from sefton_qa.domain.models import AuditStatus, AuditType, Selection
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services.session import Session
+    from sefton_qa.services.verify import verify_store
+    from sefton_qa.store import staff as staff_store
+
+    _plan, result = _plan_and_draw(admin, quota=Quota(2, 0))
+    plans.allocate_draw(admin, result.draw.id, auditor_ids=[world.org.auditor, world.qa1])
+    auditor = Session(store=store, actor=staff_store.get(store.conn, world.org.auditor),
+                      os_user="qa.officer", today=admin.today)
+    first = plans.my_allocations(auditor)[0]
+    made = plans.start_audit(auditor, first.id).record_id
+    audit = audit_service.get_audit(auditor, made)
+    assert audit.status is AuditStatus.DRAFT and audit.selection is Selection.RANDOM_DRAW
+    assert (audit.case_reference, audit.team_id, audit.auditor_id, audit.audit_type) == (
+        first.case_reference, first.team_id, world.org.auditor, AuditType(first.audit_type))
+    assert audit.template_id is not None and audit.audit_date == admin.today()
+    assert plans.allocation_of_audit(auditor, made).id == first.id
+    with pytest.raises(ValidationError, match="started already"):
+        plans.start_audit(auditor, first.id)
+    other = next(a for a in plans.allocations(admin, draw_id=result.draw.id)
+                 if a.auditor_id == world.qa1)
+    with pytest.raises(PermissionDenied):
+        plans.start_audit(auditor, other.id)
+    assert store.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 1
+    assert verify_store(store).ok

@@ -214,6 +214,12 @@ def _link_audit(s, c, ids):
     plans.link_audit(s, ids.alloc, ids.linked_audit)
 
 
+def _start_audit(s, c, ids):
+    from sefton_qa.services import plans
+
+    plans.start_audit(s, ids.alloc)
+
+
 def _export_allocations(s, c, ids):
     from sefton_qa.services import plans
 
@@ -392,6 +398,7 @@ SAMPLING_ACTIONS = {
     "reallocate a case": (_reallocate, {ADMIN}),
     "use a reserve": (_use_reserve, {ADMIN}),
     "link an audit to its allocation": (_link_audit, {QA, ADMIN}),
+    "start an allocated audit": (_start_audit, {QA, ADMIN}),
     "export allocations": (_export_allocations, {SM, ADMIN}),
     "set when allocations are due": (_set_due_days, {ADMIN}),
 }
@@ -501,7 +508,8 @@ COVERS = {
     "reports": {"gather", "committee_pack"},
     "caseload": {"import_caseload"},
     "plans": {"create_plan", "set_quota", "cancel_plan", "make_draw", "discard_draw",
-              "allocate_draw", "reallocate", "use_reserve", "link_audit", "export_allocations",
+              "allocate_draw", "reallocate", "use_reserve", "link_audit", "start_audit",
+              "export_allocations",
               "set_allocation_due_days"},
 }
 #: Issue 19's reads, each held to its readers by test_sampling_reads_by_role.

@@ -25,7 +25,7 @@ CASE_TYPES = {
 #: The audit types a plan draws cases for (themed audits are chosen by theme, not drawn).
 DRAWN_AUDIT_TYPES = ("deep_dive", "dip_sample")
 #: The value an audit started from an allocation carries in its ``selection`` field.
-SELECTION_RANDOM_DRAW = "random draw"
+SELECTION_RANDOM_DRAW = "random_draw"  # domain.models.Selection.RANDOM_DRAW
 
 
 @dataclass(frozen=True)

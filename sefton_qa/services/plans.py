@@ -734,8 +734,7 @@ def _allocation(conn, allocation_id: int) -> Allocation:
 
 
 def _case_of(conn, drawn_case_id: int) -> CaseloadCase:
-    case_id = conn.execute("SELECT case_id FROM drawn_cases WHERE id = ?",
-                           (drawn_case_id,)).fetchone()[0]
+    case_id = plan_store.case_id_of_drawn(conn, drawn_case_id)
     return caseload_store.cases_by_id(conn, [case_id])[case_id]
 
 
@@ -838,8 +837,7 @@ def link_audit(session: Session, allocation_id: int, audit_id: int) -> Change:
                                    "an audit to this allocation.")
         if allocation.status != "allocated":
             raise ValidationError.single("allocation", "it was replaced or cancelled")
-        row = conn.execute("SELECT case_reference FROM audits WHERE id = ?",
-                           (audit_id,)).fetchone()
+        row = plan_store.audit_case_reference(conn, audit_id)
         if row is None:
             raise NotFound(f"There is no audit {audit_id}.")
         if sampling.normalise_reference(row[0] or "") != allocation.case_reference:
@@ -852,6 +850,32 @@ def link_audit(session: Session, allocation_id: int, audit_id: int) -> Change:
         plan_store.update_allocation(conn, allocation_id, {"audit_id": audit_id},
                                      who=session.who)
     return Change("allocations", (allocation_id,), "update")
+
+
+def start_audit(session: Session, allocation_id: int) -> Change:
+    """Start the audit of an allocated case, in one transaction: a draft filled in from the
+    allocation (case, audit type, service area, team, team manager, the allocated auditor,
+    today's date, the current template), recorded as drawn at random, and linked to the
+    allocation. Only the allocated auditor (or an administrator) starts it, once."""
+    from sefton_qa.domain.models import AuditInput, AuditType, Selection
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.store import templates as template_store
+
+    prefill = audit_prefill(session, allocation_id)
+    with session.store.transaction() as conn:
+        allocation = _allocation(conn, allocation_id)
+        if allocation.audit_id is not None:
+            raise ValidationError.single("allocation", f"its audit was started already "
+                                                       f"(audit {allocation.audit_id})")
+        template = template_store.current(conn)
+        change = audit_service.create_audit(session, AuditInput(
+            case_reference=prefill.case_reference, audit_type=AuditType(prefill.audit_type),
+            audit_date=session.today(), service_area_id=prefill.service_area_id,
+            team_id=prefill.team_id, team_manager_id=prefill.team_manager_id,
+            auditor_id=prefill.auditor_id, template_id=template.id if template else None,
+            selection=Selection(prefill.selection)), submit=False)
+        link_audit(session, allocation_id, change.record_id)
+    return change
 
 
 def allocation_of_audit(session: Session, audit_id: int) -> Allocation | None:
@@ -963,10 +987,7 @@ def sample_estimate(session: Session, draw_id: int) -> sampling.Estimate:
         if draw is None:
             raise NotFound(f"There is no draw {draw_id}.")
         done = plan_store.allocations(conn, draw_id=draw_id, current_only=True)
-        grades = dict(conn.execute(
-            "SELECT a.id, a.overall_grade FROM audits a JOIN allocations l ON l.audit_id = a.id "
-            "JOIN drawn_cases d ON d.id = l.drawn_case_id WHERE d.draw_id = ? "
-            "AND a.status = 'submitted'", (draw_id,)).fetchall())
+        grades = plan_store.submitted_grades_of_draw(conn, draw_id)
     good = {Grade.GOOD.value, Grade.OUTSTANDING.value}
     strata = []
     for info in draw.strata:

@@ -211,3 +211,23 @@ def allocations(conn: sqlite3.Connection, *, draw_id: int | None = None,
 def allocation_for_audit(conn: sqlite3.Connection, audit_id: int) -> Allocation | None:
     row = conn.execute(f"{_ALLOCATION_SELECT} WHERE l.audit_id = ?", (audit_id,)).fetchone()
     return None if row is None else _allocation(row)
+
+
+def case_id_of_drawn(conn: sqlite3.Connection, drawn_case_id: int) -> int:
+    """The caseload case a drawn case is."""
+    return conn.execute("SELECT case_id FROM drawn_cases WHERE id = ?",
+                        (drawn_case_id,)).fetchone()[0]
+
+
+def audit_case_reference(conn: sqlite3.Connection, audit_id: int) -> tuple[str | None] | None:
+    """(case reference,) of an audit, or None when there is no such audit."""
+    row = conn.execute("SELECT case_reference FROM audits WHERE id = ?", (audit_id,)).fetchone()
+    return None if row is None else (row[0],)
+
+
+def submitted_grades_of_draw(conn: sqlite3.Connection, draw_id: int) -> dict[int, str | None]:
+    """{audit id: overall grade} of the submitted audits linked to the draw's allocations."""
+    return dict(conn.execute(
+        "SELECT a.id, a.overall_grade FROM audits a JOIN allocations l ON l.audit_id = a.id "
+        "JOIN drawn_cases d ON d.id = l.drawn_case_id WHERE d.draw_id = ? "
+        "AND a.status = 'submitted'", (draw_id,)).fetchall())

@@ -88,6 +88,8 @@ SURFACES: tuple[Surface, ...] = (
             _page("DriftPage")),
     Surface("Calibration", "loop.calibration:CalibrationPage", "page", "Ctrl+7", "",
             _page("CalibrationPage")),
+    Surface("Allocated to me", "loop.allocated:AllocatedPage", "page", "Ctrl+8",
+            "Enter: start (or open) the selected case's audit", _page("AllocatedPage")),
     Surface("Audit form", "audit_form:AuditForm", "dialog",
             "File → New audit… (Ctrl+N), or Enter on an audit in the register",
             "Ctrl+S saves; Ctrl+Enter submits; Alt+1 … Alt+9 go to the sections and Alt+N to "

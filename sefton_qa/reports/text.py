@@ -293,20 +293,24 @@ def selection_sentence(figures: PackFigures, nums: Numbers) -> str:
         return SELECTION_SENTENCE
     if set(counts) == {"random_draw"}:
         return ALL_DRAWN_SENTENCE
+    drawn_some = "random_draw" in counts
+    lead = "Not every audited case was" if drawn_some else "None of the audited cases was"
     if nums.public:
         used = [phrase for how, phrase in _CHOSEN_PHRASES
                 if how in counts and how not in ("unknown", "random_draw")]
+        who = "some" if drawn_some else "they"
         if used:
             gap = " (for some it is not recorded)" if "unknown" in counts else ""
-            said = f"some were {' or '.join(used)}{gap}"
+            said = f"{who} were {' or '.join(used)}{gap}"
         else:
-            said = "for some it is not recorded how they were chosen"
-        return f"Not every audited case was drawn at random: {said}, {NOT_ALL_DRAWN}"
+            said = f"for {'some' if drawn_some else 'the others'} it is not recorded how " \
+                   "they were chosen"
+        return f"{lead} drawn at random: {said}, {NOT_ALL_DRAWN}"
     parts = [f"{counts[how]:,} {'was' if counts[how] == 1 else 'were'} {phrase}"
              for how, phrase in _CHOSEN_PHRASES if how in counts]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of the {total:,} audited cases, {listed}: not every case was drawn at random, " \
-           f"{NOT_ALL_DRAWN}"
+    none = "not every case was" if drawn_some else "none was"
+    return f"Of the {total:,} audited cases, {listed}: {none} drawn at random, {NOT_ALL_DRAWN}"
 
 
 def headline_sentence(figures: PackFigures, nums: Numbers) -> str:

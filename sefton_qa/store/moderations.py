@@ -11,7 +11,7 @@ from sefton_qa.store.sql import in_chunks
 TABLE = "moderations"
 COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
            "moderated_grade", "moderation_date", "reason", "section_comments", "status",
-           "flagged_on", "selection")
+           "flagged_on", "selection", "draw_method")
 _COMMENTS, _STATUS = COLUMNS.index("section_comments"), COLUMNS.index("status")
 #: The trail's changes for a new moderation: {field: [None, value]} over COLUMNS.
 _created_json = trail.created_encoder(COLUMNS)

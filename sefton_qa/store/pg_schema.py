@@ -251,11 +251,13 @@ _STATEMENTS = {
     "0005_faster_bulk_insert": sqlite_steps.SCHEMA_0005,
     "0006_store_identity": sqlite_steps.SCHEMA_0006,
     "0007_trail_login_and_server_guards": sqlite_steps.SCHEMA_0007,
+    "0009_calibration_draw_method": sqlite_steps.SCHEMA_0009,
 }
 _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,
     "0004_moderation_loop": sqlite_steps.seed_0004,
     "0006_store_identity": sqlite_steps.seed_0006,
+    "0009_calibration_draw_method": sqlite_steps.seed_0009,
 }
 if tuple(_STATEMENTS) != KNOWN_MIGRATIONS:
     raise RuntimeError("pg_schema.py must carry every schema step, in order")

@@ -23,6 +23,7 @@ KNOWN_MIGRATIONS = (
     "0005_faster_bulk_insert",
     "0006_store_identity",
     "0007_trail_login_and_server_guards",
+    "0009_calibration_draw_method",
 )
 
 #: The tables the server's guards (step 0007) hold to the trail, as (table, id column, the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Sequence
 
-from sefton_qa.store import records, trail
+from sefton_qa.store import dialect, records, trail
 from sefton_qa.store.sql import in_chunks
 
 TABLE = "moderations"
@@ -13,6 +13,7 @@ COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_
            "moderated_grade", "moderation_date", "reason", "section_comments", "status",
            "flagged_on", "selection", "draw_method")
 _COMMENTS, _STATUS = COLUMNS.index("section_comments"), COLUMNS.index("status")
+_INSERT_COLUMNS = ("id",) + COLUMNS + ("version", "created_at", "updated_at")
 #: The trail's changes for a new moderation: {field: [None, value]} over COLUMNS.
 _created_json = trail.created_encoder(COLUMNS)
 
@@ -46,9 +47,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         cells[_STATUS] = cells[_STATUS] or "pending"
         values.append((record_id, *cells, 1, at_utc, at_utc))
         changes.append(trail.EncodedChange(TABLE, record_id, kind, _created_json(cells), reason))
-    names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
-    marks = ", ".join("?" * (len(COLUMNS) + 4))
-    write = getattr(conn, "defer", conn.executemany)  # a server sends it with what follows
-    write(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)
+    # (a server gets a few with the next statement, many streamed with COPY)
+    dialect.of(conn).insert_rows(conn, TABLE, _INSERT_COLUMNS, values)
     trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
     return list(range(first, first + len(rows)))

@@ -118,21 +118,24 @@ def flag_submitted(session: Session, audit_ids: Sequence[int]) -> int:
     today = session.today()
     due = settings.calendar.add(today, settings.moderation_days).isoformat()
     rows = []
+    submitted, inadequate = AuditStatus.SUBMITTED.value, Grade.INADEQUATE.value
+    seed, rate = settings.calibration_seed, settings.calibration_rate
+    flagged_on, pending = today.isoformat(), ModerationStatus.PENDING.value
     for audit_id, status, grade, _case, _date in info:
-        if status != AuditStatus.SUBMITTED.value or grade is None or audit_id in existing:
+        if status != submitted or grade is None or audit_id in existing:
             continue
-        base = {"audit_id": audit_id, "flagged_on": today.isoformat(), "due_date": due,
-                "original_grade": grade, "status": ModerationStatus.PENDING.value,
-                "section_comments": "{}"}
-        if grade == Grade.INADEQUATE.value:
-            rows.append(dict(base, flagged_because="inadequate"))
+        if grade == inadequate:
+            because, selection, method = "inadequate", None, None
         else:
-            draw = calibration_draw(settings.calibration_seed, audit_id)
-            if draw < settings.calibration_rate:
-                selection = (f'{{"draw":{draw!r},"rate":{settings.calibration_rate!r},'
-                             f'"seed":{settings.calibration_seed}}}')
-                rows.append(dict(base, flagged_because="calibration", selection=selection,
-                                 draw_method=DRAW_METHOD))
+            draw = calibration_draw(seed, audit_id)  # (most are not drawn: nothing built)
+            if draw >= rate:
+                continue
+            because, method = "calibration", DRAW_METHOD
+            selection = f'{{"draw":{draw!r},"rate":{rate!r},"seed":{seed}}}'
+        rows.append({"audit_id": audit_id, "flagged_on": flagged_on, "due_date": due,
+                     "original_grade": grade, "status": pending, "section_comments": "{}",
+                     "flagged_because": because, "selection": selection,
+                     "draw_method": method})
     moderation_bulk.insert_many(conn, rows, who=session.who, kind="flag", first=first)
     for audit_id, status, _grade, case_reference, audit_date in info:
         if case_reference in awaiting and audit_date and status == AuditStatus.SUBMITTED.value:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from sefton_qa.store import dialect, records, trail
 from sefton_qa.store.sql import in_chunks
@@ -29,6 +29,14 @@ def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -
             audit_ids):
         out[audit_id] = (name, grade, date)  # later rows (newer moderations) win
     return out
+
+
+def recorded_draws(conn) -> Iterator[tuple]:
+    """(moderation id, audit id, selection JSON, draw method) of every moderation a calibration
+    draw chose (its selection recorded), in id order, streamed."""
+    return iter(dialect.of(conn).stream(
+        conn, "SELECT id, audit_id, selection, draw_method FROM moderations "
+              "WHERE selection IS NOT NULL ORDER BY id"))
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,

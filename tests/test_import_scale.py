@@ -11,6 +11,7 @@ import random
 
 import pytest
 from import_helpers import ADMIN_OS_USER, TODAY, counts, row, write_rows
+from test_server_security import team, trail_state, verify_ok  # noqa: F401 (a fixture)
 
 from sefton_qa.services import import_export, moderation
 from sefton_qa.services.import_export import import_audits
@@ -302,3 +303,38 @@ def test_verify_recomputes_each_recorded_draw_by_its_method(admin, org, store, t
         records.update_record(tx, "moderations", moderation_id, {"draw_method": 2},
                               who=admin.who)
     assert verify_store(store).ok
+
+
+# -- a server's guards accept what COPY writes for a login that is not the owner -------------
+def test_a_staff_login_imports_through_copy_and_the_servers_guards_accept_it(
+        team, tmp_path, capsys):  # noqa: F811 (the fixture)
+    """Alice (an administrator's login, not the store's owner) imports 150 rows: their
+    audits and trail rows are streamed with COPY, and the server's guards (step 0007: the
+    chain, each row naming her login and staff record, dated by the server's clock, every
+    change trailed) hold for them as for any other write."""
+    from sefton_qa.cli import main
+    from sefton_qa.store import postgres
+
+    copied: list[str] = []
+    real = postgres.PgConnection.copy_rows
+
+    def copy_rows(self, table, columns, rows):
+        copied.append(table)
+        return real(self, table, columns, rows)
+
+    path = write_rows(tmp_path / "alice.csv", _rows(150, auditor="Alice Admin"))
+    before = trail_state(team)[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(postgres.PgConnection, "copy_rows", copy_rows)
+        assert main(["--db", team.url(team.alice), "import", str(path),
+                     "--create-missing"]) == 0, capsys.readouterr()
+    assert {"audits", "trail"} <= set(copied)
+    conn = team.connect(team.it)
+    try:
+        stamps = set(conn.execute("SELECT login, os_user FROM trail WHERE seq > %s",
+                                  (before,)).fetchall())
+        audits = conn.execute("SELECT count(*) FROM audits").fetchone()[0]
+    finally:
+        conn.close()
+    assert stamps == {(team.alice, team.alice)} and audits == 150
+    verify_ok(team)

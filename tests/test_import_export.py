@@ -112,7 +112,8 @@ def imported(store, ref: str) -> dict:
     """The stored audit with case reference ``ref``, as names."""
     found = [f for f in audit_facts(store.conn) if f[0] == ref]
     assert len(found) == 1, f"{ref}: {found}"
-    ref, date, kind, grade, area, team, auditor, themes, findings, status = found[0]
+    # (how the case was chosen: tests/test_selection.py)
+    ref, date, kind, grade, area, team, auditor, themes, findings, status, _how = found[0]
     return dict(case_reference=ref, audit_date=date, audit_type=kind, grade=grade, area=area,
                 team=team, auditor=auditor, themes=themes, findings=findings, status=status)
 
@@ -1288,20 +1289,21 @@ EXPECTED_DATES = ["2024-04-03", "2024-04-04", "2024-04-05", "2024-04-08", "2024-
 
 
 def _expected_real(prefix):
+    # (imported history without a selection column: "not recorded")
     return [
         (f"{prefix}-0001", "2024-04-03", "deep_dive", "good", "Child Protection", "CP Team 1",
          "Alex Auditor", ("Drift and delay", "Neglect"), "Clear plan, child seen alone.",
-         "submitted"),
+         "submitted", "unknown"),
         (f"{prefix}-0002", "2024-04-04", "themed", "requires_improvement", "Child Protection",
          "CP Team 2", "Alex Auditor", ("Child's voice",),
-         "Plan lacks timescales – “SMART” actions needed; £ spent on taxis.", "submitted"),
+         "Plan lacks timescales – “SMART” actions needed; £ spent on taxis.", "submitted", "unknown"),
         (f"{prefix}-0003", "2024-04-05", "dip_sample", "requires_improvement",
          "Children in Care", "CiC Team A", "Alex Auditor", (),
-         "Multi-line:\nvisits late\nno supervision", "submitted"),
+         "Multi-line:\nvisits late\nno supervision", "submitted", "unknown"),
         (f"{prefix}-0004", "2024-04-08", "deep_dive", "inadequate", "Children in Care",
-         "CiC Team A", "Sam Manager", ("Domestic abuse", "Neglect"), "", "submitted"),
+         "CiC Team A", "Sam Manager", ("Domestic abuse", "Neglect"), "", "submitted", "unknown"),
         (f"{prefix}-0005", "2024-04-09", "deep_dive", "good", "Child Protection", "CP Team 1",
-         "Alex Auditor", ("Management oversight",), "Good oversight.", "submitted"),
+         "Alex Auditor", ("Management oversight",), "Good oversight.", "submitted", "unknown"),
     ]
 
 

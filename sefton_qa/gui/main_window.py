@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._page_factories = {title: name for title, name in (
             ("Moderation", "ModerationPage"), ("Reflective conversations", "ConversationsPage"),
             ("Actions", "ActionsPage"), ("Drift dashboard", "DriftPage"),
-            ("Calibration", "CalibrationPage"))}
+            ("Calibration", "CalibrationPage"), ("Case selection", "CaseSelectionPage"))}
         self.pages: list[tuple[str, object]] = [("Audits", self.audits_page),
                                                  ("My work", self.my_work_page)]
         self.pages += [(title, None) for title in self._page_factories]
@@ -203,11 +203,19 @@ class MainWindow(QMainWindow):
         title, page = self.pages[row]
         if page is None:
             # imported on first use: a quicker start
-            from sefton_qa.gui.loop import actions, calibration, conversations, drift, moderation
+            from sefton_qa.gui.loop import (
+                actions,
+                calibration,
+                conversations,
+                drift,
+                moderation,
+                selection,
+            )
 
             page_class = {cls.__name__: cls for cls in (
                 moderation.ModerationPage, conversations.ConversationsPage, actions.ActionsPage,
-                drift.DriftPage, calibration.CalibrationPage)}[self._page_factories[title]]
+                drift.DriftPage, calibration.CalibrationPage,
+                selection.CaseSelectionPage)}[self._page_factories[title]]
             page = page_class(self.session, self)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)

@@ -352,7 +352,7 @@ class NewPlanDialog(QDialog):
         form.addWidget(buddy_label("Stratif&y by:", self.stratify,
                                    accessible="Stratified by"), 2, 0)
         form.addWidget(self.stratify, 2, 1)
-        form.addWidget(buddy_label("&Quotas:", self.rule, accessible="How the quotas are set"),
+        form.addWidget(buddy_label("Quota &rule:", self.rule, accessible="How the quotas are set"),
                        3, 0)
         form.addWidget(self.rule, 3, 1)
         counts = QHBoxLayout()

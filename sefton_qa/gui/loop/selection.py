@@ -185,7 +185,6 @@ class CaseloadImportDialog(QDialog):
         self.path_edit.textChanged.connect(self._changed)
         self.create_missing.toggled.connect(self._changed)
         self.taken_on.dateChanged.connect(self._changed)
-        self.path_edit.returnPressed.connect(self._enter)
         self._changed()
         self.resize(self.fontMetrics().averageCharWidth() * 96, 520)
 
@@ -202,9 +201,6 @@ class CaseloadImportDialog(QDialog):
         set_message(self.hint, "" if ready else
                     "Choose the file and check it first: Import is available once the check "
                     "finds no problem.")
-
-    def _enter(self) -> None:
-        (self.import_button if self.import_button.isEnabled() else self.check_button).click()
 
     def browse(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "The caseload to import",

@@ -269,6 +269,25 @@ def test_plan_a_quarter_draw_allocate_and_redraw_by_keyboard(qtbot, demo_session
     window.close()
 
 
+def test_every_control_of_the_page_is_reached_by_tab(qtbot, demo_session, main_window):
+    window = main_window(demo_session)
+    page = _page(qtbot, window)
+    page.allocation_table.selectRow(0)  # Use reserve is enabled for an allocated case
+    _key(qtbot, Qt.Key.Key_P, ALT)  # &Plans
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.plan_table)
+    seen = []
+    for _ in range(40):
+        _key(qtbot, Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    wanted = [page.import_button, page.plan_table, page.new_plan_button, page.preview_button,
+              page.discard_button, page.check_button, page.details, page.progress_table,
+              page.allocation_table, page.reserve_button, page.export_button]
+    assert [w for w in wanted if w not in seen] == [], \
+        " ".join(w.objectName() or type(w).__name__ for w in seen)
+    assert all(w.accessibleName() for w in wanted)
+    window.close()
+
+
 # -- a service manager reads -----------------------------------------------------------------------
 def test_a_service_manager_sees_the_page_read_only(qtbot, demo_session, main_window):
     manager = sign_in(demo_session.store, os_user="demo.sm1", today=lambda: TODAY)

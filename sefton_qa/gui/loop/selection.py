@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -109,6 +109,16 @@ def _lines_box(name: str, object_name: str, lines: int = 8) -> QPlainTextEdit:
     box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     box.setMinimumHeight(box.fontMetrics().lineSpacing() * lines + 12)
     return box
+
+
+def _section(text: str, buddy: QWidget, accessible: str) -> QLabel:
+    """A part's heading that is also its table's label: its Alt letter moves to the table."""
+    label = buddy_label(text, buddy, accessible=accessible)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * 1.1)
+    font.setBold(True)
+    label.setFont(font)
+    return label
 
 
 def _button(text: str, name: str, object_name: str, slot) -> QPushButton:
@@ -500,7 +510,9 @@ class CaseSelectionPage(QWidget):
         # plans
         self.plan_model = RowsModel(self.PLAN_HEADERS, self, numeric_columns=(2, 3))
         self.plan_table = table_view(self.plan_model, "Audit plans", "planList")
-        set_widths(self.plan_table, (270, 110, 80, 85, 85, 90))
+        set_widths(self.plan_table, (110, 95, 75, 85, 75, 90))
+        rows_high = self.plan_table.verticalHeader().defaultSectionSize()
+        self.plan_table.setMaximumHeight(rows_high * 6 + 40)
         self.plan_table.selectionModel().currentRowChanged.connect(
             lambda *_a: self._show_plan())
         self.new_plan_button = _button("&New plan…", "Plan a period's random sample",
@@ -535,7 +547,7 @@ class CaseSelectionPage(QWidget):
         self.allocation_model = RowsModel(self.ALLOCATION_HEADERS, self, status_column=5)
         self.allocation_table = table_view(self.allocation_model, "Allocations",
                                            "allocationList")
-        set_widths(self.allocation_table, (110, 190, 95, 140, 85, 75, 160))
+        set_widths(self.allocation_table, (100, 165, 80, 125, 80, 70, 160))
         self.allocation_table.selectionModel().currentRowChanged.connect(
             lambda *_a: self._update_buttons())
         self.reserve_button = _button("&Use reserve…", "Replace the selected case by its "
@@ -563,9 +575,8 @@ class CaseSelectionPage(QWidget):
         row.addWidget(self.import_button)
         row.addStretch(1)
         left.addLayout(row)
-        left.addWidget(heading("Plans"))
-        left.addWidget(buddy_label("&Plans:", self.plan_table, accessible="Audit plans"))
-        left.addWidget(self.plan_table, 1)
+        left.addWidget(_section("&Plans", self.plan_table, "Audit plans"))
+        left.addWidget(self.plan_table)
         row = QHBoxLayout()
         row.addWidget(self.new_plan_button)
         row.addWidget(self.cancel_plan_button)
@@ -583,18 +594,15 @@ class CaseSelectionPage(QWidget):
         left.addWidget(self.details, 1)
 
         right = QVBoxLayout()
-        right.addWidget(heading("Progress by team"))
-        right.addWidget(buddy_label("Pro&gress by team:", self.progress_table,
-                                    accessible="Progress by team"))
-        right.addWidget(self.progress_table, 1)
-        right.addWidget(heading("Allocation list"))
+        right.addWidget(_section("Pro&gress by team", self.progress_table,
+                                 "Progress by team"))
+        right.addWidget(self.progress_table, 2)
         top = QHBoxLayout()
-        top.addWidget(buddy_label("All&ocations:", self.allocation_table,
-                                  accessible="Allocations"))
+        top.addWidget(_section("All&ocations", self.allocation_table, "Allocations"))
         top.addStretch(1)
         top.addWidget(self.allocation_count)
         right.addLayout(top)
-        right.addWidget(self.allocation_table, 3)
+        right.addWidget(self.allocation_table, 5)
         row = QHBoxLayout()
         row.addWidget(self.reserve_button)
         row.addWidget(self.export_button)
@@ -604,7 +612,7 @@ class CaseSelectionPage(QWidget):
         body = QWidget()
         columns = QHBoxLayout()
         columns.addLayout(left, 5)
-        columns.addLayout(right, 6)
+        columns.addLayout(right, 7)
         inner = QVBoxLayout(body)
         inner.addWidget(heading("Case selection", 1.25))
         inner.addWidget(paragraph(
@@ -619,7 +627,8 @@ class CaseSelectionPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll_area(body, "Case selection"))
-        self.setFocusProxy(self.plan_table)
+        # No focus proxy: Tab into the page starts at its first control (Import caseload),
+        # not in the middle of it; Alt+P goes to the plans.
         self.refresh()
 
     # -- who may do what ---------------------------------------------------------------------
@@ -655,11 +664,17 @@ class CaseSelectionPage(QWidget):
             deep = sum(q.deep_dives for q in plan.quotas)
             dip = sum(q.dip_samples for q in plan.quotas)
             kept = self.kept.get(plan.id)
-            rows.append(Row((period_text(plan.period_start, plan.period_end),
+            short = quarter_name(plan.period_start) if period_text(
+                plan.period_start, plan.period_end).endswith(")") else \
+                period_text(plan.period_start, plan.period_end)
+            rows.append(Row((short,
                              plan.stratify_by.replace("_", " ").capitalize(), deep, dip,
                              plan.status.capitalize(),
                              f"Yes (draw {kept.id})" if kept else "No"),
-                            key=plan.id, data=plan))
+                            key=plan.id, data=plan,
+                            tooltip=f"{period_text(plan.period_start, plan.period_end)}; cases "
+                                    f"audited in the {plan.exclude_months} months before left "
+                                    f"out; due by {fmt_date(plan.due_date)}"))
         self.plan_model.set_rows(rows)
         row = self.plan_model.row_of(keep) if keep is not None else None
         if row is None and rows:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from sefton_qa.domain.models import Role
+from sefton_qa.domain.sampling import Quota
 from sefton_qa.gui.loop.selection import (
     READ_ONLY_WHY,
     CaseloadImportDialog,
@@ -69,14 +70,19 @@ def _staff(session):
     return {s.id: s for s in org.staff(session)}
 
 
+NEW_TEAM = "Edge of Care Team"
+
+
 def _caseload_file(session, path) -> tuple[int, int]:
-    """Today's caseload less three cases, plus two new ones: the file, (opened, closed)."""
+    """Today's caseload less three cases, plus two new ones in a team the store does not know
+    yet (in a new service area): the file, (opened, closed)."""
     cases = caseload_service.snapshot_cases(session)
     kept = cases[3:]
-    rows = [[c.case_reference, c.team, c.case_type, (c.opened_on or TODAY).isoformat()]
+    rows = [[c.case_reference, c.team, "", c.case_type, (c.opened_on or TODAY).isoformat()]
             for c in kept]
-    rows += [[f"LCS-99900{n}", kept[0].team, "Child in need", "2026-11-01"] for n in (1, 2)]
-    write_csv(path, ["Case reference", "Team", "Case type", "Open date"], rows)
+    rows += [[f"LCS-99900{n}", NEW_TEAM, "Edge of Care", "Child in need", "2026-11-01"]
+             for n in (1, 2)]
+    write_csv(path, ["Case reference", "Team", "Service area", "Case type", "Open date"], rows)
     return 2, 3
 
 
@@ -108,7 +114,13 @@ def test_import_a_caseload_through_the_dialog(qtbot, demo_session, main_window, 
     _key(qtbot, Qt.Key.Key_A, CTRL)
     _type(qtbot, str(good))
     _key(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "tick Create missing teams" in dialog.report_box.toPlainText())
+    assert not dialog.import_button.isEnabled()
+    _key(qtbot, Qt.Key.Key_M, ALT)  # Create &missing teams
+    qtbot.waitUntil(dialog.create_missing.isChecked)
+    _key(qtbot, Qt.Key.Key_Return)  # Check the file again
     qtbot.waitUntil(lambda: "Dry run" in dialog.report_box.toPlainText())
+    assert f"Would create teams: {NEW_TEAM}" in dialog.report_box.toPlainText()
     assert len(caseload_service.list_snapshots(demo_session)) == before  # nothing written
     qtbot.waitUntil(dialog.import_button.isEnabled)
     _key(qtbot, Qt.Key.Key_I, ALT)  # &Import
@@ -119,6 +131,7 @@ def test_import_a_caseload_through_the_dialog(qtbot, demo_session, main_window, 
     text = page.caseload_label.text()
     assert f"{opened} opened, {closed} closed" in text and "from caseload.csv" in text
     assert "Imported a caseload snapshot" in page.done_label.text()
+    assert any(t.name == NEW_TEAM for t in org.teams(demo_session))
     window.close()
 
 
@@ -315,6 +328,35 @@ def test_a_service_manager_sees_the_page_read_only(qtbot, demo_session, main_win
     assert page.dialog is None
     _key(qtbot, Qt.Key.Key_K, ALT)  # a service manager may check the draws
     qtbot.waitUntil(lambda: "kept)" in page.details.toPlainText())
+    window.close()
+
+
+def test_cancel_a_plan_with_a_reason(qtbot, demo_session, main_window):
+    change = plan_service.create_plan(demo_session, dt.date(2027, 4, 1), dt.date(2027, 6, 30),
+                                      per_stratum=Quota(1, 0))
+    plan_id = change.record_ids[0]
+    window = main_window(demo_session)
+    page = _page(qtbot, window)
+    _key(qtbot, Qt.Key.Key_P, ALT)  # &Plans
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.plan_table)
+    _key(qtbot, Qt.Key.Key_Home, CTRL)
+    for _ in range(len(page.plan_model.rows)):
+        if page.selected_plan().id == plan_id:
+            break
+        _key(qtbot, Qt.Key.Key_Down)
+    assert page.selected_plan().id == plan_id
+    qtbot.waitUntil(page.cancel_plan_button.isEnabled)
+    _key(qtbot, Qt.Key.Key_L, ALT)  # Cancel p&lan…
+    dialog = _dialog(qtbot, page)
+    _type(qtbot, "Planned by mistake: the quarter is planned in March.")
+    _key(qtbot, Qt.Key.Key_P, ALT)  # Cancel the &plan
+    qtbot.waitUntil(lambda: plan_service.get_plan(demo_session, plan_id).status == "cancelled")
+    _active(qtbot, window)
+    qtbot.waitUntil(lambda: "was cancelled" in page.done_label.text())
+    row = page.plan_model.rows[page.plan_model.row_of(plan_id)]
+    assert row.values[4] == "Cancelled"
+    assert not page.draw_button.isEnabled() and not page.cancel_plan_button.isEnabled()
+    del dialog
     window.close()
 
 

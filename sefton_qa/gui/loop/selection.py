@@ -99,6 +99,12 @@ def _known(exc: BaseException) -> str | None:
     return None
 
 
+def report_lines(report) -> list[str]:
+    """The import report's lines, its command-line words put as the dialog says them."""
+    return [line.replace("import with --create-missing", "tick Create missing teams")
+            for line in report.lines()]
+
+
 def _lines_box(name: str, object_name: str, lines: int = 8) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setObjectName(object_name)
@@ -242,7 +248,7 @@ class CaseloadImportDialog(QDialog):
         report = self._run(dry_run=True)
         self.checked = None
         if report is not None:
-            self.report_box.setPlainText("\n".join(report.lines()))
+            self.report_box.setPlainText("\n".join(report_lines(report)))
             if report.ok:
                 self.checked = self._what()
             else:
@@ -259,7 +265,7 @@ class CaseloadImportDialog(QDialog):
         if report is None:
             return
         self.report = report
-        self.report_box.setPlainText("\n".join(report.lines()))
+        self.report_box.setPlainText("\n".join(report_lines(report)))
         self.checked = None
         self._changed()
         if report.ok:

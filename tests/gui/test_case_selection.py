@@ -360,6 +360,20 @@ def test_cancel_a_plan_with_a_reason(qtbot, demo_session, main_window):
     window.close()
 
 
+def test_a_qa_officer_is_told_the_page_is_not_theirs(qtbot, demo_session, main_window):
+    officer = next(s for s in org.staff(demo_session)
+                   if s.has_role(Role.QA_OFFICER) and not s.has_role(Role.ADMINISTRATOR)
+                   and not s.has_role(Role.SERVICE_MANAGER) and s.os_username)
+    window = main_window(sign_in(demo_session.store, os_user=officer.os_username,
+                                 today=lambda: TODAY))
+    page = _page(qtbot, window)
+    assert "for administrators and service managers" in page.why_label.text()
+    assert page.plan_model.rows == [] and page.allocation_model.rows == []
+    assert not any(b.isEnabled() for b in (page.import_button, page.new_plan_button,
+                                           page.draw_button, page.export_button))
+    window.close()
+
+
 # -- a problem is said beside the controls and writes nothing -------------------------------------
 def test_a_plan_that_cannot_be_made_says_why_and_writes_nothing(qtbot, demo_session,
                                                                main_window):

@@ -687,9 +687,8 @@ class CaseSelectionPage(QWidget):
             this_quarter = quarter_of(self.session.today())
             row = next((n for n, r in enumerate(rows) if r.data.status == "open" and
                         (r.data.period_start, r.data.period_end) == this_quarter), None)
-            if row is None:
-                row = next((n for n in range(len(rows) - 1, -1, -1)
-                            if rows[n].data.status == "open"), len(rows) - 1)
+            if row is None:  # else the newest open plan (the list is newest first)
+                row = next((n for n, r in enumerate(rows) if r.data.status == "open"), 0)
         if row is not None:
             self.plan_table.selectRow(row)
         self._show_plan()

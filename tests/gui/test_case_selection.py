@@ -270,6 +270,8 @@ def test_plan_a_quarter_draw_allocate_and_redraw_by_keyboard(qtbot, demo_session
     assert second.id != first.id
     _active(qtbot, window)
     qtbot.waitUntil(lambda: len(page.allocation_model.rows) == second.sample_size)
+    assert f"draw {second.id}" in page.draw_label.text()
+    assert "1 earlier draw discarded (kept on record)" in page.draw_label.text()
 
     # every recorded draw, the discarded one too, recomputed
     _key(qtbot, Qt.Key.Key_K, ALT)  # Chec&k draws

@@ -502,6 +502,8 @@ class CaseSelectionPage(QWidget):
         self.dialog = None
         self.plans: list = []
         self.kept: dict[int, object] = {}
+        #: How many draws each plan has had (kept and discarded).
+        self.draw_counts: dict[int, int] = {}
         self.can_read = True
 
         # caseload
@@ -655,15 +657,16 @@ class CaseSelectionPage(QWidget):
             comparison = caseload_service.compare_snapshots(self.session) if snapshots \
                 else None
             self.plans = plan_service.list_plans(self.session)
-            self.kept = {d.plan_id: d for d in plan_service.list_draws(self.session)
-                         if d.status == "kept"}
-            self.draw_counts: dict[int, int] = {}
-            for d in plan_service.list_draws(self.session):
+            draws = plan_service.list_draws(self.session)
+            self.kept = {d.plan_id: d for d in draws if d.status == "kept"}
+            self.draw_counts = {}
+            for d in draws:
                 self.draw_counts[d.plan_id] = self.draw_counts.get(d.plan_id, 0) + 1
             self.can_read = True
         except PermissionDenied:
             self.can_read = False
             snapshots, comparison, self.plans, self.kept = [], None, [], {}
+            self.draw_counts = {}
         self._show_caseload(snapshots, comparison)
         rows = []
         for plan in self.plans:
@@ -757,7 +760,9 @@ class CaseSelectionPage(QWidget):
                 f"{period_text(plan.period_start, plan.period_end)}: draw {draw.id}, "
                 f"{plural(draw.sample_size, 'case')} drawn from "
                 f"{plural(draw.open_cases, 'open case')} with {seed}, due by "
-                f"{fmt_date(plan.due_date)}.")
+                f"{fmt_date(plan.due_date)}."
+                + (f" {plural(made - 1, 'earlier draw')} discarded (kept on record)."
+                   if (made := self.draw_counts.get(plan.id, 0)) > 1 else ""))
         progress = plan_service.plan_progress(self.session, plan.id) \
             if plan is not None and self.can_read else []
         self.progress_model.set_rows([

@@ -303,6 +303,21 @@ def test_every_control_of_the_page_is_reached_by_tab(qtbot, demo_session, main_w
     window.close()
 
 
+def test_the_page_refreshes_when_a_change_it_shows_is_made(qtbot, demo_session, main_window):
+    """The window's app-wide change signal: a plan made through the operations path (as
+    another page or dialog would) appears without pressing F5."""
+    from sefton_qa.gui import operations
+
+    window = main_window(demo_session)
+    page = _page(qtbot, window)
+    before = len(page.plan_model.rows)
+    change = operations.call(demo_session, lambda s: plan_service.create_plan(
+        s, dt.date(2027, 1, 1), dt.date(2027, 3, 31), total=Quota(10, 5)))
+    qtbot.waitUntil(lambda: len(page.plan_model.rows) == before + 1)
+    assert page.plan_model.row_of(change.record_ids[0]) is not None
+    window.close()
+
+
 # -- a service manager reads -----------------------------------------------------------------------
 def test_a_service_manager_sees_the_page_read_only(qtbot, demo_session, main_window):
     manager = sign_in(demo_session.store, os_user="demo.sm1", today=lambda: TODAY)

@@ -459,3 +459,69 @@ def test_starting_an_allocated_audit_prefills_links_and_records_the_random_draw(
         plans.start_audit(auditor, other.id)
     assert store.conn.execute("SELECT count(*) FROM audits").fetchone()[0] == 1
     assert verify_store(store).ok
+
+
+def test_the_pack_reports_the_weighted_estimate_of_the_worked_example(store, admin, world,
+                                                                      tmp_path):
+    """Issue 19's worked example through the whole path: teams of 300 and 100 open cases,
+    10 drawn and audited in each (quotas by hand, not in proportion), 2 and 6 good: the pack
+    says 30% weighted (95% interval 14% to 53%) beside 40% unweighted; the public pack says
+    the design but not the estimate, since each team's sample holds small counts."""
+    from sefton_qa.domain.grades import Grade
+    from sefton_qa.reports import text
+    from sefton_qa.reports.numbers import Numbers
+    from sefton_qa.services import audits as audit_service
+    from sefton_qa.services.reports import PackOptions, gather
+
+    path = write_csv(tmp_path / "caseload-2.csv",
+                     caseload_rows({"CP Team 1": 300, "CP Team 2": 100}, prefix="WE"))
+    assert caseload.import_caseload(admin, path, taken_on=dt.date(2026, 10, 1)).ok
+    plans.create_plan(admin, START, END, quotas={"CP Team 1": Quota(10), "CP Team 2": Quota(10)})
+    plan = plans.list_plans(admin)[0]
+    draw = plans.make_draw(admin, plan.id, seed=19).draw
+    plans.allocate_draw(admin, draw.id)
+    good_wanted = {world.org.team_a1: 2, world.org.team_a2: 6}
+    for allocation in plans.allocations(admin, draw_id=draw.id):
+        audit_id = plans.start_audit(admin, allocation.id).record_id
+        inp = audit_service.get_audit(admin, audit_id).to_input()
+        good = good_wanted[allocation.team_id] > 0
+        good_wanted[allocation.team_id] -= good
+        inp.overall_grade = Grade.GOOD if good else Grade.REQUIRES_IMPROVEMENT
+        audit_service.update_audit(admin, audit_id, inp)
+        audit_service.submit_audit(admin, audit_id)
+    figures = gather(admin, START, END, PackOptions())
+    est = figures.sample.estimate
+    assert (est.audited, round(100 * est.share, 1), round(100 * est.unweighted, 1)) == \
+        (20, 30.0, 40.0)
+    assert (round(100 * est.low, 1), round(100 * est.high, 1)) == (14.2, 52.6)
+    said = text.sample_sentence(figures, Numbers.build(figures, public=False))
+    assert said == (
+        "For this period's audit plan, 20 of 400 open cases were drawn at random within each "
+        "team (2 teams); 20 of them have been audited so far. From them, weighted by each "
+        "team's open cases, an estimated 30% of all the open cases would be good (95% interval "
+        "14% to 53%). Counted without weights, 40% of the audited sample were good; the quotas "
+        "were not in proportion to each team's open cases, so the weighted figure is the "
+        "estimate. The headline, the change from the previous period and the trend count all "
+        "the period's audits, unweighted.")
+    assert said in text.summary(figures, Numbers.build(figures, public=False))
+    public_figures = gather(admin, START, END, PackOptions(public=True))
+    public = text.sample_sentence(public_figures, Numbers.build(public_figures, public=True))
+    assert public.startswith("For this period's audit plan, 20 of 400 open cases")
+    assert "not published" in public and "30%" not in public and "40%" not in public
+    # the rule itself: printed only when no stratum's sample holds 1 to 4 of anything and the
+    # public pack hides nothing else
+    import dataclasses
+
+    from sefton_qa.domain.sampling import StratumResult
+
+    nums = Numbers.build(public_figures, public=True)
+    clear = dataclasses.replace(nums, suppressed=frozenset())
+    for strata, expected in ((((300, 10, 5), (100, 10, 5)), True),
+                             (((300, 10, 0), (100, 10, 10)), True),
+                             (((300, 10, 6), (100, 10, 4)), False),
+                             (((300, 12, 9), (100, 10, 5)), False)):
+        sample = dataclasses.replace(public_figures.sample, estimate=dataclasses.replace(
+            est, strata=tuple(StratumResult(*s) for s in strata)))
+        shaped = dataclasses.replace(public_figures, sample=sample)
+        assert text.sample_publishable(shaped, clear) is expected, strata
+        assert text.sample_publishable(shaped, nums) is (expected and not nums.suppressed)

@@ -92,9 +92,12 @@ def test_the_calibration_sample_is_the_stores_own_fair_draw(conn):
         "WHERE flagged_because = 'inadequate')")]
     sampled = {r[0]: json.loads(r[1]) for r in conn.execute(
         "SELECT audit_id, selection FROM moderations WHERE flagged_because = 'calibration'")}
+    methods = {r[0] for r in conn.execute(
+        "SELECT draw_method FROM moderations WHERE flagged_because = 'calibration'")}
+    assert methods == {moderation.DRAW_METHOD}  # the demo draws as a new store does
     assert 0.05 < len(sampled) / len(others) < 0.16
     for audit_id in others:
-        draw = moderation.calibration_draw(seed, audit_id)
+        draw = moderation.calibration_draw(seed, audit_id, moderation.DRAW_METHOD)
         assert (audit_id in sampled) == (draw < rate)
         if audit_id in sampled:
             assert sampled[audit_id] == {"draw": draw, "rate": rate, "seed": seed}

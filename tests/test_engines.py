@@ -257,7 +257,7 @@ def test_info_names_engine_location_schema_and_trail_head(store):
         seq, head = trail.head(conn)
     assert (found.trail_seq, found.trail_hash) == (seq, head) and seq > 0
     assert found.schema_step == schema_steps.KNOWN_MIGRATIONS[-1] and \
-        found.schema_steps == len(schema_steps.KNOWN_MIGRATIONS) == 9
+        found.schema_steps == len(schema_steps.KNOWN_MIGRATIONS) == 10
     assert found.engine == ("SQLite file" if store.dialect.is_file else "PostgreSQL server")
     assert "password" not in found.location
 

@@ -798,7 +798,7 @@ def test_the_calibration_sample_takes_its_share_and_can_be_checked(w, rate):
                            overall_grade=RI if k % 2 else G) for k in range(n)]
     ids = audit_service.add_audits(w.admin, inputs).record_ids
     flagged = {m[0]: m for m in w.conn.execute(
-        "SELECT audit_id, flagged_because, selection, due_date FROM moderations")}
+        "SELECT audit_id, flagged_because, selection, due_date, draw_method FROM moderations")}
     share = len(flagged) / n
     # Binomial sd at 10% of 2,000 is 0.7 points; at 25%, 1.0 point.
     assert abs(share - rate) < 0.03, share
@@ -808,10 +808,14 @@ def test_the_calibration_sample_takes_its_share_and_can_be_checked(w, rate):
         assert (audit_id in flagged) == (draw < rate)
         if audit_id in flagged:
             # The selection recorded on the moderation lets anyone recompute the choice.
+            # (with the method recorded beside it: new draws use the current one)
             selection = json.loads(flagged[audit_id][2])
             assert selection == {"draw": draw, "rate": rate, "seed": seed}
-            assert moderation.calibration_draw(selection["seed"], audit_id) == \
+            assert flagged[audit_id][4] == moderation.DRAW_METHOD == 2
+            assert moderation.calibration_draw(selection["seed"], audit_id,
+                                               flagged[audit_id][4]) == \
                 selection["draw"] < selection["rate"]
+            assert moderation.draw_is_sound(audit_id, selection, flagged[audit_id][4])
     # Both grades are sampled alike.
     by_grade = {g: sum(1 for a in ids if a in flagged and
                        audit_store.get(w.conn, a).overall_grade is g) for g in (RI, G)}

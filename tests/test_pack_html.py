@@ -218,6 +218,9 @@ def assert_same_figures(html: str, pdf_pages: list[str], period) -> None:
     header = f"Committee pack: {period.short_label().replace('–', ' – ')}"
     pdf_text = pdf_text.replace(header, " ")
     html_numbers, pdf_numbers = _numbers(html_text), _numbers(pdf_text)
+    # An ordered list's numbers are the browser's, not text: the PDF prints them.
+    for items in re.findall(r"<ol>(.*?)</ol>", html, re.S):
+        html_numbers.update(f"{n}" for n in range(1, items.count("<li>") + 1))
     assert html_numbers == pdf_numbers, (html_numbers - pdf_numbers, pdf_numbers - html_numbers)
     assert len(SUPPRESSED.findall(html_text)) == len(SUPPRESSED.findall(pdf_text))
 
@@ -378,3 +381,15 @@ def test_hostile_store_text_in_the_internal_page_with_its_appendix(admin, org, m
             assert "LCS-200003" in words
         else:
             assert "LCS-2000" not in words
+
+
+def test_the_recommendations_are_an_ordered_list(seed):
+    """Numbered items are the list's own numbers (a screen reader says "list, 2 items"), not
+    a bullet followed by typed numbers."""
+    import re
+
+    text, _ = seed
+    found = re.search(r"Recommendations</h[23]>\s*<ol>(.*?)</ol>", text, re.S)
+    assert found, "the recommendations follow their heading as an <ol>"
+    items = re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+    assert items and not any(re.match(r"\s*\d+\.", item) for item in items)

@@ -182,3 +182,13 @@ def test_a_pack_of_random_draws_says_so_and_one_of_unknowns_says_it_is_not_recor
         audit_service.update_audit(admin, audit, inp, reason="not known after all")
     said = pack_sentences(admin, public=False)
     assert text.SELECTION_SENTENCE in said and text.ALL_DRAWN_SENTENCE not in said
+
+
+def test_a_pack_where_no_case_was_drawn_says_none_was(admin, make_input):
+    from sefton_qa.reports import text
+
+    log(admin, make_input, None, 5)  # the store's default for deep dives: chosen
+    assert ("Of the 5 audited cases, 5 were chosen by the QA team: none was drawn at random, "
+            + text.NOT_ALL_DRAWN) in pack_sentences(admin, public=False)
+    assert ("None of the audited cases was drawn at random: they were chosen by the QA team, "
+            + text.NOT_ALL_DRAWN) in pack_sentences(admin, public=True)

@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self._page_factories = {title: name for title, name in (
             ("Moderation", "ModerationPage"), ("Reflective conversations", "ConversationsPage"),
             ("Actions", "ActionsPage"), ("Drift dashboard", "DriftPage"),
-            ("Calibration", "CalibrationPage"), ("Case selection", "CaseSelectionPage"))}
+            ("Calibration", "CalibrationPage"), ("Allocated to me", "AllocatedPage"),
+            ("Case selection", "CaseSelectionPage"))}
         self.pages: list[tuple[str, object]] = [("Audits", self.audits_page),
                                                  ("My work", self.my_work_page)]
         self.pages += [(title, None) for title in self._page_factories]
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
             # imported on first use: a quicker start
             from sefton_qa.gui.loop import (
                 actions,
+                allocated,
                 calibration,
                 conversations,
                 drift,
@@ -213,10 +215,13 @@ class MainWindow(QMainWindow):
             )
 
             page_class = {cls.__name__: cls for cls in (
-                moderation.ModerationPage, conversations.ConversationsPage, actions.ActionsPage,
-                drift.DriftPage, calibration.CalibrationPage,
+                allocated.AllocatedPage, moderation.ModerationPage,
+                conversations.ConversationsPage, actions.ActionsPage, drift.DriftPage,
+                calibration.CalibrationPage,
                 selection.CaseSelectionPage)}[self._page_factories[title]]
             page = page_class(self.session, self)
+            if hasattr(page, "open_requested"):
+                page.open_requested.connect(self.open_audit)
             self.stack.addWidget(page)
             self.pages[row] = (title, page)
         return page

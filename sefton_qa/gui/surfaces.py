@@ -71,7 +71,7 @@ def _text_dialog(window):
 
 SURFACES: tuple[Surface, ...] = (
     Surface("Main window", "main_window:MainWindow", "window", "Starting Sefton QA",
-            "Ctrl+1 … Ctrl+8 go to each page; F5 refreshes; Ctrl+F finds; Ctrl+Z and the "
+            "Ctrl+1 … Ctrl+9 go to each page; F5 refreshes; Ctrl+F finds; Ctrl+Z and the "
             "platform's Redo keys undo and redo the selected audit's last change",
             lambda w: w),
     Surface("Audits (the register)", "register_page:RegisterPage", "page", "Ctrl+1",
@@ -88,7 +88,9 @@ SURFACES: tuple[Surface, ...] = (
             _page("DriftPage")),
     Surface("Calibration", "loop.calibration:CalibrationPage", "page", "Ctrl+7", "",
             _page("CalibrationPage")),
-    Surface("Case selection", "loop.selection:CaseSelectionPage", "page", "Ctrl+8",
+    Surface("Allocated to me", "loop.allocated:AllocatedPage", "page", "Ctrl+8",
+            "Enter: start (or open) the selected case's audit", _page("AllocatedPage")),
+    Surface("Case selection", "loop.selection:CaseSelectionPage", "page", "Ctrl+9",
             "Arrow keys choose a plan in Plans and a case in Allocations",
             _page("CaseSelectionPage")),
     Surface("Import the caseload", "loop.selection:CaseloadImportDialog", "dialog",

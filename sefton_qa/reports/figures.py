@@ -122,6 +122,22 @@ ROLES = (("auditors", "Auditors (QA officers)"),
          ("practitioners", "Practitioners (team managers named on audits)"))
 
 
+@dataclass(frozen=True)
+class SampleFigures:
+    """The period's random sample: how it was drawn and what its audits estimate."""
+
+    stratify_by: str  # "team" or "service_area"
+    proportional: bool  # quotas proportional to each stratum's open cases
+    drawn: int  # cases drawn (the sample asked for)
+    open_cases: int  # the open cases of the strata drawn from
+    strata: int
+    estimate: object  # domain.sampling.Estimate over the audits done so far
+
+    @property
+    def audited(self) -> int:
+        return self.estimate.audited
+
+
 @dataclass
 class PackFigures:
     authority: str
@@ -153,6 +169,8 @@ class PackFigures:
     #: The period's graded audits by how their cases were chosen ("random_draw", "chosen",
     #: "referred", "unknown"; see domain.models.Selection).
     selection: dict[str, int] = field(default_factory=dict)
+    #: The period's recorded random draw, when its audit plan has one kept (issue 19).
+    sample: "SampleFigures | None" = None
     #: For a public pack: what the public pack of the previous period published for it
     #: (``{"audits": n, "good": n, ...}``, None for "c"); None when no such pack is on record.
     previous_published: dict | None = None

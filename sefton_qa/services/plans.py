@@ -981,13 +981,28 @@ def sample_estimate(session: Session, draw_id: int) -> sampling.Estimate:
     by its open cases (:func:`sampling.weighted_estimate`): only audits linked to the draw's
     current allocations and submitted count."""
     session.require(Role.QA_OFFICER, *VIEWERS, doing="see the sample's estimate")
-    conn = session.store.conn
     with session.store.snapshot():
-        draw = plan_store.get_draw(conn, draw_id)
+        draw = plan_store.get_draw(session.store.conn, draw_id)
         if draw is None:
             raise NotFound(f"There is no draw {draw_id}.")
-        done = plan_store.allocations(conn, draw_id=draw_id, current_only=True)
-        grades = plan_store.submitted_grades_of_draw(conn, draw_id)
+        return _estimate(session.store.conn, draw)
+
+
+def period_sample(conn, start: dt.date, end: dt.date
+                  ) -> tuple[AuditPlan, Draw, sampling.Estimate] | None:
+    """The period's open audit plan with a kept draw, the draw and its estimate (for the
+    committee pack, whose builder's role its own service checks); None without one."""
+    for plan in plan_store.plans_for_period(conn, start, end):
+        draw = _kept_draw(conn, plan.id)
+        if draw is not None:
+            return plan, draw, _estimate(conn, draw)
+    return None
+
+
+def _estimate(conn, draw: Draw) -> sampling.Estimate:
+    draw_id = draw.id
+    done = plan_store.allocations(conn, draw_id=draw_id, current_only=True)
+    grades = plan_store.submitted_grades_of_draw(conn, draw_id)
     good = {Grade.GOOD.value, Grade.OUTSTANDING.value}
     strata = []
     for info in draw.strata:

@@ -23,6 +23,7 @@ from sefton_qa.reports.figures import (
     Moderation,
     PackFigures,
     Period,
+    SampleFigures,
 )
 from sefton_qa.services.moderation import calibration, loop_settings
 from sefton_qa.services.session import Session
@@ -152,6 +153,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         by_type = summary_store.audit_type_counts(conn, start, end)
         imported = summary_store.imported_count(conn, start, end)
         selection = summary_store.selection_counts(conn, start, end)
+        sample = _sample_figures(conn, start, end)
         areas_of = report_store.team_service_areas(conn)
         team_areas = {}
         for name in by_team:
@@ -210,6 +212,7 @@ def gather(session: Session, start: dt.date, end: dt.date, options: PackOptions 
         themes_previous=themes_previous, moderation=moderation, loop=loop, people=people,
         trail_seq=seq, trail_hash=head_hash, logo=str(logo) if logo else None,
         appendix=appendix, by_type=by_type, imported=imported, selection=selection,
+        sample=sample,
         previous_published=(settings.get(published_key(previous)) if options.public
                             else None),
         cover=options.cover or CoverReport.from_setting(settings.get(COVER_SETTING)),
@@ -229,6 +232,20 @@ def stored_cover(session: Session) -> CoverReport:
 def published_key(period: Period) -> str:
     """The setting holding what the public pack of ``period`` published for it."""
     return f"public_pack_published:{period.start.isoformat()}:{period.end.isoformat()}"
+
+
+def _sample_figures(conn, start: dt.date, end: dt.date) -> SampleFigures | None:
+    """The period's recorded random draw and what its audits so far estimate (issue 19)."""
+    from sefton_qa.services import plans
+
+    found = plans.period_sample(conn, start, end)
+    if found is None:
+        return None
+    plan, draw, estimate = found
+    return SampleFigures(stratify_by=plan.stratify_by,
+                         proportional=plan.quota_rule == "proportional",
+                         drawn=draw.sample_size, open_cases=draw.open_cases,
+                         strata=len(draw.strata), estimate=estimate)
 
 
 def committee_pack(session: Session, start: dt.date, end: dt.date, path: str | Path, *,

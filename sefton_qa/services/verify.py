@@ -47,7 +47,8 @@ class VerifyReport:
 
 
 CHECKS = ("integrity_check", "foreign_key_check", "search index", "trail protection",
-          "triggers", "schema", "trail chain", "records match trail", "anchors")
+          "triggers", "schema", "trail chain", "records match trail", "calibration draws",
+          "anchors")
 
 
 def verify_store(store: Store, progress=None, *, anchors=()) -> VerifyReport:
@@ -61,7 +62,7 @@ def verify_store(store: Store, progress=None, *, anchors=()) -> VerifyReport:
     errors = dialect.database_errors()
     found = _anchors_of(store) + list(anchors)
     checks = list(zip(CHECKS, (_integrity, _foreign_keys, _search_index, _protection,
-                               _triggers, _schema, _chain, _replay_check,
+                               _triggers, _schema, _chain, _replay_check, _draws,
                                lambda conn: _anchor_check(conn, found, store))))
     try:
         with store.snapshot() as conn:
@@ -140,6 +141,40 @@ def _schema(conn) -> Check:
     if found:
         return Check("schema", False, "; ".join(found))
     return Check("schema", True, "as the app's schema steps make it")
+
+
+#: The schema step from which each recorded draw names its method.
+DRAW_METHOD_STEP = "0009_calibration_draw_method"
+
+
+def _draws(conn) -> Check | None:
+    """Each moderation chosen for the calibration sample was chosen fairly: its recorded draw
+    is what its recorded seed gives for its audit by its recorded method (1 or 2), and under
+    its recorded rate. Not shown for a store from before the method was recorded."""
+    import json
+
+    from sefton_qa.services.moderation import draw_is_sound
+    from sefton_qa.store import moderations, schema_steps
+
+    if DRAW_METHOD_STEP not in schema_steps.applied_names(conn):
+        return None
+    by_method: dict = {}
+    for moderation_id, audit_id, selection, method in moderations.recorded_draws(conn):
+        try:
+            chosen = json.loads(selection)
+        except ValueError:
+            chosen = None
+        if not draw_is_sound(audit_id, chosen, method):
+            return Check("calibration draws", False,
+                         f"moderation {moderation_id} (audit {audit_id}) is not what its "
+                         f"recorded calibration draw gives (method {method}): the sample was "
+                         "not drawn fairly, or was changed")
+        by_method[method] = by_method.get(method, 0) + 1
+    total = sum(by_method.values())
+    methods = ", ".join(f"method {m}: {n:,}" for m, n in sorted(by_method.items()))
+    return Check("calibration draws", True,
+                 f"{total:,} recorded draw(s), each recomputed by its own method"
+                 + (f" ({methods})" if methods else ""))
 
 
 def _anchors_of(store: Store) -> list:

@@ -119,9 +119,9 @@ def update(conn: sqlite3.Connection, audit_id: int, values: dict, *, who: record
                                  reason=reason, expected_version=expected_version)
 
 
-_INSERT_MANY = ("INSERT INTO audits ("
-                + ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
-                + f") VALUES ({', '.join('?' * (len(COLUMNS) + 4))})")
+_INSERT_COLUMNS = ("id",) + COLUMNS + ("version", "created_at", "updated_at")
+_INSERT_MANY = (f"INSERT INTO audits ({', '.join(_INSERT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
 _column_values = operator.itemgetter(*COLUMNS)
 #: The trail's changes for a new audit: {field: [None, value]} over COLUMNS and themes.
 _created_json = trail.created_encoder(COLUMNS + ("themes",))
@@ -148,9 +148,14 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
                 theme_rows.append((audit_id, theme))
             changes.append(trail.EncodedChange(TABLE, audit_id, kind,
                                                _created_json((*values, themes)), reason))
-        conn.executemany(_INSERT_MANY, audit_rows)
-        conn.executemany("INSERT INTO audit_themes (audit_id, theme_id) VALUES (?, ?)",
-                         theme_rows)
+        engine = dialect.of(conn)
+        if engine.is_file:
+            conn.executemany(_INSERT_MANY, audit_rows)
+            conn.executemany("INSERT INTO audit_themes (audit_id, theme_id) VALUES (?, ?)",
+                             theme_rows)
+        else:  # streamed with COPY
+            engine.insert_rows(conn, TABLE, _INSERT_COLUMNS, audit_rows)
+            engine.insert_rows(conn, "audit_themes", ("audit_id", "theme_id"), theme_rows)
         _index_for_search(conn, first, first + len(rows) - 1)
         trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user,
                           at_utc=at_utc)

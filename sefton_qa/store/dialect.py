@@ -63,6 +63,13 @@ class Dialect:
         """A cursor that reads rows as they are fetched, not all at once (SQLite's always do)."""
         return conn.execute(sql, params)
 
+    # -- bulk writes ----------------------------------------------------------------------------
+    def insert_rows(self, conn, table: str, columns, rows: list) -> None:
+        """Write many new rows (tuples in ``columns``' order) inside the caller's transaction:
+        one prepared INSERT run over them all on a file."""
+        if rows:
+            conn.executemany(_insert_sql(table, tuple(columns)), rows)
+
     # -- introspection --------------------------------------------------------------------------
     def tables(self, conn) -> set[str]:
         return {r[0] for r in conn.execute(
@@ -82,6 +89,12 @@ class Dialect:
         """Every trigger in the store, as (table, trigger)."""
         return {(r[0], r[1]) for r in conn.execute(
             "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")}
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
 
 
 class PostgresDialect(Dialect):
@@ -110,6 +123,20 @@ class PostgresDialect(Dialect):
             words = [p.lower() for p in parts]
             terms.append(" <-> ".join([*words[:-1], words[-1] + ":*"]))
         return " & ".join(f"({t})" for t in terms) if terms else None
+
+    #: Fewer rows than this are sent with the next statement (one round trip saved);
+    #: more are streamed with COPY.
+    copy_from = 64
+
+    def insert_rows(self, conn, table: str, columns, rows: list) -> None:
+        """On a server: ``COPY … FROM STDIN`` streamed a row at a time (a few rows are sent
+        with the next statement instead, as a multi-row INSERT)."""
+        if not rows:
+            return
+        if len(rows) < self.copy_from:
+            conn.defer(_insert_sql(table, tuple(columns)), rows)
+        else:
+            conn.copy_rows(table, columns, rows)
 
     def search_ids(self) -> str:
         return ("SELECT id FROM audits WHERE search_vector @@ "

@@ -375,6 +375,39 @@ def m0008_audit_selection(db: Database) -> None:
         db.conn.execute(statement)
 
 
+SCHEMA_0009 = [
+    # Which method drew each calibration sample (services.moderation.calibration_draw): 1,
+    # random.Random seeded per audit (every draw before this step), 2, a keyed BLAKE2b of the
+    # audit id. Empty on a moderation that no draw chose (inadequate, imported, requested).
+    "ALTER TABLE moderations ADD COLUMN draw_method INTEGER",
+]
+
+
+@migrations(name="0009_calibration_draw_method")
+def m0009_calibration_draw_method(db: Database) -> None:
+    for statement in SCHEMA_0009:
+        db.conn.execute(statement)
+    seed_0009(db.conn)
+
+
+def seed_0009(conn) -> None:
+    """The draws already recorded were made by method 1: each such moderation says so, with
+    a trail row (so the records still rebuild exactly from the trail)."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM moderations WHERE selection IS NOT NULL AND draw_method IS NULL "
+        "ORDER BY id")]
+    if not ids:
+        return
+    at = records.trail.now(conn)
+    conn.execute("UPDATE moderations SET draw_method = 1, version = version + 1, "
+                 "updated_at = ? WHERE selection IS NOT NULL AND draw_method IS NULL", (at,))
+    reason = "Schema step 0009: this calibration draw was made by method 1"
+    records.trail.append_many(
+        conn, [records.trail.EncodedChange("moderations", i, "migrate",
+                                           '{"draw_method":[null,1]}', reason) for i in ids],
+        staff_id=SETUP.staff_id, os_user=SETUP.os_user, at_utc=at)
+
+
 SCHEMA_0010 = [
     # A caseload snapshot: the case list exported from the case-management system on a day.
     f"""CREATE TABLE caseload_snapshots (

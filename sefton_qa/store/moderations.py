@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from sefton_qa.store import records, trail
+from sefton_qa.store import dialect, records, trail
 from sefton_qa.store.sql import in_chunks
 
 TABLE = "moderations"
 COLUMNS = ("audit_id", "flagged_because", "due_date", "moderator_id", "original_grade",
            "moderated_grade", "moderation_date", "reason", "section_comments", "status",
-           "flagged_on", "selection")
+           "flagged_on", "selection", "draw_method")
 _COMMENTS, _STATUS = COLUMNS.index("section_comments"), COLUMNS.index("status")
+_INSERT_COLUMNS = ("id",) + COLUMNS + ("version", "created_at", "updated_at")
 #: The trail's changes for a new moderation: {field: [None, value]} over COLUMNS.
 _created_json = trail.created_encoder(COLUMNS)
 
@@ -28,6 +29,14 @@ def latest_done_for_audits(conn: sqlite3.Connection, audit_ids: Sequence[int]) -
             audit_ids):
         out[audit_id] = (name, grade, date)  # later rows (newer moderations) win
     return out
+
+
+def recorded_draws(conn) -> Iterator[tuple]:
+    """(moderation id, audit id, selection JSON, draw method) of every moderation a calibration
+    draw chose (its selection recorded), in id order, streamed."""
+    return iter(dialect.of(conn).stream(
+        conn, "SELECT id, audit_id, selection, draw_method FROM moderations "
+              "WHERE selection IS NOT NULL ORDER BY id"))
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.Who,
@@ -46,9 +55,7 @@ def insert_many(conn: sqlite3.Connection, rows: Sequence[dict], *, who: records.
         cells[_STATUS] = cells[_STATUS] or "pending"
         values.append((record_id, *cells, 1, at_utc, at_utc))
         changes.append(trail.EncodedChange(TABLE, record_id, kind, _created_json(cells), reason))
-    names = ", ".join(("id",) + COLUMNS + ("version", "created_at", "updated_at"))
-    marks = ", ".join("?" * (len(COLUMNS) + 4))
-    write = getattr(conn, "defer", conn.executemany)  # a server sends it with what follows
-    write(f"INSERT INTO moderations ({names}) VALUES ({marks})", values)
+    # (a server gets a few with the next statement, many streamed with COPY)
+    dialect.of(conn).insert_rows(conn, TABLE, _INSERT_COLUMNS, values)
     trail.append_many(conn, changes, staff_id=who.staff_id, os_user=who.os_user, at_utc=at_utc)
     return list(range(first, first + len(rows)))

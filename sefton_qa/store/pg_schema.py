@@ -258,6 +258,7 @@ _STATEMENTS = {
     "0006_store_identity": sqlite_steps.SCHEMA_0006,
     "0007_trail_login_and_server_guards": sqlite_steps.SCHEMA_0007,
     "0008_audit_selection": sqlite_steps.SCHEMA_0008,
+    "0009_calibration_draw_method": sqlite_steps.SCHEMA_0009,
     "0010_caseload_and_plans": sqlite_steps.SCHEMA_0010,
 }
 #: What a step does on a server only, after its shared statements: step 0010's new trailed
@@ -269,6 +270,7 @@ _SEEDS = {
     "0001_initial_schema": sqlite_steps.seed_0001,
     "0004_moderation_loop": sqlite_steps.seed_0004,
     "0006_store_identity": sqlite_steps.seed_0006,
+    "0009_calibration_draw_method": sqlite_steps.seed_0009,
 }
 if tuple(_STATEMENTS) != KNOWN_MIGRATIONS:
     raise RuntimeError("pg_schema.py must carry every schema step, in order")

@@ -252,6 +252,26 @@ class PgConnection:
             cur.execute(statement, values)
         return cur
 
+    def copy_rows(self, table: str, columns, rows) -> int:
+        """Write ``rows`` (tuples in ``columns``' order) into ``table`` with ``COPY … FROM
+        STDIN``, streamed a row at a time: no statement text to build or parse, however many
+        rows. Only inside a transaction (the caller's: a failure undoes it with the rest). The
+        writes deferred so far are sent first, so the order of writes is kept. Returns the
+        number of rows written."""
+        if not self.in_transaction:
+            raise RuntimeError("COPY is only used inside the caller's write transaction")
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        self._wrote(sql)
+        if self._deferred:
+            self.together([])
+        written = 0
+        with self.raw.cursor() as cur, cur.copy(sql) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+                written += 1
+        return written
+
     @staticmethod
     def _statements(sql: str, rows) -> list[tuple[str, list]]:
         """``sql`` over ``rows`` as psycopg statements: an ``INSERT … VALUES (?, …)`` as

@@ -24,6 +24,7 @@ KNOWN_MIGRATIONS = (
     "0006_store_identity",
     "0007_trail_login_and_server_guards",
     "0008_audit_selection",
+    "0009_calibration_draw_method",
     "0010_caseload_and_plans",
 )
 

@@ -17,6 +17,7 @@ from json.encoder import encode_basestring
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from sefton_qa.domain.models import TrailEntry
+from sefton_qa.store import dialect
 
 GENESIS_HASH = "0" * 64
 
@@ -25,6 +26,7 @@ _INSERT = (
     " reason, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
 _COLUMNS = "seq, at_utc, staff_id, os_user, table_name, record_id, kind, changes, reason, prev_hash, hash"
+_COLUMN_NAMES = tuple(_COLUMNS.split(", "))
 
 
 def utc_now() -> str:
@@ -211,8 +213,8 @@ def append_many(conn: sqlite3.Connection, changes: Iterable[PendingChange | Enco
         prev = h
     if not rows:
         return seq
-    if hasattr(conn, "defer"):  # a server: sent with the next statement, in one round trip
-        conn.defer(_INSERT, rows)
+    if hasattr(conn, "defer"):  # a server: a few sent with the next statement, many by COPY
+        dialect.of(conn).insert_rows(conn, "trail", _COLUMN_NAMES, rows)
         conn.trail_head = (seq, prev)
     else:
         conn.executemany(_INSERT, rows)
@@ -319,6 +321,8 @@ def _walk(rows: Iterable[tuple], prev: str, expected_seq: int) -> tuple[int, Cha
 #: {table: {column: (the step that added it, its value for the rows already there)}}.
 ADDED_COLUMNS: dict[str, dict[str, tuple[str, object]]] = {
     "audits": {"selection": ("0008_audit_selection", "unknown")},
+    # (a draw made before the step says method 1 in a trail row the step writes)
+    "moderations": {"draw_method": ("0009_calibration_draw_method", None)},
 }
 
 

@@ -59,7 +59,9 @@ def _dialog(qtbot, page, cls=None):
 
 
 def _page(qtbot, window) -> CaseSelectionPage:
-    _key(qtbot, Qt.Key.Key_8, CTRL)  # View → 8 Case selection
+    number = next(n for n, (title, _p) in enumerate(window.pages, start=1)
+                  if title == "Case selection")
+    _key(qtbot, Qt.Key(Qt.Key.Key_0 + number), CTRL)  # View → Case selection (Ctrl+9)
     qtbot.waitUntil(lambda: isinstance(window.stack.currentWidget(), CaseSelectionPage))
     page = window.stack.currentWidget()
     _active(qtbot, window)

@@ -77,8 +77,12 @@ def quarter_name(start: dt.date) -> str:
     return f"{start.year} Q{(start.month - 1) // 3 + 1}"
 
 
+def is_quarter(start: dt.date, end: dt.date) -> bool:
+    return start.day == 1 and start.month in (1, 4, 7, 10) and months(start, 3) == (start, end)
+
+
 def period_text(start: dt.date, end: dt.date) -> str:
-    if start.day == 1 and start.month in (1, 4, 7, 10) and months(start, 3) == (start, end):
+    if is_quarter(start, end):
         return f"{quarter_name(start)} ({fmt_date(start)} to {fmt_date(end)})"
     return f"{fmt_date(start)} to {fmt_date(end)}"
 
@@ -489,8 +493,7 @@ class CaseSelectionPage(QWidget):
     #: The tables whose changes this page shows (the window refreshes it when one is touched).
     SHOWS = ("caseload_snapshots", "caseload_cases", "audit_plans", "plan_quotas", "draws",
              "drawn_cases", "allocations", "audits", "staff", "teams")
-    PLAN_HEADERS = ("Period", "Stratified by", "Deep dives", "Dip samples", "Status",
-                    "Kept draw")
+    PLAN_HEADERS = ("Period", "By", "Deep dives", "Dip samples", "Status", "Kept draw")
     PROGRESS_HEADERS = ("Team", "Planned", "Done", "Overdue")
     ALLOCATION_HEADERS = ("Case reference", "Team", "Audit type", "Auditor", "Due date",
                           "Status", "Why a reserve")
@@ -518,7 +521,7 @@ class CaseSelectionPage(QWidget):
         # plans
         self.plan_model = RowsModel(self.PLAN_HEADERS, self, numeric_columns=(2, 3))
         self.plan_table = table_view(self.plan_model, "Audit plans", "planList")
-        set_widths(self.plan_table, (110, 95, 75, 85, 75, 90))
+        set_widths(self.plan_table, (100, 50, 75, 85, 75, 90))
         rows_high = self.plan_table.verticalHeader().defaultSectionSize()
         self.plan_table.setMaximumHeight(rows_high * 6 + 40)
         self.plan_table.selectionModel().currentRowChanged.connect(
@@ -673,11 +676,11 @@ class CaseSelectionPage(QWidget):
             deep = sum(q.deep_dives for q in plan.quotas)
             dip = sum(q.dip_samples for q in plan.quotas)
             kept = self.kept.get(plan.id)
-            short = quarter_name(plan.period_start) if period_text(
-                plan.period_start, plan.period_end).endswith(")") else \
-                period_text(plan.period_start, plan.period_end)
-            rows.append(Row((short,
-                             plan.stratify_by.replace("_", " ").capitalize(), deep, dip,
+            short = quarter_name(plan.period_start) \
+                if is_quarter(plan.period_start, plan.period_end) \
+                else period_text(plan.period_start, plan.period_end)
+            by = "Team" if plan.stratify_by == "team" else "Area"
+            rows.append(Row((short, by, deep, dip,
                              plan.status.capitalize(),
                              f"Yes (draw {kept.id})" if kept else "No"),
                             key=plan.id, data=plan,

@@ -182,6 +182,8 @@ def test_plan_a_quarter_draw_allocate_and_redraw_by_keyboard(qtbot, demo_session
     assert plan_service.kept_draw(demo_session, plan_id) is None
     _key(qtbot, Qt.Key.Key_D, ALT)  # &Draw now…
     box = _dialog(qtbot, page)
+    assert box.objectName() == "confirmDraw"
+    assert "discarded with a reason" in box.text()
     _key(qtbot, Qt.Key.Key_Return)  # Draw and allocate (the default)
     qtbot.waitUntil(lambda: plan_service.kept_draw(demo_session, plan_id) is not None)
     _active(qtbot, window)
@@ -189,7 +191,6 @@ def test_plan_a_quarter_draw_allocate_and_redraw_by_keyboard(qtbot, demo_session
     first = plan_service.kept_draw(demo_session, plan_id)
     assert f"Draw {first.id}: {first.sample_size} cases drawn at random" in \
         page.done_label.text()
-    del box
 
     # the allocation list: the draw's cases, none with an auditor of the case's own team
     allocations = plan_service.allocations(demo_session, draw_id=first.id)
@@ -366,7 +367,7 @@ def test_cancel_a_plan_with_a_reason(qtbot, demo_session, main_window):
     assert page.selected_plan().id == plan_id
     qtbot.waitUntil(page.cancel_plan_button.isEnabled)
     _key(qtbot, Qt.Key.Key_L, ALT)  # Cancel p&lan…
-    dialog = _dialog(qtbot, page)
+    _dialog(qtbot, page)
     _type(qtbot, "Planned by mistake: the quarter is planned in March.")
     _key(qtbot, Qt.Key.Key_P, ALT)  # Cancel the &plan
     qtbot.waitUntil(lambda: plan_service.get_plan(demo_session, plan_id).status == "cancelled")
@@ -375,7 +376,6 @@ def test_cancel_a_plan_with_a_reason(qtbot, demo_session, main_window):
     row = page.plan_model.rows[page.plan_model.row_of(plan_id)]
     assert row.values[4] == "Cancelled"
     assert not page.draw_button.isEnabled() and not page.cancel_plan_button.isEnabled()
-    del dialog
     window.close()
 
 

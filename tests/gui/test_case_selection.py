@@ -443,3 +443,30 @@ def test_a_plan_that_cannot_be_made_says_why_and_writes_nothing(qtbot, demo_sess
     assert "was drawn already" in page.message.text()
     assert len(plan_service.list_draws(demo_session)) == 1
     window.close()
+
+
+def test_a_draw_that_cannot_be_allocated_is_kept_and_says_so(qtbot, demo_session, main_window,
+                                                            monkeypatch):
+    from sefton_qa.domain.errors import ValidationError
+
+    def no_auditors(*_a, **_k):
+        raise ValidationError.single("auditors", "there is no active QA officer to allocate to")
+
+    plan_id = plan_service.create_plan(demo_session, dt.date(2027, 1, 1), dt.date(2027, 3, 31),
+                                       per_stratum=Quota(1, 0)).record_ids[0]
+    monkeypatch.setattr(plan_service, "allocate_draw", no_auditors)
+    window = main_window(demo_session)
+    page = _page(qtbot, window)
+    assert page.select_plan(plan_id)
+    qtbot.waitUntil(page.draw_button.isEnabled)
+    _key(qtbot, Qt.Key.Key_D, ALT)
+    _dialog(qtbot, page)
+    _key(qtbot, Qt.Key.Key_Return)
+    _active(qtbot, window)
+    qtbot.waitUntil(page.message.isVisible)
+    draw = plan_service.kept_draw(demo_session, plan_id)
+    assert draw is not None
+    assert f"Draw {draw.id} was made and is kept" in page.message.text()
+    assert "no active QA officer" in page.message.text()
+    assert page.allocation_model.rows == [] and page.discard_button.isEnabled()
+    window.close()

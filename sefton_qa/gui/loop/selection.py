@@ -956,15 +956,23 @@ class CaseSelectionPage(QWidget):
         return self._open(box)
 
     def _draw(self, plan) -> None:
-        def both(s):
-            result = plan_service.make_draw(s, plan.id)
-            return result, plan_service.allocate_draw(s, result.draw.id)
-
-        done = self._attempt(lambda: self.write(both), "Cannot draw")
-        if done is None:
+        result = self._attempt(lambda: self.write(
+            lambda s: plan_service.make_draw(s, plan.id)), "Cannot draw")
+        if result is None:
             self.refresh()
             return
-        result, outcome = done
+        outcome = self._attempt(lambda: self.write(
+            lambda s: plan_service.allocate_draw(s, result.draw.id)), "Cannot allocate")
+        if outcome is None:  # drawn and kept, but not allocated: say so beside the problem
+            problem = self.message.text() or "the error shown."
+            self.refresh()
+            self._show_details(result.lines(plan))
+            set_message(self.message, f"Draw {result.draw.id} was made and is kept, but its "
+                                      f"cases could not be allocated: {problem} Put that "
+                                      "right, then discard the draw (saying why) and draw "
+                                      "again.")
+            self.changed.emit(result.change)
+            return
         self._show_details(result.lines(plan) + outcome.lines())
         reserves = sum(1 for c in result.cases if c.is_reserve)
         auditors = len(outcome.counts)

@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self._page_factories = {title: name for title, name in (
             ("Moderation", "ModerationPage"), ("Reflective conversations", "ConversationsPage"),
             ("Actions", "ActionsPage"), ("Drift dashboard", "DriftPage"),
-            ("Calibration", "CalibrationPage"), ("Allocated to me", "AllocatedPage"))}
+            ("Calibration", "CalibrationPage"), ("Allocated to me", "AllocatedPage"),
+            ("Case selection", "CaseSelectionPage"))}
         self.pages: list[tuple[str, object]] = [("Audits", self.audits_page),
                                                  ("My work", self.my_work_page)]
         self.pages += [(title, None) for title in self._page_factories]
@@ -210,12 +211,14 @@ class MainWindow(QMainWindow):
                 conversations,
                 drift,
                 moderation,
+                selection,
             )
 
             page_class = {cls.__name__: cls for cls in (
                 allocated.AllocatedPage, moderation.ModerationPage,
                 conversations.ConversationsPage, actions.ActionsPage, drift.DriftPage,
-                calibration.CalibrationPage)}[self._page_factories[title]]
+                calibration.CalibrationPage,
+                selection.CaseSelectionPage)}[self._page_factories[title]]
             page = page_class(self.session, self)
             if hasattr(page, "open_requested"):
                 page.open_requested.connect(self.open_audit)

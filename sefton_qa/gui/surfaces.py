@@ -71,7 +71,7 @@ def _text_dialog(window):
 
 SURFACES: tuple[Surface, ...] = (
     Surface("Main window", "main_window:MainWindow", "window", "Starting Sefton QA",
-            "Ctrl+1 … Ctrl+7 go to each page; F5 refreshes; Ctrl+F finds; Ctrl+Z and the "
+            "Ctrl+1 … Ctrl+9 go to each page; F5 refreshes; Ctrl+F finds; Ctrl+Z and the "
             "platform's Redo keys undo and redo the selected audit's last change",
             lambda w: w),
     Surface("Audits (the register)", "register_page:RegisterPage", "page", "Ctrl+1",
@@ -90,6 +90,17 @@ SURFACES: tuple[Surface, ...] = (
             _page("CalibrationPage")),
     Surface("Allocated to me", "loop.allocated:AllocatedPage", "page", "Ctrl+8",
             "Enter: start (or open) the selected case's audit", _page("AllocatedPage")),
+    Surface("Case selection", "loop.selection:CaseSelectionPage", "page", "Ctrl+9",
+            "Arrow keys choose a plan in Plans and a case in Allocations",
+            _page("CaseSelectionPage")),
+    Surface("Import the caseload", "loop.selection:CaseloadImportDialog", "dialog",
+            "Case selection: Import caseload… (Alt+C)",
+            "Enter in the file field checks the file, then imports it once checked",
+            lambda w: w.show_page_of("CaseSelectionPage").import_caseload()),
+    Surface("New audit plan", "loop.selection:NewPlanDialog", "dialog",
+            "Case selection: New plan… (Alt+N)",
+            "Enter previews the plan, then creates it once previewed",
+            lambda w: w.show_page_of("CaseSelectionPage").new_plan()),
     Surface("Audit form", "audit_form:AuditForm", "dialog",
             "File → New audit… (Ctrl+N), or Enter on an audit in the register",
             "Ctrl+S saves; Ctrl+Enter submits; Alt+1 … Alt+9 go to the sections and Alt+N to "

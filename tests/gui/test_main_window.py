@@ -98,7 +98,8 @@ def test_every_page_and_dialog_opens_from_the_main_window(qtbot, demo_session, g
     window.show()
     titles = [window.nav.item(i).text() for i in range(window.nav.count())]
     assert titles == ["Audits", "My work", "Moderation", "Reflective conversations",
-                      "Actions", "Drift dashboard", "Calibration", "Allocated to me"]
+                      "Actions", "Drift dashboard", "Calibration", "Allocated to me",
+                      "Case selection"]
     assert window.pages[2][1] is None  # loop pages are built when first shown
     for row in range(window.nav.count()):
         window.nav.setCurrentRow(row)

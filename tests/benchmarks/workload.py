@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from sefton_qa.domain.grades import Grade
-from sefton_qa.domain.models import AuditInput, AuditType, Role, SectionGrade
+from sefton_qa.domain.models import AuditInput, AuditType, Role, SectionGrade, Selection
 from sefton_qa.services.demo import DEMO_STRUCTURE
 from sefton_qa.services.session import Session
 from sefton_qa.store import audits as audit_store
@@ -168,4 +168,5 @@ def audit_row(inp: AuditInput) -> tuple:
     return (inp.case_reference, inp.audit_type.value, inp.audit_date.isoformat(),
             inp.service_area_id, inp.team_id, inp.auditor_id, inp.team_manager_id,
             inp.template_id, audit_store.encode_sections(inp.sections),
-            inp.overall_grade.value, inp.findings, STATUS)
+            inp.overall_grade.value, inp.findings, STATUS,
+            (inp.selection or Selection.CHOSEN).value)

@@ -205,7 +205,7 @@ def bare_csv(path: Path, n: int):
                              ids.setdefault(("area", area), len(ids) + 1),
                              ids.setdefault(("team", team), len(ids) + 1),
                              ids.setdefault(("staff", auditor), len(ids) + 1), None, None, "{}",
-                             _BARE_GRADES[grade.lower()], findings, "submitted"))
+                             _BARE_GRADES[grade.lower()], findings, "submitted", "unknown"))
         bare.insert_batch(rows)
         assert len(rows) == n
     return run

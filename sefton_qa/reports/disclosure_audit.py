@@ -122,20 +122,7 @@ def ranges(values: Mapping[Key, int], equations: Sequence[Sequence[tuple[Key, in
     hidden = set(unknown)
     lowest = lowest or {}
     wanted = set(unknown if only is None else only) & hidden
-    rows: list[dict[Key, int]] = []
-    rhs: list[int] = []
-    for equation in equations:
-        row: dict[Key, int] = {}
-        constant = 0
-        for key, c in equation:
-            if key in hidden:
-                row[key] = row.get(key, 0) + c
-            else:
-                constant += c * values[key]
-        row = {k: c for k, c in row.items() if c}
-        if row:
-            rows.append(row)
-            rhs.append(-constant)
+    rows, rhs = _substituted(values, equations, hidden)
     result: dict[Key, Range] = {}
     for keys, eq_indexes in _components(unknown, rows):
         if not wanted.intersection(keys):

@@ -26,12 +26,11 @@ from sefton_qa.domain.sampling import normalise_reference
 from sefton_qa.domain.wording import date_text
 from sefton_qa.services.import_export import (
     MAX_PROBLEMS_LISTED,
-    PERSONAL_DATA,
     _cell_text,
     _file_sha256,
-    normalise_header,
     parse_date,
 )
+from sefton_qa.services.import_export import plan_columns as import_columns
 from sefton_qa.services.session import Session
 from sefton_qa.services.spreadsheets import open_sheet
 from sefton_qa.store import caseload as caseload_store
@@ -116,29 +115,9 @@ class CaseloadImportReport:
 
 
 def plan_columns(headers: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
-    """Column index → field, the unknown headers, and file-level problems (personal data
-    columns, a column given twice, a required column missing)."""
-    columns: dict[int, str] = {}
-    unknown, problems = [], []
-    for index, header in enumerate(headers):
-        key = normalise_header(header)
-        if not key:
-            continue
-        target = key if key in FIELDS else ALIASES.get(key)
-        if PERSONAL_DATA.search(key) and target is None:
-            problems.append(f'column "{header}" looks like personal data. Sefton QA stores case '
-                            "references only: remove this column and import again.")
-            continue
-        if target is None:
-            unknown.append(header)
-        elif target in columns.values():
-            problems.append(f'column "{header}" is a second "{target}" column')
-        else:
-            columns[index] = target
-    for required in REQUIRED:
-        if required not in columns.values():
-            problems.append(f'the required column "{required}" is missing')
-    return columns, unknown, problems
+    """Column index → field, the unknown headers, and file-level problems, by the audit
+    import's own rules (personal data refused, a column given twice, one missing)."""
+    return import_columns(headers, {}, fields=FIELDS, aliases=ALIASES, required=REQUIRED)
 
 
 def case_type_label(text: str) -> str:

@@ -179,9 +179,13 @@ def normalise_header(header: str) -> str:
     return _SEPARATORS.sub("_", _DROPPED.sub("", str(header).strip().lower())).strip("_")
 
 
-def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int, str], list[str],
-                                                                     list[str]]:
-    """Column index → field, the unknown headers, and file-level problems."""
+def plan_columns(headers: list[str], mapping: dict[str, str], *,
+                 fields: tuple[str, ...] = FIELDS, aliases: dict[str, str] = ALIASES,
+                 required: tuple[str, ...] = REQUIRED) -> tuple[dict[int, str], list[str],
+                                                                list[str]]:
+    """Column index → field, the unknown headers, and file-level problems (personal data
+    columns, a column given twice, a required column missing). ``fields``, ``aliases`` and
+    ``required`` are the audit import's unless another file (a caseload) names its own."""
     saved = {normalise_header(k): v for k, v in mapping.items()}
     columns: dict[int, str] = {}
     unknown: list[str] = []
@@ -190,10 +194,10 @@ def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int,
         key = normalise_header(header)
         if not key:
             continue
-        target = saved.get(key) or (key if key in FIELDS else ALIASES.get(key))
+        target = saved.get(key) or (key if key in fields else aliases.get(key))
         # A column that names personal data is refused even when mapped to a field by hand
         # (--map "Child Name=findings" once stored the child's name).
-        if PERSONAL_DATA.search(key) and key not in FIELDS and key not in ALIASES:
+        if PERSONAL_DATA.search(key) and key not in fields and key not in aliases:
             problems.append(f'column "{header}" looks like personal data. Sefton QA stores case '
                             "references only: remove this column and import again.")
             continue
@@ -203,9 +207,9 @@ def plan_columns(headers: list[str], mapping: dict[str, str]) -> tuple[dict[int,
             problems.append(f'column "{header}" is a second "{target}" column')
         else:
             columns[index] = target
-    for required in REQUIRED:
-        if required not in columns.values():
-            problems.append(f'the required column "{required}" is missing')
+    for needed in required:
+        if needed not in columns.values():
+            problems.append(f'the required column "{needed}" is missing')
     return columns, unknown, problems
 
 

@@ -226,6 +226,8 @@ class AuditForm(QDialog):
         for how in Selection:
             self.selection_combo.addItem(how.label, how.value)
         self._selection_said = False  # whether the user chose it (else it follows the type)
+        # the store's defaults by audit type, read once (a type change must not read the store)
+        self._selection_defaults = organisation.selection_defaults(self.session)
         self.area_combo = QComboBox()
         self.area_combo.setObjectName("serviceArea")
         self.team_combo = QComboBox()
@@ -877,7 +879,7 @@ class AuditForm(QDialog):
         """Show how the case was chosen; None: the store's default for the audit's type."""
         if value is None:
             kind = AuditType(self.type_combo.currentData())
-            value = organisation.selection_defaults(self.session)[kind]
+            value = self._selection_defaults[kind]
         self.selection_combo.setCurrentIndex(max(0, self.selection_combo.findData(value.value)))
 
     def _type_changed(self) -> None:
